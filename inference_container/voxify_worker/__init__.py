@@ -1,0 +1,1 @@
+"""The inference worker: consumes the work queues and runs the engines."""

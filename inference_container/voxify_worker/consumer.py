@@ -1,0 +1,80 @@
+"""Long-polls the work queues and hands each piece of work to the handler for its kind.
+
+Settling rules: success deletes the message; an error makes it visible again after a
+backoff so SQS redelivers it (after the queue's maxReceiveCount it moves to the DLQ, whose
+function fails the job with its last error); a message that is not a valid WorkMessage is
+deleted and logged, since no number of retries can fix it. On stop, messages not yet
+started are handed back at once (visibility 0) for another worker.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from voxify.observability import logger
+from voxify.queue import WorkMessage, parse_work
+
+RETRY_BACKOFF_SECONDS = 15
+WorkHandler = Callable[[WorkMessage], None]
+
+
+class WorkConsumer:
+    def __init__(self, sqs: Any, queue_urls: list[str], handlers: dict[str, WorkHandler],
+                 wait_seconds: int = 20) -> None:
+        self._sqs = sqs
+        self._queue_urls = queue_urls
+        self._handlers = handlers
+        self._wait_seconds = wait_seconds
+        self.processed = 0
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            for url in self._queue_urls:
+                if stop.is_set():
+                    break
+                messages = self._sqs.receive_message(
+                    QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=self._wait_seconds,
+                    AttributeNames=["ApproximateReceiveCount"],
+                ).get("Messages", [])
+                for message in messages:
+                    if stop.is_set():
+                        self._hand_back(url, message)
+                    else:
+                        self.settle(url, message)
+
+    def settle(self, queue_url: str, message: dict[str, Any]) -> None:
+        try:
+            works = parse_work(message["Body"])
+        except ValueError as error:
+            logger.error("invalid work message deleted", extra={"error": str(error)[:500]})
+            self._delete(queue_url, message)
+            return
+        try:
+            for work in works:
+                logger.append_keys(work_id=work.id, work_kind=work.kind)
+                handler = self._handlers.get(work.kind)
+                if handler is None:
+                    raise LookupError(f"this worker has no handler for {work.kind!r} work")
+                handler(work)
+        except Exception:  # noqa: BLE001 - every failure is settled through the queue
+            receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
+            logger.exception("work failed; the queue will redeliver it", extra={"receives": receives})
+            self._sqs.change_message_visibility(
+                QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"],
+                VisibilityTimeout=min(RETRY_BACKOFF_SECONDS * receives, 900),
+            )
+        else:
+            self._delete(queue_url, message)
+            self.processed += 1
+        finally:
+            logger.remove_keys(["work_id", "work_kind"])
+
+    def _delete(self, queue_url: str, message: dict[str, Any]) -> None:
+        self._sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def _hand_back(self, queue_url: str, message: dict[str, Any]) -> None:
+        self._sqs.change_message_visibility(
+            QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )

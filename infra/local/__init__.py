@@ -1,0 +1,1 @@
+"""The local stack: embedded AWS emulator, resources from template.yaml, and runners."""

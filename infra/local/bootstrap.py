@@ -1,0 +1,364 @@
+"""Create the template's tables, buckets, queues, bus, rules and secrets in an emulator.
+
+Everything is read from template.yaml: resource types that exist only in the cloud (IAM,
+ECS, alarms, log groups, the HTTP API) are listed as such, and the Lambda functions become
+event-source mappings for the local runner. Creation is idempotent, so the same call
+brings a restarted emulator (or a long-lived LocalStack) up to date.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from infra.local.template import (
+    CloudOnlyValue,
+    ResolveContext,
+    creation_order,
+    load_template,
+    parameter_values,
+)
+
+LOCAL_STAGE = "local"
+EMULATED_TYPES = (
+    "AWS::DynamoDB::Table",
+    "AWS::S3::Bucket",
+    "AWS::SQS::Queue",
+    "AWS::Events::EventBus",
+    "AWS::Events::Rule",
+    "AWS::SecretsManager::Secret",
+)
+FUNCTION_TYPE = "AWS::Serverless::Function"
+
+
+@dataclass(frozen=True)
+class EventSourceMapping:
+    """An SQS trigger of a function, as its template `Events` entry declares it."""
+
+    function: str
+    function_name: str
+    module: str
+    attribute: str
+    queue_url: str
+    queue_arn: str
+    batch_size: int
+    batching_window_seconds: int
+    report_batch_item_failures: bool
+    timeout_seconds: int
+    memory_mb: int
+
+
+@dataclass
+class LocalResources:
+    """What was created, and how the processes of the local stack find it."""
+
+    environment: dict[str, str]
+    worker_environment: dict[str, str]
+    mappings: list[EventSourceMapping]
+    created: dict[str, tuple[str, str]] = field(default_factory=dict)  # logical -> (type, name)
+    cloud_only: dict[str, str] = field(default_factory=dict)  # logical -> type
+    pending_notifications: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def names_of(self, resource_type: str) -> list[str]:
+        return [name for kind, name in self.created.values() if kind == resource_type]
+
+
+class Bootstrap:
+    """Creates the emulated resources of one template against one endpoint."""
+
+    def __init__(self, session: boto3.session.Session, endpoint_url: str | None,
+                 stage: str = LOCAL_STAGE) -> None:
+        self._client = lambda service: session.client(service, endpoint_url=endpoint_url)
+        self.region = session.region_name or "us-east-1"
+        self.account = self._client("sts").get_caller_identity()["Account"]
+        self.template = load_template()
+        pseudo = {
+            "AWS::AccountId": self.account,
+            "AWS::Region": self.region,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": f"voxify-{stage}",
+            "AWS::NoValue": None,
+        }
+        self.context = ResolveContext(
+            parameters=parameter_values(self.template, {"Stage": stage}, pseudo),
+            conditions=self.template.get("Conditions", {}),
+        )
+
+    def create(self, *, notifications: bool = True) -> LocalResources:
+        """Create every emulated resource; bucket notifications last (or later, on request).
+
+        Deferring notifications lets restored objects (a dropped manifest) go back into
+        the bucket without triggering their pipelines a second time.
+        """
+        resources = self.template["Resources"]
+        emulated = {n: b for n, b in resources.items() if b["Type"] in EMULATED_TYPES}
+        result = LocalResources(environment={}, worker_environment={}, mappings=[])
+        for name in creation_order(emulated):
+            body = emulated[name]
+            properties = self.context.resolve(body.get("Properties", {}))
+            physical = getattr(self, "_create_" + body["Type"].split("::")[-1].lower())(
+                name, properties, result
+            )
+            result.created[name] = (body["Type"], physical)
+        for name, body in resources.items():
+            if body["Type"] not in EMULATED_TYPES and body["Type"] != FUNCTION_TYPE:
+                result.cloud_only[name] = body["Type"]
+        result.environment = self._function_environment()
+        result.worker_environment = self._worker_environment()
+        result.mappings = self._event_source_mappings()
+        if notifications:
+            self.apply_notifications(result)
+        return result
+
+    def apply_notifications(self, result: LocalResources) -> None:
+        s3 = self._client("s3")
+        for bucket, configuration in result.pending_notifications:
+            s3.put_bucket_notification_configuration(
+                Bucket=bucket, NotificationConfiguration=configuration
+            )
+        result.pending_notifications.clear()
+
+    # ------------------------------------------------------------ resources
+    def _create_table(self, name: str, props: dict[str, Any], result: LocalResources) -> str:
+        dynamodb = self._client("dynamodb")
+        table = props["TableName"]
+        request: dict[str, Any] = {
+            "TableName": table,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            request["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if props.get("StreamSpecification"):
+            request["StreamSpecification"] = {
+                "StreamEnabled": True,
+                "StreamViewType": props["StreamSpecification"]["StreamViewType"],
+            }
+        try:
+            dynamodb.create_table(**request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceInUseException":
+                raise
+        description = dynamodb.describe_table(TableName=table)["Table"]
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            dynamodb.update_time_to_live(
+                TableName=table,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
+            )
+        self.context.refs[name] = table
+        self.context.attributes[name] = {
+            "Arn": description["TableArn"],
+            "StreamArn": description.get("LatestStreamArn"),
+        }
+        return table
+
+    def _create_bucket(self, name: str, props: dict[str, Any], result: LocalResources) -> str:
+        s3 = self._client("s3")
+        bucket = props["BucketName"]
+        try:
+            if self.region == "us-east-1":
+                s3.create_bucket(Bucket=bucket)
+            else:
+                s3.create_bucket(
+                    Bucket=bucket,
+                    CreateBucketConfiguration={"LocationConstraint": self.region},
+                )
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou",
+                                                        "BucketAlreadyExists"):
+                raise
+        if "VersioningConfiguration" in props:
+            s3.put_bucket_versioning(
+                Bucket=bucket, VersioningConfiguration=props["VersioningConfiguration"]
+            )
+        if "BucketEncryption" in props:
+            s3.put_bucket_encryption(
+                Bucket=bucket,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [
+                        # CloudFormation and the S3 API spell this key differently
+                        {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                        for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                    ]
+                },
+            )
+        if "PublicAccessBlockConfiguration" in props:
+            s3.put_public_access_block(
+                Bucket=bucket,
+                PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"],
+            )
+        if "CorsConfiguration" in props:
+            s3.put_bucket_cors(
+                Bucket=bucket,
+                CORSConfiguration={
+                    "CORSRules": [_cors_rule(rule) for rule in props["CorsConfiguration"]["CorsRules"]]
+                },
+            )
+        notifications = props.get("NotificationConfiguration", {}).get("QueueConfigurations")
+        if notifications:
+            result.pending_notifications.append(
+                (bucket, {"QueueConfigurations": [_queue_notification(n) for n in notifications]})
+            )
+        self.context.refs[name] = bucket
+        self.context.attributes[name] = {"Arn": f"arn:aws:s3:::{bucket}"}
+        return bucket
+
+    def _create_queue(self, name: str, props: dict[str, Any], result: LocalResources) -> str:
+        sqs = self._client("sqs")
+        queue = props["QueueName"]
+        attributes = {
+            key: str(props[key])
+            for key in (
+                "VisibilityTimeout", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds",
+                "DelaySeconds", "MaximumMessageSize",
+            )
+            if key in props
+        }
+        if "RedrivePolicy" in props:
+            attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+        url = sqs.create_queue(QueueName=queue)["QueueUrl"]
+        if attributes:
+            sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        self.context.refs[name] = url
+        self.context.attributes[name] = {"Arn": arn, "QueueName": queue, "QueueUrl": url}
+        return queue
+
+    def _create_eventbus(self, name: str, props: dict[str, Any], result: LocalResources) -> str:
+        events = self._client("events")
+        bus = props["Name"]
+        try:
+            arn = events.create_event_bus(Name=bus)["EventBusArn"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+                raise
+            arn = events.describe_event_bus(Name=bus)["Arn"]
+        self.context.refs[name] = bus
+        self.context.attributes[name] = {"Arn": arn, "Name": bus}
+        return bus
+
+    def _create_rule(self, name: str, props: dict[str, Any], result: LocalResources) -> str:
+        events = self._client("events")
+        rule = props["Name"]
+        bus = props.get("EventBusName", "default")
+        arn = events.put_rule(
+            Name=rule,
+            EventBusName=bus,
+            EventPattern=json.dumps(props["EventPattern"]),
+            State=props.get("State", "ENABLED"),
+            Description=props.get("Description", ""),
+        )["RuleArn"]
+        targets = [{"Id": target["Id"], "Arn": target["Arn"]} for target in props.get("Targets", [])]
+        if targets:
+            events.put_targets(Rule=rule, EventBusName=bus, Targets=targets)
+        self.context.refs[name] = rule
+        self.context.attributes[name] = {"Arn": arn}
+        return rule
+
+    def _create_secret(self, name: str, props: dict[str, Any], result: LocalResources) -> str:
+        manager = self._client("secretsmanager")
+        secret = props["Name"]
+        try:
+            arn = manager.describe_secret(SecretId=secret)["ARN"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            arn = manager.create_secret(
+                Name=secret,
+                Description=props.get("Description", ""),
+                SecretString=_generated_secret(props.get("GenerateSecretString", {})),
+            )["ARN"]
+        self.context.refs[name] = arn
+        self.context.attributes[name] = {"Id": arn}
+        return secret
+
+    # ------------------------------------------------------------ functions
+    def _function_environment(self) -> dict[str, str]:
+        """The Globals environment every function gets, resolved against local resources."""
+        variables = self.template.get("Globals", {}).get("Function", {}).get("Environment", {})
+        return _stringify(self.context.resolve(variables.get("Variables", {})))
+
+    def _worker_environment(self) -> dict[str, str]:
+        """The worker container's environment from its ECS task definition."""
+        for body in self.template["Resources"].values():
+            if body["Type"] == "AWS::ECS::TaskDefinition":
+                container = body["Properties"]["ContainerDefinitions"][0]
+                entries = self.context.resolve(container.get("Environment", []))
+                return _stringify({entry["Name"]: entry["Value"] for entry in entries})
+        return {}
+
+    def _event_source_mappings(self) -> list[EventSourceMapping]:
+        defaults = self.template.get("Globals", {}).get("Function", {})
+        mappings = []
+        for name, body in self.template["Resources"].items():
+            if body["Type"] != FUNCTION_TYPE:
+                continue
+            props = {**defaults, **body["Properties"]}
+            module_file, attribute = props["Handler"].rsplit(".", 1)
+            package = props["CodeUri"].strip("/").replace("/", ".")
+            for event in props.get("Events", {}).values():
+                if event["Type"] != "SQS":
+                    continue
+                source = event["Properties"]
+                queue_arn = self.context.resolve(source["Queue"])
+                mappings.append(
+                    EventSourceMapping(
+                        function=name,
+                        function_name=str(self.context.resolve(props["FunctionName"])),
+                        module=f"{package}.{module_file}",
+                        attribute=attribute,
+                        queue_url=self._queue_url_for(queue_arn),
+                        queue_arn=queue_arn,
+                        batch_size=int(source.get("BatchSize", 10)),
+                        batching_window_seconds=int(
+                            source.get("MaximumBatchingWindowInSeconds", 0)
+                        ),
+                        report_batch_item_failures="ReportBatchItemFailures"
+                        in source.get("FunctionResponseTypes", []),
+                        timeout_seconds=int(props.get("Timeout", 3)),
+                        memory_mb=int(props.get("MemorySize", 128)),
+                    )
+                )
+        return mappings
+
+    def _queue_url_for(self, arn: str) -> str:
+        for attributes in self.context.attributes.values():
+            if attributes.get("Arn") == arn and "QueueUrl" in attributes:
+                return attributes["QueueUrl"]
+        raise CloudOnlyValue(f"no local queue has ARN {arn}")
+
+
+def _queue_notification(config: dict[str, Any]) -> dict[str, Any]:
+    notification: dict[str, Any] = {"QueueArn": config["Queue"], "Events": [config["Event"]]}
+    rules = config.get("Filter", {}).get("S3Key", {}).get("Rules")
+    if rules:
+        notification["Filter"] = {"Key": {"FilterRules": rules}}
+    return notification
+
+
+def _cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's CorsRule, in the S3 API's spelling."""
+    renamed = {"MaxAge": "MaxAgeSeconds", "ExposedHeaders": "ExposeHeaders", "Id": "ID"}
+    return {renamed.get(key, key): value for key, value in rule.items()}
+
+
+def _generated_secret(spec: dict[str, Any]) -> str:
+    alphabet = string.ascii_letters + string.digits
+    if not spec.get("ExcludePunctuation"):
+        alphabet += "!#$%&()*+,-.:;<=>?@[]^_{|}~"
+    return "".join(secrets.choice(alphabet) for _ in range(int(spec.get("PasswordLength", 32))))
+
+
+def _stringify(variables: dict[str, Any]) -> dict[str, str]:
+    return {key: str(value) for key, value in variables.items()}

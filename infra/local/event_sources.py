@@ -1,0 +1,180 @@
+"""Feed SQS-triggered functions the way Lambda's event source mappings do.
+
+For each `Events: {Type: SQS}` entry of the template, a thread long-polls the queue,
+gathers up to BatchSize messages within MaximumBatchingWindowInSeconds, and calls the
+function's handler with a Lambda-shaped event. Like Lambda: a raised error returns the
+whole batch to the queue (it becomes visible again after the visibility timeout and
+eventually redrives to the DLQ); with ReportBatchItemFailures only the reported messages
+return; an unknown identifier in the report fails the whole batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from infra.local.bootstrap import EventSourceMapping
+from voxify.observability import logger
+
+MAX_RECEIVE = 10  # SQS's per-call maximum
+
+
+@dataclass
+class LocalLambdaContext:
+    """The attributes of Lambda's context object that handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    deadline: float
+    aws_request_id: str
+    function_version: str = "$LATEST"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return f"local/{self.aws_request_id}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+def sqs_event_record(message: dict[str, Any], mapping: EventSourceMapping, region: str) -> dict:
+    """One record of a Lambda SQS event, built from a ReceiveMessage result."""
+    attributes = {k: v for k, v in message.get("Attributes", {}).items()}
+    message_attributes = {
+        name: {
+            "stringValue": value.get("StringValue"),
+            "binaryValue": value.get("BinaryValue"),
+            "stringListValues": value.get("StringListValues", []),
+            "binaryListValues": value.get("BinaryListValues", []),
+            "dataType": value["DataType"],
+        }
+        for name, value in message.get("MessageAttributes", {}).items()
+    }
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": attributes,
+        "messageAttributes": message_attributes,
+        "md5OfBody": message.get("MD5OfBody") or hashlib.md5(message["Body"].encode()).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": mapping.queue_arn,
+        "awsRegion": region,
+    }
+
+
+def load_handler(mapping: EventSourceMapping) -> Callable[[dict, Any], Any]:
+    return getattr(importlib.import_module(mapping.module), mapping.attribute)
+
+
+class EventSourcePoller(threading.Thread):
+    """Polls one queue for one function until stopped."""
+
+    def __init__(self, mapping: EventSourceMapping, sqs: Any, region: str,
+                 account: str, stop: threading.Event) -> None:
+        super().__init__(name=f"esm-{mapping.function}", daemon=True)
+        self.mapping = mapping
+        self._sqs = sqs
+        self._region = region
+        self._arn = f"arn:aws:lambda:{region}:{account}:function:{mapping.function_name}"
+        self._stop_event = stop
+        self._handler = load_handler(mapping)
+        self.invocations = 0
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                batch = self._gather_batch()
+                if batch:
+                    self.invoke(batch)
+            except Exception:  # noqa: BLE001 - the poller must outlive one bad batch
+                if self._stop_event.is_set():
+                    break
+                logger.exception("event source poll failed", extra={"function": self.mapping.function})
+                self._stop_event.wait(1.0)
+
+    def _gather_batch(self) -> list[dict[str, Any]]:
+        batch: list[dict[str, Any]] = []
+        window_ends = time.monotonic() + self.mapping.batching_window_seconds
+        while len(batch) < self.mapping.batch_size and not self._stop_event.is_set():
+            wait = 1 if not batch else max(0, min(1, int(window_ends - time.monotonic())))
+            received = self._sqs.receive_message(
+                QueueUrl=self.mapping.queue_url,
+                MaxNumberOfMessages=min(MAX_RECEIVE, self.mapping.batch_size - len(batch)),
+                WaitTimeSeconds=wait,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            batch.extend(received)
+            if batch and (not received or time.monotonic() >= window_ends):
+                break
+        return batch
+
+    def invoke(self, messages: list[dict[str, Any]]) -> None:
+        """Call the handler with one batch and settle the messages as Lambda would."""
+        event = {"Records": [sqs_event_record(m, self.mapping, self._region) for m in messages]}
+        context = LocalLambdaContext(
+            function_name=self.mapping.function_name,
+            memory_limit_in_mb=self.mapping.memory_mb,
+            invoked_function_arn=self._arn,
+            deadline=time.monotonic() + self.mapping.timeout_seconds,
+            aws_request_id=str(uuid.uuid4()),
+        )
+        self.invocations += 1
+        try:
+            response = self._handler(event, context)
+        except Exception:  # noqa: BLE001 - a function error returns the batch to the queue
+            logger.exception("function failed; batch returns to the queue",
+                             extra={"function": self.mapping.function, "size": len(messages)})
+            return
+        failed = self._failed_ids(response, messages)
+        if failed is None:
+            return
+        done = [m for m in messages if m["MessageId"] not in failed]
+        for start in range(0, len(done), MAX_RECEIVE):
+            self._sqs.delete_message_batch(
+                QueueUrl=self.mapping.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                         for i, m in enumerate(done[start:start + MAX_RECEIVE])],
+            )
+
+    def _failed_ids(self, response: Any, messages: list[dict[str, Any]]) -> set[str] | None:
+        """Ids to keep on the queue; None means the whole batch failed."""
+        if not self.mapping.report_batch_item_failures:
+            return set()
+        failures = (response or {}).get("batchItemFailures", []) if isinstance(response, dict) else []
+        ids = {failure.get("itemIdentifier") for failure in failures}
+        if not ids <= {m["MessageId"] for m in messages}:
+            logger.error("batchItemFailures names unknown messages; whole batch fails",
+                         extra={"function": self.mapping.function})
+            return None
+        return ids  # type: ignore[return-value]
+
+
+class EventSourceRunner:
+    """All the pollers of a template's SQS-triggered functions."""
+
+    def __init__(self, mappings: list[EventSourceMapping], sqs: Any, region: str,
+                 account: str) -> None:
+        self._stop_event = threading.Event()
+        self.pollers = [EventSourcePoller(m, sqs, region, account, self._stop_event) for m in mappings]
+
+    def start(self) -> None:
+        for poller in self.pollers:
+            poller.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop_event.set()
+        for poller in self.pollers:
+            poller.join(timeout)

@@ -1,0 +1,1 @@
+"""Domain models: plain pydantic types shared by the API, the functions and the worker."""

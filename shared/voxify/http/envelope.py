@@ -1,0 +1,32 @@
+"""The unified response envelope every route answers with."""
+
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+T = TypeVar("T")
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(examples=["VALIDATION_ERROR"])
+    message: str
+    details: Any | None = None
+
+
+class Envelope(BaseModel, Generic[T]):
+    success: bool = True
+    data: T | None = None
+    message: str | None = None
+    error: ErrorBody | None = None
+    meta: dict[str, Any] | None = None
+    timestamp: str = Field(default_factory=utc_now_iso)
+
+
+def ok(data: Any = None, message: str | None = None, meta: dict[str, Any] | None = None) -> dict:
+    """A success envelope as a plain dict (FastAPI validates it against the route's model)."""
+    return Envelope[Any](data=data, message=message, meta=meta).model_dump()

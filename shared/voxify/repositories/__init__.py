@@ -1,0 +1,1 @@
+"""Data access: DynamoDB, S3, SQS and EventBridge behind small interfaces."""

@@ -1,0 +1,32 @@
+import logging
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fixtures.aws import moto_server, provision
+
+# Tests never reach real AWS, X-Ray or CloudWatch.
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the emulator's access log
+
+
+@pytest.fixture(scope="session")
+def emulator_endpoint() -> Iterator[str]:
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def stack(emulator_endpoint, monkeypatch):
+    """The template's resources in a freshly reset emulator; env vars point at them."""
+    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                 "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)  # restored after the test
+    bootstrap, resources = provision(emulator_endpoint)
+    for name, value in resources.environment.items():
+        monkeypatch.setenv(name, value)
+    return bootstrap, resources
