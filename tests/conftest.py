@@ -30,3 +30,26 @@ def stack(emulator_endpoint, monkeypatch):
     for name, value in resources.environment.items():
         monkeypatch.setenv(name, value)
     return bootstrap, resources
+
+
+@pytest.fixture
+def api(stack):
+    """A TestClient of the real app over the emulated stack."""
+    from tests.fixtures.api import make_client
+
+    with make_client() as client:
+        yield client
+
+
+@pytest.fixture
+def alice(api):
+    from tests.fixtures.api import register
+
+    return register(api, "alice@example.com")
+
+
+@pytest.fixture
+def bob(api):
+    from tests.fixtures.api import register
+
+    return register(api, "bob@example.com")

@@ -33,6 +33,7 @@ EMULATED_TYPES = (
     "AWS::Events::EventBus",
     "AWS::Events::Rule",
     "AWS::SecretsManager::Secret",
+    "AWS::SES::EmailIdentity",
 )
 FUNCTION_TYPE = "AWS::Serverless::Function"
 
@@ -282,6 +283,12 @@ class Bootstrap:
         self.context.refs[name] = arn
         self.context.attributes[name] = {"Id": arn}
         return secret
+
+    def _create_emailidentity(self, name: str, props: dict[str, Any], result: LocalResources) -> str:
+        identity = props["EmailIdentity"]
+        self._client("ses").verify_email_identity(EmailAddress=identity)
+        self.context.refs[name] = identity
+        return identity
 
     # ------------------------------------------------------------ functions
     def _function_environment(self) -> dict[str, str]:

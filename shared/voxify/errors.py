@@ -1,23 +1,85 @@
-"""Stable error codes. Clients match on `code`, never on message text."""
+"""Stable error codes, in one place. Clients match on `code`, never on message text."""
 
 from enum import StrEnum
+from typing import Any
 
 
 class ErrorCode(StrEnum):
+    # 400
     VALIDATION_ERROR = "VALIDATION_ERROR"
+    INVALID_STATE = "INVALID_STATE"
+    UNSUPPORTED_AUDIO = "UNSUPPORTED_AUDIO"
+    CORRUPT_AUDIO = "CORRUPT_AUDIO"
+    CONSENT_REQUIRED = "CONSENT_REQUIRED"
+    SAMPLE_NOT_READY = "SAMPLE_NOT_READY"
+    VOICE_NOT_READY = "VOICE_NOT_READY"
+    NO_ACTIVE_VOICE = "NO_ACTIVE_VOICE"
+    UNSUPPORTED_LANGUAGE = "UNSUPPORTED_LANGUAGE"
+    WEAK_PASSWORD = "WEAK_PASSWORD"
+    INVALID_RESET_TOKEN = "INVALID_RESET_TOKEN"
+    # 401 / 403
+    UNAUTHORIZED = "UNAUTHORIZED"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+    TOKEN_INVALID = "TOKEN_INVALID"
+    TOKEN_REUSED = "TOKEN_REUSED"
+    ACCOUNT_DISABLED = "ACCOUNT_DISABLED"
+    FORBIDDEN = "FORBIDDEN"
+    # 404 / 405 / 409 / 413 / 415 / 429
     NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    EMAIL_TAKEN = "EMAIL_TAKEN"
+    CONFLICT = "CONFLICT"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    IDEMPOTENCY_IN_PROGRESS = "IDEMPOTENCY_IN_PROGRESS"
+    JOB_NOT_EDITABLE = "JOB_NOT_EDITABLE"
+    JOB_PROCESSING = "JOB_PROCESSING"
+    OUTPUT_NOT_READY = "OUTPUT_NOT_READY"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    RATE_LIMITED = "RATE_LIMITED"
+    QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
+    # 5xx
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    QUEUE_UNAVAILABLE = "QUEUE_UNAVAILABLE"
+    SYNTHESIS_TIMEOUT = "SYNTHESIS_TIMEOUT"
+    SYNTHESIS_FAILED = "SYNTHESIS_FAILED"
+    # job failures (worker / DLQ)
     RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
     INVALID_WORK_MESSAGE = "INVALID_WORK_MESSAGE"
 
 
+STATUS_BY_CODE: dict[ErrorCode, int] = {
+    ErrorCode.UNAUTHORIZED: 401, ErrorCode.INVALID_CREDENTIALS: 401, ErrorCode.TOKEN_EXPIRED: 401,
+    ErrorCode.TOKEN_INVALID: 401, ErrorCode.TOKEN_REUSED: 401,
+    ErrorCode.ACCOUNT_DISABLED: 403, ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404, ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.EMAIL_TAKEN: 409, ErrorCode.CONFLICT: 409, ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
+    ErrorCode.IDEMPOTENCY_IN_PROGRESS: 409, ErrorCode.JOB_NOT_EDITABLE: 409,
+    ErrorCode.JOB_PROCESSING: 409, ErrorCode.OUTPUT_NOT_READY: 409,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413, ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
+    ErrorCode.RATE_LIMITED: 429, ErrorCode.QUOTA_EXCEEDED: 429,
+    ErrorCode.INTERNAL_ERROR: 500, ErrorCode.QUEUE_UNAVAILABLE: 503,
+    ErrorCode.SYNTHESIS_TIMEOUT: 504, ErrorCode.SYNTHESIS_FAILED: 422,
+}
+
+
 class VoxifyError(Exception):
-    """An error with a stable code and the HTTP status it maps to."""
+    """An error with a stable code; its HTTP status follows from the code."""
 
-    status_code = 400
-
-    def __init__(self, code: ErrorCode, message: str, details: object | None = None) -> None:
+    def __init__(self, code: ErrorCode, message: str, details: Any | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.details = details
+        self.headers = headers or {}
+
+    @property
+    def status_code(self) -> int:
+        return STATUS_BY_CODE.get(self.code, 400)
+
+
+def not_found(what: str) -> VoxifyError:
+    """Missing and someone else's look the same, so ids cannot be probed across users."""
+    return VoxifyError(ErrorCode.NOT_FOUND, f"{what} not found")

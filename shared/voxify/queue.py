@@ -1,7 +1,7 @@
-"""The versioned schema of messages on the work queues.
+"""The work queues: the versioned message schema, and sending work.
 
-A message names a unit of work by id only; everything else is read from the job record,
-so a late or duplicated message can never carry stale instructions.
+A message names a unit of work by id only; everything else is read from the record, so a
+late or duplicated message can never carry stale instructions.
 """
 
 import json
@@ -9,6 +9,9 @@ from typing import Any, Literal
 from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict
+
+from voxify.aws import client
+from voxify.settings import get_settings
 
 WORK_MESSAGE_VERSION = 1
 
@@ -44,3 +47,23 @@ def parse_work(body: str) -> list[WorkMessage]:
             work.append(WorkMessage(kind="sample", id=parts[2], user_id=parts[1]))
         return work
     return [WorkMessage.model_validate(document)]
+
+
+class WorkQueue:
+    """Sends work; synthesis goes to the jobs queue, sample processing to the uploads queue."""
+
+    def __init__(self) -> None:
+        settings = get_settings()
+        self._urls = {"synthesis": settings.jobs_queue_url, "sample": settings.uploads_queue_url}
+        self._sqs = client("sqs")
+
+    def send(self, message: WorkMessage) -> None:
+        self._sqs.send_message(QueueUrl=self._urls[message.kind], MessageBody=message.model_dump_json())
+
+    def depth(self, kind: str = "synthesis") -> dict[str, int]:
+        attributes = self._sqs.get_queue_attributes(
+            QueueUrl=self._urls[kind],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return {"waiting": int(attributes["ApproximateNumberOfMessages"]),
+                "in_flight": int(attributes["ApproximateNumberOfMessagesNotVisible"])}

@@ -33,6 +33,28 @@ class Settings(BaseSettings):
 
     cors_allow_origins: list[str] = ["*"]
 
+    # Auth.
+    access_token_ttl_seconds: int = Field(default=3600, gt=0)
+    refresh_token_ttl_seconds: int = Field(default=30 * 86400, gt=0)
+    reset_token_ttl_seconds: int = Field(default=3600, gt=0)
+    # Accounts registered with these addresses get the admin role.
+    admin_emails: list[str] = []
+    sender_email: str = "no-reply@voxify.local"
+    public_url: str = "http://127.0.0.1:8000"
+
+    # Limits (defaults; admins change the live values through /api/v1/admin/config).
+    rate_limit_per_minute: int = Field(default=100, gt=0)
+    daily_sample_quota: int = Field(default=50, gt=0)
+    daily_job_quota: int = Field(default=1000, gt=0)
+    max_sample_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    # API Gateway and Lambda cap request bodies near 6 MB; larger files use presigned uploads.
+    max_inline_upload_bytes: int = Field(default=6 * 1024 * 1024, gt=0)
+    sync_wait_seconds: float = Field(default=20.0, ge=0)
+    # Under Lambda a response cannot stream forever: SSE streams end after this and clients
+    # reconnect with Last-Event-ID.
+    sse_max_seconds: float = Field(default=25.0, gt=0)
+    sse_poll_seconds: float = Field(default=0.5, gt=0)
+
     model_s3_prefix: str = "models/f5tts/"
     default_engine: Literal["auto", "f5tts", "formant"] = "auto"
 

@@ -1,8 +1,14 @@
-"""Synthesis jobs and their state machine."""
+"""Synthesis jobs: what a user asks for, and the record the worker moves through states."""
 
 from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
 
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
+OutputFormat = Literal["wav", "mp3", "flac", "ogg"]
+MAX_TEXT_CHARS = 20_000
+MAX_BLOCKS = 100
 
 
 class JobStatus(StrEnum):
@@ -15,3 +21,96 @@ class JobStatus(StrEnum):
     @property
     def is_terminal(self) -> bool:
         return self.value in TERMINAL
+
+
+class Block(BaseModel):
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    voice_model_id: str | None = Field(default=None, description="defaults to the job's voice")
+    wait_after_ms: int = Field(default=0, ge=0, le=60_000)
+
+
+class JobConfig(BaseModel):
+    include_timestamps: bool = False
+    timestamp_granularity: Literal["word", "syllable", "both"] = "word"
+
+
+class JobOptions(BaseModel):
+    """The synthesis options a job can change while it is still pending."""
+
+    voice_model_id: str | None = Field(default=None, description="a clone id; defaults to the active voice")
+    text_language: str = Field(default="en", min_length=2, max_length=16)
+    output_format: OutputFormat = "wav"
+    sample_rate: int = Field(default=24_000, ge=8_000, le=48_000)
+    speed: float = Field(default=1.0, ge=0.5, le=2.0)
+    pitch: float = Field(default=0.0, ge=-12.0, le=12.0, description="semitones")
+    volume: float = Field(default=1.0, ge=0.0, le=2.0, description="linear gain before limiting")
+    config: JobConfig = JobConfig()
+    project_id: str | None = Field(default=None, max_length=100)
+
+
+class JobCreate(JobOptions):
+    text_content: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT_CHARS,
+                                     examples=["Hello from Voxify."])
+    blocks: list[Block] | None = Field(default=None, min_length=1, max_length=MAX_BLOCKS)
+
+    @model_validator(mode="after")
+    def exactly_one_text_source(self) -> "JobCreate":
+        if (self.text_content is None) == (self.blocks is None):
+            raise ValueError("give exactly one of text_content or blocks")
+        if self.blocks and sum(len(b.text) for b in self.blocks) > MAX_TEXT_CHARS:
+            raise ValueError(f"blocks hold more than {MAX_TEXT_CHARS} characters in all")
+        return self
+
+    def as_blocks(self) -> list[Block]:
+        return self.blocks or [Block(text=self.text_content or "")]
+
+
+class JobUpdate(BaseModel):
+    """PUT/PATCH body: any option, a new text, or `status: cancelled` (PATCH) to cancel."""
+
+    text_content: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT_CHARS)
+    voice_model_id: str | None = None
+    text_language: str | None = Field(default=None, min_length=2, max_length=16)
+    output_format: OutputFormat | None = None
+    sample_rate: int | None = Field(default=None, ge=8_000, le=48_000)
+    speed: float | None = Field(default=None, ge=0.5, le=2.0)
+    pitch: float | None = Field(default=None, ge=-12.0, le=12.0)
+    volume: float | None = Field(default=None, ge=0.0, le=2.0)
+    project_id: str | None = Field(default=None, max_length=100)
+    status: Literal["cancelled"] | None = None
+
+
+class Job(BaseModel):
+    job_id: str
+    user_id: str
+    status: JobStatus
+    blocks: list[Block]
+    voice_model_id: str | None
+    text_language: str
+    output_format: OutputFormat
+    sample_rate: int
+    speed: float
+    pitch: float
+    volume: float
+    config: JobConfig
+    project_id: str | None = None
+    source: str = "api"
+    batch_id: str | None = None
+    progress: int = 0
+    progress_message: str | None = None
+    progress_version: int = 0
+    output_key: str | None = None
+    block_keys: list[str] = []
+    duration_seconds: float | None = None
+    timestamps: dict[str, Any] | None = None
+    engine: dict[str, Any] | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    created_at: str
+    updated_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+
+    @property
+    def text(self) -> str:
+        return " ".join(block.text for block in self.blocks)

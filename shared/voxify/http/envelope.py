@@ -30,3 +30,14 @@ class Envelope(BaseModel, Generic[T]):
 def ok(data: Any = None, message: str | None = None, meta: dict[str, Any] | None = None) -> dict:
     """A success envelope as a plain dict (FastAPI validates it against the route's model)."""
     return Envelope[Any](data=data, message=message, meta=meta).model_dump()
+
+
+def error_envelope(code: str, message: str, details: Any = None) -> dict:
+    return Envelope[Any](success=False, error=ErrorBody(code=code, message=message,
+                                                         details=details)).model_dump()
+
+
+def page_meta(total: int, limit: int, offset: int) -> dict[str, Any]:
+    """`meta.pagination` of every list."""
+    return {"pagination": {"total_count": total, "limit": limit, "offset": offset,
+                           "has_more": offset + limit < total}}

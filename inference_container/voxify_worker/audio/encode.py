@@ -1,0 +1,63 @@
+"""Float samples -> the bytes of an audio file in the format and sample rate a job asked for.
+
+All formats go through libsndfile (soundfile >= 0.13 bundles libsndfile 1.2, which writes
+MP3 via LAME and Ogg Opus). "ogg" is Ogg Vorbis; "opus" is Ogg Opus, offered for callers that
+ask for it by name. MP3 and Opus carry only the rates their standards define: asking for
+another is refused with the list, rather than silently changed.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import soundfile as sf
+
+from .errors import AudioError
+from .process import resample
+
+MIN_RATE, MAX_RATE = 8_000, 48_000
+
+# format -> (libsndfile container, codec subtype)
+_CODECS = {
+    "wav": ("WAV", "PCM_16"),
+    "flac": ("FLAC", "PCM_16"),
+    "mp3": ("MP3", "MPEG_LAYER_III"),
+    "ogg": ("OGG", "VORBIS"),
+    "opus": ("OGG", "OPUS"),
+}
+CONTENT_TYPES = {
+    "wav": "audio/wav",
+    "flac": "audio/flac",
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "opus": "audio/ogg",  # RFC 7845: Ogg Opus files are audio/ogg
+}
+# the only rates these codecs carry; other formats take any rate in [MIN_RATE, MAX_RATE]
+SUPPORTED_RATES: dict[str, tuple[int, ...]] = {
+    "mp3": (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000),
+    "opus": (8000, 12000, 16000, 24000, 48000),
+}
+
+
+def check_output(fmt: str, sample_rate: int) -> None:
+    """Raise AudioError unless `fmt` at `sample_rate` can be encoded; cheap, for early validation."""
+    if fmt not in _CODECS:
+        raise AudioError("UNSUPPORTED_FORMAT", f"cannot encode {fmt!r}; choose one of {sorted(_CODECS)}")
+    if not MIN_RATE <= sample_rate <= MAX_RATE:
+        raise AudioError("UNSUPPORTED_SAMPLE_RATE",
+                         f"sample rate {sample_rate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz")
+    allowed = SUPPORTED_RATES.get(fmt)
+    if allowed and sample_rate not in allowed:
+        raise AudioError("UNSUPPORTED_SAMPLE_RATE",
+                         f"{fmt} supports only {', '.join(map(str, allowed))} Hz, not {sample_rate}")
+
+
+def encode(samples: np.ndarray, rate: int, fmt: str, sample_rate: int) -> bytes:
+    """Resample `samples` (at `rate`) to `sample_rate` and encode them as a `fmt` file."""
+    check_output(fmt, sample_rate)
+    container, subtype = _CODECS[fmt]
+    data = np.clip(resample(samples, rate, sample_rate), -1.0, 1.0)
+    buffer = io.BytesIO()
+    sf.write(buffer, data, sample_rate, format=container, subtype=subtype)
+    return buffer.getvalue()

@@ -1,0 +1,1 @@
+"""Speech engines: one interface (`base.Engine`), one module per engine."""

@@ -1,0 +1,21 @@
+"""The engine catalog (catalog.yaml): one source for what the API advertises and what runs."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
+
+
+@lru_cache(maxsize=1)
+def engine_catalog() -> dict[str, Any]:
+    with CATALOG_PATH.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["engines"]
+
+
+def language_entry(engine: str, language: str) -> dict[str, Any] | None:
+    """The model and support level for a language (its primary subtag), or None."""
+    languages = engine_catalog()[engine]["languages"]
+    return languages.get(language.lower()) or languages.get(language.lower().split("-")[0])

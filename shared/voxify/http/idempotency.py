@@ -1,0 +1,57 @@
+"""`Idempotency-Key` for creates: a retried create answers the first result, never a second."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from voxify.errors import ErrorCode, VoxifyError
+from voxify.repositories.idempotency import IdempotencyRepository
+
+MAX_KEY_LENGTH = 255
+
+
+Created = tuple[int, dict[str, Any]]  # status code, envelope
+
+
+def run_idempotent(request: Request, user_id: str, body: Any,
+                   create: Callable[[], Created]) -> JSONResponse:
+    """Run `create` once per user, route and key; answer its (possibly replayed) result."""
+    status, envelope, replayed = idempotent(request, user_id, body, create)
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return JSONResponse(envelope, status_code=status, headers=headers)
+
+
+def idempotent(request: Request, user_id: str, body: Any,
+               create: Callable[[], Created]) -> tuple[int, dict[str, Any], bool]:
+    """(status, envelope, replayed) of the first create with this request's key."""
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        return (*create(), False)
+    if len(key) > MAX_KEY_LENGTH:
+        raise VoxifyError(ErrorCode.VALIDATION_ERROR, f"Idempotency-Key is longer than {MAX_KEY_LENGTH}")
+    record_id = f"{user_id}#{request.method} {request.url.path}#{key}"
+    body_hash = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    records = IdempotencyRepository()
+    existing = records.begin(record_id, body_hash)
+    if existing is not None:
+        if existing.get("body_hash") != body_hash:
+            raise VoxifyError(ErrorCode.IDEMPOTENCY_KEY_REUSED,
+                              "this Idempotency-Key was used with a different request")
+        if existing.get("status") != "COMPLETED":
+            raise VoxifyError(ErrorCode.IDEMPOTENCY_IN_PROGRESS,
+                              "the first request with this Idempotency-Key is still running",
+                              headers={"Retry-After": "1"})
+        return int(existing["status_code"]), existing["response"], True
+    try:
+        status, envelope = create()
+    except Exception:
+        records.abandon(record_id)
+        raise
+    records.complete(record_id, status, envelope)
+    return status, envelope, False

@@ -1,0 +1,68 @@
+"""/api/v1/admin: statistics, users, live configuration (admins only)."""
+
+from collections import Counter
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from voxify.errors import not_found
+from voxify.http.deps import require_admin
+from voxify.http.envelope import Envelope, ok, page_meta
+from voxify.logic.auth import Principal
+from voxify.repositories.base import TableRepository
+from voxify.repositories.runtime_config import RuntimeConfigRepository
+from voxify.repositories.users import UserRepository, public_user
+
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+
+
+class ConfigUpdate(BaseModel):
+    rate_limit_per_minute: int | None = Field(default=None, ge=1, le=100_000)
+    daily_sample_quota: int | None = Field(default=None, ge=1, le=1_000_000)
+    daily_job_quota: int | None = Field(default=None, ge=1, le=1_000_000)
+    default_engine: Literal["auto", "f5tts", "formant"] | None = None
+
+
+class UserStatusUpdate(BaseModel):
+    disabled: bool
+
+
+@router.get("/stats", response_model=Envelope[dict[str, Any]])
+def stats(_: Principal = Depends(require_admin)) -> dict:
+    table = TableRepository()
+    counts: Counter[str] = Counter()
+    jobs_by_status: Counter[str] = Counter()
+    for page_item in table.table.scan(ProjectionExpression="sk, #s",
+                                      ExpressionAttributeNames={"#s": "status"}).get("Items", []):
+        counts[page_item["sk"]] += 1
+        if page_item["sk"] == "JOB":
+            jobs_by_status[page_item["status"]] += 1
+    return ok({"users": counts["PROFILE"], "samples": counts["SAMPLE"], "clones": counts["CLONE"],
+               "jobs": counts["JOB"], "jobs_by_status": dict(jobs_by_status)})
+
+
+@router.get("/users", response_model=Envelope[list[dict[str, Any]]])
+def users(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+          _: Principal = Depends(require_admin)) -> dict:
+    everyone = UserRepository().list_all()
+    return ok(everyone[offset:offset + limit], meta=page_meta(len(everyone), limit, offset))
+
+
+@router.patch("/users/{user_id}", response_model=Envelope[dict[str, Any]])
+def set_user_status(user_id: str, body: UserStatusUpdate, _: Principal = Depends(require_admin)) -> dict:
+    """Disable (or re-enable) an account; a disabled account's tokens and keys stop working."""
+    updated = UserRepository().update(user_id, {"disabled": body.disabled})
+    if updated is None:
+        raise not_found("user")
+    return ok(public_user(updated))
+
+
+@router.get("/config", response_model=Envelope[dict[str, Any]])
+def get_config(_: Principal = Depends(require_admin)) -> dict:
+    return ok(RuntimeConfigRepository().current())
+
+
+@router.put("/config", response_model=Envelope[dict[str, Any]])
+def put_config(body: ConfigUpdate, _: Principal = Depends(require_admin)) -> dict:
+    return ok(RuntimeConfigRepository().update(body.model_dump(exclude_none=True)), "configuration saved")

@@ -1,0 +1,103 @@
+"""/api/v1/auth and /api/v1/api-keys: accounts, tokens, profile, API keys."""
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordRequestForm
+
+from voxify.domain.users import (
+    ApiKey,
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ForgotPasswordRequest,
+    LoginRequest,
+    ProfileUpdate,
+    RefreshRequest,
+    RegisterRequest,
+    ResetPasswordRequest,
+    TokenPair,
+    User,
+)
+from voxify.http.deps import current_principal
+from voxify.http.envelope import Envelope, ok
+from voxify.http.idempotency import run_idempotent
+from voxify.logic import auth
+from voxify.logic.auth import Principal
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+
+@router.post("/auth/register", status_code=201, response_model=Envelope[User])
+def register(body: RegisterRequest) -> dict:
+    """Create an account. 409 EMAIL_TAKEN when the address is in use; 400 WEAK_PASSWORD."""
+    user = auth.register(body.email, body.password, body.first_name, body.last_name)
+    return ok(user, "account created")
+
+
+@router.post("/auth/login", response_model=Envelope[TokenPair])
+def login(body: LoginRequest) -> dict:
+    return ok(auth.login(body.email, body.password))
+
+
+@router.post("/auth/token", response_model=TokenPair, include_in_schema=True)
+def token(form: OAuth2PasswordRequestForm = Depends()) -> dict:
+    """OAuth2 password flow (form fields `username` = e-mail, `password`), for /docs' Authorize.
+
+    Answers the bare OAuth2 token response, as OAuth2 clients expect, not the envelope.
+    """
+    return auth.login(form.username, form.password)
+
+
+@router.post("/auth/refresh", response_model=Envelope[TokenPair])
+def refresh(body: RefreshRequest) -> dict:
+    """Rotate: the old refresh token is spent. Presenting a spent one revokes the whole login."""
+    return ok(auth.refresh(body.refresh_token))
+
+
+@router.post("/auth/logout", response_model=Envelope[None])
+def logout(body: RefreshRequest) -> dict:
+    auth.logout(body.refresh_token)
+    return ok(None, "logged out")
+
+
+@router.get("/auth/profile", response_model=Envelope[User])
+def get_profile(principal: Principal = Depends(current_principal)) -> dict:
+    return ok(auth.profile(principal.user_id))
+
+
+@router.put("/auth/profile", response_model=Envelope[User])
+@router.patch("/auth/profile", response_model=Envelope[User])
+def update_profile(body: ProfileUpdate, principal: Principal = Depends(current_principal)) -> dict:
+    return ok(auth.update_profile(principal.user_id, body.model_dump(exclude_none=True)))
+
+
+@router.post("/auth/forgot-password", status_code=202, response_model=Envelope[None])
+def forgot_password(body: ForgotPasswordRequest) -> dict:
+    """Mails a single-use token valid for one hour. Same answer whether or not the account exists."""
+    auth.forgot_password(body.email)
+    return ok(None, "if the account exists, a reset token is on its way")
+
+
+@router.post("/auth/reset-password", response_model=Envelope[None])
+def reset_password(body: ResetPasswordRequest) -> dict:
+    auth.reset_password(body.token, body.new_password)
+    return ok(None, "password changed")
+
+
+@router.post("/api-keys", status_code=201, response_model=Envelope[ApiKeyCreated], tags=["api keys"])
+def create_api_key(body: ApiKeyCreate, request: Request,
+                   principal: Principal = Depends(current_principal)) -> Any:
+    """The key is shown once; use it as `Authorization: Bearer vx_...`."""
+    return run_idempotent(request, principal.user_id, body.model_dump(), lambda: (
+        201, ok(auth.create_api_key(principal.user_id, body.name), "store this key now")))
+
+
+@router.get("/api-keys", response_model=Envelope[list[ApiKey]], tags=["api keys"])
+def list_api_keys(principal: Principal = Depends(current_principal)) -> dict:
+    return ok(auth.list_api_keys(principal.user_id))
+
+
+@router.delete("/api-keys/{key_id}", response_model=Envelope[None], tags=["api keys"])
+def delete_api_key(key_id: str, principal: Principal = Depends(current_principal)) -> dict:
+    auth.delete_api_key(principal.user_id, key_id)
+    return ok(None, "API key deleted")

@@ -1,0 +1,127 @@
+"""/api/v1/voice: samples and clones."""
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+
+from voxify.domain.jobs import JobCreate
+from voxify.domain.voices import Clone, CloneCreate, Sample, SampleStatus, UploadRequest
+from voxify.http.deps import current_principal, refund_daily_quota, take_daily_quota
+from voxify.http.envelope import Envelope, ok, page_meta
+from voxify.http.idempotency import run_idempotent
+from voxify.http.synthesis import synthesize_and_wait
+from voxify.logic import voices
+from voxify.logic.auth import Principal
+from voxify.repositories.voices import CloneRepository, SampleRepository
+
+router = APIRouter(prefix="/api/v1/voice", tags=["voices"])
+
+
+@router.post("/samples", status_code=201, response_model=Envelope[Sample])
+def upload_sample(
+    request: Request,
+    file: UploadFile = File(description="wav, mp3, flac, ogg, m4a or webm; up to ~6 MB here"),
+    name: str = Form(min_length=1, max_length=200),
+    description: str | None = Form(default=None, max_length=2000),
+    language: str = Form(default="en", min_length=2, max_length=16),
+    principal: Principal = Depends(current_principal),
+) -> Any:
+    """Upload a short sample. Larger files: POST /voice/samples/uploads."""
+    data = file.file.read()
+
+    def create() -> tuple[int, dict]:
+        day = take_daily_quota(principal.user_id, "sample")
+        try:
+            sample = voices.upload_sample(principal.user_id, name, description, language, data)
+        except Exception:
+            refund_daily_quota(principal.user_id, "sample", day)
+            raise
+        return 201, ok(sample, "sample stored; processing")
+
+    fields = {"name": name, "description": description, "language": language, "size": len(data)}
+    return run_idempotent(request, principal.user_id, fields, create)
+
+
+@router.post("/samples/uploads", status_code=201, response_model=Envelope[dict[str, Any]])
+def presigned_upload(body: UploadRequest, request: Request,
+                     principal: Principal = Depends(current_principal)) -> Any:
+    """A presigned S3 POST for files up to 50 MB; processing starts when the upload lands."""
+    def create() -> tuple[int, dict]:
+        day = take_daily_quota(principal.user_id, "sample")
+        try:
+            return 201, ok(voices.start_presigned_upload(principal.user_id, body),
+                           "POST the file to upload.url with upload.fields")
+        except Exception:
+            refund_daily_quota(principal.user_id, "sample", day)
+            raise
+
+    return run_idempotent(request, principal.user_id, body.model_dump(), create)
+
+
+@router.get("/samples", response_model=Envelope[list[Sample]])
+def list_samples(status: SampleStatus | None = None, limit: int = Query(20, ge=1, le=100),
+                 offset: int = Query(0, ge=0),
+                 principal: Principal = Depends(current_principal)) -> dict:
+    samples = [s for s in SampleRepository().list_for(principal.user_id)
+               if status is None or s["status"] == status.value]
+    return ok(samples[offset:offset + limit], meta=page_meta(len(samples), limit, offset))
+
+
+@router.get("/samples/{sample_id}", response_model=Envelope[Sample])
+def get_sample(sample_id: str, principal: Principal = Depends(current_principal)) -> dict:
+    return ok(voices.get_sample(principal.user_id, sample_id))
+
+
+@router.delete("/samples/{sample_id}", response_model=Envelope[None])
+def delete_sample(sample_id: str, principal: Principal = Depends(current_principal)) -> dict:
+    voices.delete_sample(principal.user_id, sample_id)
+    return ok(None, "sample and its audio deleted")
+
+
+@router.post("/samples/{sample_id}/process", status_code=202, response_model=Envelope[Sample])
+def process_sample(sample_id: str, principal: Principal = Depends(current_principal)) -> dict:
+    return ok(voices.reprocess_sample(principal.user_id, sample_id), "processing queued")
+
+
+@router.post("/clones", status_code=201, response_model=Envelope[Clone])
+def create_clone(body: CloneCreate, request: Request,
+                 principal: Principal = Depends(current_principal)) -> Any:
+    """Needs `consent: true` and ready samples. Stores who attested consent, when and from where."""
+    origin = {"source_ip": request.client.host if request.client else None,
+              "user_agent": request.headers.get("user-agent")}
+    return run_idempotent(request, principal.user_id, body.model_dump(), lambda: (
+        201, ok(voices.create_clone(principal.user_id, body, origin), "voice clone created")))
+
+
+@router.get("/clones", response_model=Envelope[list[Clone]])
+def list_clones(limit: int = Query(20, ge=1, le=100), offset: int = Query(0, ge=0),
+                principal: Principal = Depends(current_principal)) -> dict:
+    clones = CloneRepository().list_for(principal.user_id)
+    return ok(clones[offset:offset + limit], meta=page_meta(len(clones), limit, offset))
+
+
+@router.get("/clones/{clone_id}", response_model=Envelope[Clone])
+def get_clone(clone_id: str, principal: Principal = Depends(current_principal)) -> dict:
+    return ok(voices.get_clone(principal.user_id, clone_id))
+
+
+@router.delete("/clones/{clone_id}", response_model=Envelope[None])
+def delete_clone(clone_id: str, principal: Principal = Depends(current_principal)) -> dict:
+    voices.delete_clone(principal.user_id, clone_id)
+    return ok(None, "voice clone deleted")
+
+
+@router.post("/clones/{clone_id}/select", response_model=Envelope[Clone])
+def select_clone(clone_id: str, principal: Principal = Depends(current_principal)) -> dict:
+    return ok(voices.select_clone(principal.user_id, clone_id), "active voice selected")
+
+
+@router.post("/clones/{clone_id}/synthesize", response_model=Envelope[dict[str, Any]],
+             responses={202: {"description": "still running; poll the job"}})
+def synthesize_with_clone(clone_id: str, body: JobCreate, request: Request,
+                          wait: Literal["true", "false"] = "true",
+                          principal: Principal = Depends(current_principal)) -> Any:
+    """Create a job with this voice; wait up to ~20 s for the audio, else 202 with the job."""
+    voices.get_clone(principal.user_id, clone_id)
+    job_request = body.model_copy(update={"voice_model_id": clone_id})
+    return synthesize_and_wait(request, principal, job_request, wait=wait == "true")

@@ -1,0 +1,150 @@
+"""Voice samples and voice clones: upload rules, ownership, consent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from voxify.audio_format import sniff_audio_format
+from voxify.clock import new_id, now_iso
+from voxify.domain.voices import CloneCreate, CloneStatus, SampleStatus, UploadRequest
+from voxify.errors import ErrorCode, VoxifyError, not_found
+from voxify.queue import WorkMessage, WorkQueue, upload_key
+from voxify.repositories.users import UserRepository
+from voxify.repositories.voices import CloneRepository, SampleRepository
+from voxify.settings import get_settings
+from voxify.storage import CONTENT_TYPES, AudioStore, sample_prefix
+
+
+def _new_sample(user_id: str, name: str, description: str | None, language: str,
+                status: SampleStatus, key: str, size: int, fmt: str | None) -> dict[str, Any]:
+    now = now_iso()
+    return {"sample_id": new_id("smp"), "user_id": user_id, "name": name,
+            "description": description, "language": language, "status": status.value,
+            "format": fmt, "size_bytes": size, "duration_seconds": None, "quality": None,
+            "rejection_reasons": [], "original_key": key, "normalized_key": None,
+            "reference_key": None, "created_at": now, "updated_at": now}
+
+
+def upload_sample(user_id: str, name: str, description: str | None, language: str,
+                  data: bytes) -> dict[str, Any]:
+    """Store a small upload and queue its processing; refuses what is not audio."""
+    settings = get_settings()
+    if not data:
+        raise VoxifyError(ErrorCode.UNSUPPORTED_AUDIO, "the file is empty")
+    if len(data) > settings.max_inline_upload_bytes:
+        raise VoxifyError(ErrorCode.PAYLOAD_TOO_LARGE,
+                          f"files over {settings.max_inline_upload_bytes} bytes go through "
+                          "POST /api/v1/voice/samples/uploads")
+    fmt = sniff_audio_format(data[:64])
+    if fmt is None:
+        raise VoxifyError(ErrorCode.UNSUPPORTED_AUDIO,
+                          "not a wav, mp3, flac, ogg, m4a or webm file (judged by its content)")
+    sample = _new_sample(user_id, name, description, language, SampleStatus.UPLOADED,
+                         "", len(data), fmt)
+    sample["original_key"] = f"{sample_prefix(user_id, sample['sample_id'])}original.{fmt}"
+    AudioStore().put(sample["original_key"], data, CONTENT_TYPES[fmt])
+    SampleRepository().create(sample)
+    _queue_processing(sample)
+    return sample
+
+
+def start_presigned_upload(user_id: str, request: UploadRequest) -> dict[str, Any]:
+    """A record in `uploading` and a presigned POST; the S3 event starts processing."""
+    settings = get_settings()
+    if request.size_bytes > settings.max_sample_bytes:
+        raise VoxifyError(ErrorCode.PAYLOAD_TOO_LARGE,
+                          f"samples are limited to {settings.max_sample_bytes} bytes")
+    sample = _new_sample(user_id, request.name, request.description, request.language,
+                         SampleStatus.UPLOADING, "", request.size_bytes, None)
+    sample["original_key"] = upload_key(user_id, sample["sample_id"])
+    SampleRepository().create(sample)
+    upload = AudioStore().presigned_post(sample["original_key"], request.size_bytes)
+    return {"sample": sample, "upload": upload}
+
+
+def _queue_processing(sample: dict[str, Any]) -> None:
+    WorkQueue().send(WorkMessage(kind="sample", id=sample["sample_id"], user_id=sample["user_id"]))
+
+
+def get_sample(user_id: str, sample_id: str) -> dict[str, Any]:
+    sample = SampleRepository().get_owned(sample_id, user_id)
+    if sample is None:
+        raise not_found("sample")
+    return sample
+
+
+def reprocess_sample(user_id: str, sample_id: str) -> dict[str, Any]:
+    sample = get_sample(user_id, sample_id)
+    if sample["status"] == SampleStatus.UPLOADING:
+        raise VoxifyError(ErrorCode.INVALID_STATE, "the upload has not arrived yet")
+    updated = SampleRepository().update(sample_id, {"status": SampleStatus.UPLOADED.value})
+    _queue_processing(sample)
+    return updated or sample
+
+
+def delete_sample(user_id: str, sample_id: str) -> None:
+    sample = get_sample(user_id, sample_id)
+    store = AudioStore()
+    store.delete_prefix(sample_prefix(user_id, sample_id))
+    store.delete_prefix(upload_key(user_id, sample_id))
+    SampleRepository().delete(sample_id)
+
+
+def create_clone(user_id: str, request: CloneCreate, origin: dict[str, Any]) -> dict[str, Any]:
+    """A clone from the user's ready samples, with the consent attestation stored."""
+    if not request.consent:
+        raise VoxifyError(ErrorCode.CONSENT_REQUIRED,
+                          "cloning a voice needs the speaker's consent: send consent: true")
+    samples = [get_sample(user_id, sample_id) for sample_id in dict.fromkeys(request.sample_ids)]
+    not_ready = [s["sample_id"] for s in samples if s["status"] != SampleStatus.READY]
+    if not_ready:
+        raise VoxifyError(ErrorCode.SAMPLE_NOT_READY, "every sample must be processed and ready",
+                          {"sample_ids": not_ready})
+    now = now_iso()
+    first = samples[0]
+    clone = {
+        "clone_id": new_id("vox"), "user_id": user_id, "name": request.name,
+        "description": request.description, "sample_ids": [s["sample_id"] for s in samples],
+        "ref_text": request.ref_text, "language": request.language,
+        "status": CloneStatus.READY.value,
+        "reference_key": first.get("reference_key") or first.get("normalized_key") or first["original_key"],
+        "consent": {"attested_by": user_id, "attested_at": now, **origin},
+        "created_at": now, "updated_at": now,
+    }
+    CloneRepository().create(clone)
+    return clone
+
+
+def get_clone(user_id: str, clone_id: str) -> dict[str, Any]:
+    clone = CloneRepository().get_owned(clone_id, user_id)
+    if clone is None:
+        raise not_found("voice clone")
+    return clone
+
+
+def select_clone(user_id: str, clone_id: str) -> dict[str, Any]:
+    clone = get_clone(user_id, clone_id)
+    if clone["status"] != CloneStatus.READY:
+        raise VoxifyError(ErrorCode.VOICE_NOT_READY, f"the clone is {clone['status']}")
+    UserRepository().update(user_id, {"active_voice_id": clone_id})
+    return clone
+
+
+def delete_clone(user_id: str, clone_id: str) -> None:
+    get_clone(user_id, clone_id)
+    CloneRepository().delete(clone_id)
+    users = UserRepository()
+    user = users.get(user_id)
+    if user and user.get("active_voice_id") == clone_id:
+        users.update(user_id, {"active_voice_id": None})
+
+
+def find_clone(user_id: str, id_or_name: str) -> dict[str, Any]:
+    """A clone by id, or else by exact name (what OpenAI-style `voice` fields carry)."""
+    clone = CloneRepository().get_owned(id_or_name, user_id)
+    if clone:
+        return clone
+    for candidate in CloneRepository().list_for(user_id):
+        if candidate["name"] == id_or_name:
+            return candidate
+    raise not_found("voice clone")

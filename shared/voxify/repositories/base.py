@@ -1,0 +1,97 @@
+"""A small base for repositories over the single data table.
+
+DynamoDB wants Decimal where JSON has floats; items cross this boundary as plain Python
+values in both directions so nothing above it sees Decimal.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from voxify.aws import resource
+from voxify.settings import get_settings
+
+
+def to_dynamo(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str), parse_float=Decimal)
+
+
+def from_dynamo(value: Any) -> Any:
+    if isinstance(value, list):
+        return [from_dynamo(v) for v in value]
+    if isinstance(value, dict):
+        return {k: from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def is_condition_failure(error: ClientError) -> bool:
+    code = error.response["Error"]["Code"]
+    return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
+
+
+KEY_ATTRIBUTES = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")
+
+
+def strip_keys(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in KEY_ATTRIBUTES}
+
+
+class TableRepository:
+    """Shared plumbing: get/put/query on one table, values converted at the boundary."""
+
+    def __init__(self, table_name: str | None = None) -> None:
+        self.table = resource("dynamodb").Table(table_name or get_settings().table_name)
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        item = self.table.get_item(Key={"pk": pk, "sk": sk}, ConsistentRead=True).get("Item")
+        return from_dynamo(item) if item else None
+
+    def _put(self, item: dict[str, Any], condition: str | None = None, **kwargs: Any) -> bool:
+        """Put an item; False when `condition` failed."""
+        request: dict[str, Any] = {"Item": to_dynamo(item), **kwargs}
+        if condition:
+            request["ConditionExpression"] = condition
+        try:
+            self.table.put_item(**request)
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def _update(self, pk: str, sk: str, **kwargs: Any) -> dict[str, Any] | None:
+        """Conditional update; the new item, or None when the condition failed."""
+        if "ExpressionAttributeValues" in kwargs:
+            kwargs["ExpressionAttributeValues"] = to_dynamo(kwargs["ExpressionAttributeValues"])
+        try:
+            response = self.table.update_item(Key={"pk": pk, "sk": sk}, ReturnValues="ALL_NEW", **kwargs)
+        except ClientError as error:
+            if is_condition_failure(error):
+                return None
+            raise
+        return from_dynamo(response["Attributes"])
+
+    def _delete(self, pk: str, sk: str) -> None:
+        self.table.delete_item(Key={"pk": pk, "sk": sk})
+
+    def _query_index(self, index: str, partition: str, *, newest_first: bool = True) -> list[dict[str, Any]]:
+        """Every item under one GSI partition (paginated through)."""
+        items: list[dict[str, Any]] = []
+        request: dict[str, Any] = {
+            "IndexName": index,
+            "KeyConditionExpression": Key(f"{index}pk").eq(partition),
+            "ScanIndexForward": not newest_first,
+        }
+        while True:
+            page = self.table.query(**request)
+            items.extend(from_dynamo(page["Items"]))
+            if "LastEvaluatedKey" not in page:
+                return items
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,0 +1,11 @@
+"""The token-signing key, read once per process from Secrets Manager."""
+
+from functools import lru_cache
+
+from voxify.aws import client
+from voxify.settings import get_settings
+
+
+@lru_cache(maxsize=1)
+def signing_key() -> str:
+    return client("secretsmanager").get_secret_value(SecretId=get_settings().jwt_secret_arn)["SecretString"]

@@ -1,0 +1,76 @@
+"""Audio objects in S3. Keys are built here from ids only, never from user-supplied names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from voxify.aws import client
+from voxify.settings import get_settings
+
+CONTENT_TYPES = {
+    "wav": "audio/wav", "mp3": "audio/mpeg", "flac": "audio/flac", "ogg": "audio/ogg",
+    "m4a": "audio/mp4", "webm": "audio/webm", "json": "application/json",
+}
+
+
+def sample_prefix(user_id: str, sample_id: str) -> str:
+    return f"samples/{user_id}/{sample_id}/"
+
+
+def output_prefix(user_id: str, job_id: str) -> str:
+    return f"outputs/{user_id}/{job_id}/"
+
+
+def output_key(user_id: str, job_id: str, fmt: str) -> str:
+    return f"{output_prefix(user_id, job_id)}audio.{fmt}"
+
+
+def block_key(user_id: str, job_id: str, index: int, fmt: str) -> str:
+    return f"{output_prefix(user_id, job_id)}blocks/{index:03d}.{fmt}"
+
+
+class AudioStore:
+    def __init__(self, bucket: str | None = None) -> None:
+        self.bucket = bucket or get_settings().audio_bucket
+        self._s3 = client("s3")
+
+    def put(self, key: str, body: bytes, content_type: str, metadata: dict[str, str] | None = None) -> None:
+        self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type,
+                            Metadata=metadata or {})
+
+    def get(self, key: str) -> bytes:
+        return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def head(self, key: str) -> dict[str, Any] | None:
+        try:
+            return self._s3.head_object(Bucket=self.bucket, Key=key)
+        except self._s3.exceptions.ClientError as error:
+            if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object (all versions) under a prefix; returns how many keys went."""
+        deleted = 0
+        paginator = self._s3.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            entries = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                       for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            for start in range(0, len(entries), 1000):
+                self._s3.delete_objects(Bucket=self.bucket,
+                                        Delete={"Objects": entries[start:start + 1000], "Quiet": True})
+            deleted += len({e["Key"] for e in entries})
+        return deleted
+
+    def presigned_get(self, key: str, expires_in: int = 300, filename: str | None = None) -> str:
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if filename:
+            params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
+        return self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+
+    def presigned_post(self, key: str, size_bytes: int, expires_in: int = 900) -> dict[str, Any]:
+        """A browser-friendly upload form pinned to one key and exactly `size_bytes`."""
+        return self._s3.generate_presigned_post(
+            Bucket=self.bucket, Key=key, ExpiresIn=expires_in,
+            Conditions=[["content-length-range", size_bytes, size_bytes]],
+        )
