@@ -80,11 +80,19 @@ class JobUpdate(BaseModel):
     status: Literal["cancelled"] | None = None
 
 
+class JobBlock(BaseModel):
+    """A block as jobs show it; `text` is null when a listing asked for include_text=false."""
+
+    text: str | None
+    voice_model_id: str | None = None
+    wait_after_ms: int = 0
+
+
 class Job(BaseModel):
     job_id: str
     user_id: str
     status: JobStatus
-    blocks: list[Block]
+    blocks: list[JobBlock]
     voice_model_id: str | None
     text_language: str
     output_format: OutputFormat
@@ -111,6 +119,3 @@ class Job(BaseModel):
     started_at: str | None = None
     finished_at: str | None = None
 
-    @property
-    def text(self) -> str:
-        return " ".join(block.text for block in self.blocks)

@@ -39,8 +39,8 @@ class IdempotencyRepository(TableRepository):
     def complete(self, record_id: str, status_code: int, body: dict[str, Any]) -> None:
         self.table.update_item(
             Key={"id": record_id},
-            UpdateExpression="SET #s = :done, status_code = :code, response = :body",
-            ExpressionAttributeNames={"#s": "status"},
+            UpdateExpression="SET #s = :done, status_code = :code, #r = :body",
+            ExpressionAttributeNames={"#s": "status", "#r": "response"},
             ExpressionAttributeValues=to_dynamo({":done": "COMPLETED", ":code": status_code,
                                                  ":body": body}),
         )
