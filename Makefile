@@ -3,16 +3,24 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-REQUIREMENTS := pyproject.toml constraints.txt shared/requirements.txt \
-                infra/requirements-local.txt inference_container/requirements.txt requirements-dev.txt
+REQUIREMENTS := pyproject.toml constraints.txt shared/requirements.txt infra/requirements-local.txt \
+                inference_container/requirements.txt inference_container/requirements-f5tts.txt requirements-dev.txt
+# torch first: 2.13.0 is a CPU build on this project's machines (pip takes it from the local
+# wheel store); f5-tts without its declared deps (see inference_container/requirements-f5tts.txt).
+define INSTALL_INTO
+	$(1)/bin/pip install --quiet --upgrade pip
+	$(1)/bin/pip install --quiet torch==2.13.0
+	$(1)/bin/pip install --quiet --no-deps f5-tts==1.1.22
+	$(1)/bin/pip install --quiet $(2) -e '.[api,worker,f5tts,local,dev]'
+	$(1)/bin/python inference_container/strip_torchaudio_extension.py
+endef
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: install up test test-fast lint-template reset lock clean
 
 $(STAMP): $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[api,worker,local,dev]'
+	$(call INSTALL_INTO,$(VENV),-c constraints.txt)
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv with everything the stack and the tests need
@@ -35,8 +43,7 @@ reset:  ## forget all local data (users, voices, jobs, audio)
 
 lock:  ## re-pin constraints.txt from a fresh resolution of the declared ranges
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
-	.venv-lock/bin/pip install --quiet --upgrade pip
-	.venv-lock/bin/pip install --quiet -e '.[api,worker,local,dev]'
+	$(call INSTALL_INTO,.venv-lock,-c constraints.txt)
 	.venv-lock/bin/pip freeze --exclude-editable | grep -v '^voxify' > constraints.txt
 	rm -rf .venv-lock
 

@@ -1,6 +1,8 @@
 """`python -m voxify_worker`: the worker process of the local stack and the container.
 
-SIGTERM/SIGINT stop it taking work; the message in hand is finished, the rest handed back.
+Loads the engine once, then consumes the jobs and uploads queues with
+VOXIFY_WORKER_CONCURRENCY consumer threads. SIGTERM/SIGINT stop it taking work; work in
+hand is finished, messages not started are handed back.
 """
 
 import os
@@ -8,15 +10,24 @@ import signal
 import socket
 import threading
 import uuid
+from functools import partial
 
 from voxify.aws import client
+from voxify.events import EventPublisher
 from voxify.observability import logger
+from voxify.repositories.jobs import JobRepository
+from voxify.repositories.voices import CloneRepository, SampleRepository
 from voxify.settings import get_settings
-from voxify_worker.consumer import WorkConsumer, WorkHandler
+from voxify.storage import AudioStore
+from voxify_worker.consumer import WorkConsumer
+from voxify_worker.engines.registry import load_engine
 from voxify_worker.heartbeat import Heartbeat
+from voxify_worker.references import ReferenceCache
+from voxify_worker.samples import SampleContext, process_sample
+from voxify_worker.sweeper import Sweeper
+from voxify_worker.synthesis import SynthesisContext, synthesize_job
 
-# Work kinds this worker executes; the synthesis and sample pipelines register here.
-HANDLERS: dict[str, WorkHandler] = {}
+SWEEP_INTERVAL_SECONDS = 60.0
 
 
 def main() -> None:
@@ -27,17 +38,31 @@ def main() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
 
-    heartbeat = Heartbeat(worker_id, settings.default_engine, settings.worker_heartbeat_seconds)
+    engine = load_engine()
+    store = AudioStore()
+    synthesis = SynthesisContext(engine=engine, jobs=JobRepository(), store=store,
+                                 references=ReferenceCache(store, CloneRepository()),
+                                 events=EventPublisher(), worker_id=worker_id)
+    handlers = {"synthesis": partial(synthesize_job, ctx=synthesis),
+                "sample": partial(process_sample, ctx=SampleContext(SampleRepository(), store))}
+    heartbeat = Heartbeat(worker_id, f"{engine.name}:{engine.model}", settings.worker_heartbeat_seconds)
     heartbeat.beat()
     heartbeat.start()
+    Sweeper(SWEEP_INTERVAL_SECONDS, stop).start()
     queues = [url for url in (settings.jobs_queue_url, settings.uploads_queue_url) if url]
-    consumer = WorkConsumer(client("sqs"), queues, HANDLERS, settings.worker_poll_wait_seconds)
-    logger.info("worker started", extra={"queues": queues, "kinds": sorted(HANDLERS)})
+    consumers = [WorkConsumer(client("sqs"), queues, handlers, settings.worker_poll_wait_seconds)
+                 for _ in range(settings.worker_concurrency)]
+    threads = [threading.Thread(target=c.run, args=(stop,), name=f"consumer-{i}") for i, c in enumerate(consumers)]
+    for thread in threads:
+        thread.start()
+    logger.info("worker started", extra={"queues": queues, "engine": engine.name,
+                                          "concurrency": settings.worker_concurrency})
     try:
-        consumer.run(stop)
+        for thread in threads:
+            thread.join()
     finally:
         heartbeat.stop()
-        logger.info("worker stopped", extra={"processed": consumer.processed})
+        logger.info("worker stopped", extra={"processed": sum(c.processed for c in consumers)})
 
 
 if __name__ == "__main__":

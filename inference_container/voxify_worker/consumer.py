@@ -11,13 +11,30 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from voxify.observability import logger
 from voxify.queue import WorkMessage, parse_work
 
 RETRY_BACKOFF_SECONDS = 15
-WorkHandler = Callable[[WorkMessage], None]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The SQS message a piece of work arrived in, for handlers that must extend it."""
+
+    sqs: Any
+    queue_url: str
+    receipt_handle: str
+    receive_count: int
+
+    def extend(self, seconds: int) -> None:
+        self.sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=self.receipt_handle,
+                                           VisibilityTimeout=seconds)
+
+
+WorkHandler = Callable[[WorkMessage, Delivery], None]
 
 
 class WorkConsumer:
@@ -51,20 +68,18 @@ class WorkConsumer:
             logger.error("invalid work message deleted", extra={"error": str(error)[:500]})
             self._delete(queue_url, message)
             return
+        receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
+        delivery = Delivery(self._sqs, queue_url, message["ReceiptHandle"], receives)
         try:
             for work in works:
                 logger.append_keys(work_id=work.id, work_kind=work.kind)
                 handler = self._handlers.get(work.kind)
                 if handler is None:
                     raise LookupError(f"this worker has no handler for {work.kind!r} work")
-                handler(work)
+                handler(work, delivery)
         except Exception:  # noqa: BLE001 - every failure is settled through the queue
-            receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
             logger.exception("work failed; the queue will redeliver it", extra={"receives": receives})
-            self._sqs.change_message_visibility(
-                QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"],
-                VisibilityTimeout=min(RETRY_BACKOFF_SECONDS * receives, 900),
-            )
+            delivery.extend(min(RETRY_BACKOFF_SECONDS * receives, 900))
         else:
             self._delete(queue_url, message)
             self.processed += 1

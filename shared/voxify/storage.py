@@ -9,6 +9,7 @@ from voxify.settings import get_settings
 
 CONTENT_TYPES = {
     "wav": "audio/wav", "mp3": "audio/mpeg", "flac": "audio/flac", "ogg": "audio/ogg",
+    "opus": "audio/ogg",  # RFC 7845: Ogg Opus files are audio/ogg
     "m4a": "audio/mp4", "webm": "audio/webm", "json": "application/json",
 }
 

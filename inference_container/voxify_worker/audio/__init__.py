@@ -3,7 +3,8 @@
 Typical use in the worker:
     samples, rate = decode(reference_bytes)
     result = engine.synthesize(...)
-    ready = postprocess(result.audio, result.sample_rate, pitch_semitones=job.pitch, volume=job.volume)
+    ready = postprocess(result.audio, result.sample_rate,
+                        pitch_semitones=job.pitch, volume=job.volume)
     body = encode(ready, result.sample_rate, job.output_format, job.sample_rate)
 """
 

@@ -15,7 +15,6 @@ from collections.abc import Callable
 import av
 import numpy as np
 import soundfile as sf
-
 from voxify.audio_format import sniff_audio_format
 
 from .errors import AudioError
@@ -28,7 +27,7 @@ _DECODE_ERRORS = (sf.SoundFileError, av.FFmpegError, RuntimeError, ValueError, E
 
 
 def decode(data: bytes) -> Decoded:
-    """Return (samples, sample_rate): float32, mono (channels averaged), in [-1, 1].
+    """Return (samples, sample_rate): float32, mono (channels averaged), full scale 1.0.
 
     Raises AudioError UNSUPPORTED_AUDIO for content that is no known audio container, and
     CORRUPT_AUDIO for a known container that yields no usable samples (truncated, damaged).
@@ -50,7 +49,8 @@ def decode(data: bytes) -> Decoded:
         if samples.size and rate > 0 and np.isfinite(samples).all():
             return samples, rate
         problems.append("no usable samples")
-    raise AudioError("CORRUPT_AUDIO", f"looks like {fmt} but does not decode: {'; '.join(problems)}")
+    raise AudioError("CORRUPT_AUDIO",
+                     f"looks like {fmt} but does not decode: {'; '.join(dict.fromkeys(problems))}")
 
 
 def _with_soundfile(data: bytes) -> Decoded:

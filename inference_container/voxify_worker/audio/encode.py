@@ -1,7 +1,7 @@
 """Float samples -> the bytes of an audio file in the format and sample rate a job asked for.
 
-All formats go through libsndfile (soundfile >= 0.13 bundles libsndfile 1.2, which writes
-MP3 via LAME and Ogg Opus). "ogg" is Ogg Vorbis; "opus" is Ogg Opus, offered for callers that
+All formats go through libsndfile (the soundfile 0.14 wheel bundles libsndfile 1.2.2, which
+writes MP3 via LAME and Ogg Opus). "ogg" is Ogg Vorbis; "opus" is Ogg Opus, offered for callers that
 ask for it by name. MP3 and Opus carry only the rates their standards define: asking for
 another is refused with the list, rather than silently changed.
 """
@@ -12,6 +12,9 @@ import io
 
 import numpy as np
 import soundfile as sf
+
+from voxify.domain.jobs import RATES_BY_FORMAT as SUPPORTED_RATES
+from voxify.storage import CONTENT_TYPES
 
 from .errors import AudioError
 from .process import resample
@@ -26,31 +29,21 @@ _CODECS = {
     "ogg": ("OGG", "VORBIS"),
     "opus": ("OGG", "OPUS"),
 }
-CONTENT_TYPES = {
-    "wav": "audio/wav",
-    "flac": "audio/flac",
-    "mp3": "audio/mpeg",
-    "ogg": "audio/ogg",
-    "opus": "audio/ogg",  # RFC 7845: Ogg Opus files are audio/ogg
-}
-# the only rates these codecs carry; other formats take any rate in [MIN_RATE, MAX_RATE]
-SUPPORTED_RATES: dict[str, tuple[int, ...]] = {
-    "mp3": (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000),
-    "opus": (8000, 12000, 16000, 24000, 48000),
-}
 
 
 def check_output(fmt: str, sample_rate: int) -> None:
-    """Raise AudioError unless `fmt` at `sample_rate` can be encoded; cheap, for early validation."""
+    """Raise AudioError unless `fmt` at `sample_rate` can be encoded (cheap: validate early)."""
     if fmt not in _CODECS:
-        raise AudioError("UNSUPPORTED_FORMAT", f"cannot encode {fmt!r}; choose one of {sorted(_CODECS)}")
+        raise AudioError("UNSUPPORTED_FORMAT",
+                         f"cannot encode {fmt!r}; choose one of {sorted(_CODECS)}")
     if not MIN_RATE <= sample_rate <= MAX_RATE:
         raise AudioError("UNSUPPORTED_SAMPLE_RATE",
                          f"sample rate {sample_rate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz")
     allowed = SUPPORTED_RATES.get(fmt)
     if allowed and sample_rate not in allowed:
+        rates = ", ".join(map(str, allowed))
         raise AudioError("UNSUPPORTED_SAMPLE_RATE",
-                         f"{fmt} supports only {', '.join(map(str, allowed))} Hz, not {sample_rate}")
+                         f"{fmt} supports only {rates} Hz, not {sample_rate}")
 
 
 def encode(samples: np.ndarray, rate: int, fmt: str, sample_rate: int) -> bytes:

@@ -42,7 +42,8 @@ def loudness(samples: np.ndarray, rate: int) -> float:
     return float(pyloudnorm.Meter(rate).integrated_loudness(samples.astype(np.float64)))
 
 
-def normalize_loudness(samples: np.ndarray, rate: int, target_lufs: float = DEFAULT_LUFS) -> np.ndarray:
+def normalize_loudness(samples: np.ndarray, rate: int,
+                       target_lufs: float = DEFAULT_LUFS) -> np.ndarray:
     """Scale to `target_lufs`; silence is returned as is. Peaks may exceed 0 dBFS: limit after."""
     measured = loudness(samples, rate)
     if not np.isfinite(measured):

@@ -40,14 +40,16 @@ def analyse(samples: np.ndarray, rate: int, *, aperiodicity: bool = True) -> Ana
     """Full WORLD analysis; skip aperiodicity (the slowest part) when only statistics are needed."""
     x = np.ascontiguousarray(samples, dtype=np.float64)
     f0, times = estimate_f0(x, rate)
-    envelope = pyworld.cheaptrick(x, f0, times, rate, f0_floor=F0_FLOOR)
-    ap = pyworld.d4c(x, f0, times, rate) if aperiodicity else np.zeros(0)
+    fft_size = pyworld.get_cheaptrick_fft_size(rate, F0_FLOOR)
+    envelope = pyworld.cheaptrick(x, f0, times, rate, f0_floor=F0_FLOOR, fft_size=fft_size)
+    ap = pyworld.d4c(x, f0, times, rate, fft_size=fft_size) if aperiodicity else np.zeros(0)
     return Analysis(f0, envelope, ap, rate, len(x))
 
 
 def synthesise(analysis: Analysis) -> np.ndarray:
     """Waveform of exactly the analysed length, float32."""
-    y = pyworld.synthesize(np.ascontiguousarray(analysis.f0), np.ascontiguousarray(analysis.envelope),
+    y = pyworld.synthesize(np.ascontiguousarray(analysis.f0),
+                           np.ascontiguousarray(analysis.envelope),
                            np.ascontiguousarray(analysis.aperiodicity), analysis.rate,
                            FRAME_PERIOD_MS)
     y = y[: analysis.length]

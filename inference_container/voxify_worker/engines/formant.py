@@ -7,12 +7,14 @@ pitch contour is mapped onto the reference speaker's pitch centre and spread, an
 envelope is frequency-warped (a vocal-tract-length ratio) and filtered toward the reference's
 long-term average envelope. The result keeps eSpeak's robotic articulation but takes on the
 reference's pitch, register and broad timbre. WORLD works at a fixed frame period, so eSpeak's
-word timings stay valid after conversion; they are real engine events (estimated=False).
+word timings stay valid after conversion; they come from eSpeak's events (estimated=False),
+except for the few short words eSpeak runs into their neighbour without an event of their own.
 """
 
 from __future__ import annotations
 
 import ctypes
+import itertools
 import re
 import threading
 import unicodedata
@@ -25,7 +27,7 @@ import pyworld
 from scipy.ndimage import uniform_filter1d
 
 from ..audio.process import resample
-from ..audio.world import analyse, synthesise
+from ..audio.voice_match import VoiceMatch, profile
 from .base import (
     CancelCheck,
     EngineError,
@@ -123,7 +125,7 @@ class ESpeak:
         """language code -> voice identifier, keeping eSpeak's preferred voice per code."""
         best: dict[str, tuple[int, str]] = {}
         voices = self._lib.espeak_ListVoices(None)
-        for i in range(10_000):
+        for i in itertools.count():
             if not voices[i]:
                 break
             voice = voices[i].contents
@@ -145,7 +147,8 @@ class ESpeak:
             code = _PREFERRED.get(code, code)
             if code in self._voices:
                 return self._voices[code]
-        raise EngineError("UNSUPPORTED_LANGUAGE", f"eSpeak NG has no voice for language {language!r}")
+        raise EngineError("UNSUPPORTED_LANGUAGE",
+                          f"eSpeak NG has no voice for language {language!r}")
 
     def _collect(self, pcm: ctypes.Array, count: int, events: ctypes.Array) -> int:
         if pcm and count > 0:
@@ -180,28 +183,36 @@ def _word_timings(text: str, events: list[tuple[int, int, int, int]], samples: n
                   rate: int) -> list[WordTiming]:
     """Words from eSpeak's WORD events, in text order.
 
-    A word starts at its event. eSpeak emits several events for one written token it expands
-    ("1999" -> nineteen ninety-nine) pointing inside the first one's span: those are folded
-    in. A word ends at the next word or clause boundary, less trailing silence.
+    A word starts at its event and ends at the next word or clause boundary, less trailing
+    silence. eSpeak sends several events for a token it expands ("1999" -> nineteen
+    ninety-nine), pointing inside the first one's span: those are folded in. It sends none
+    for some unstressed words it runs into the previous one ("in the valley"): those share
+    the previous event's time by length and are marked estimated.
     """
     duration = len(samples) / rate
     starts: list[tuple[int, float]] = []  # (character index, seconds)
     span_end = -1
     for kind, position, length, ms in events:
-        if kind == _EVENT_WORD and position - 1 >= span_end:
-            starts.append((position - 1, ms / 1000))
+        seconds = min(ms / 1000, duration)
+        # a word must start after the previous one, or it cannot have a span of its own
+        later = not starts or seconds > starts[-1][1]
+        if kind == _EVENT_WORD and position - 1 >= span_end and later:
+            starts.append((position - 1, seconds))
             span_end = position - 1 + max(length, 1)
-    boundaries = sorted({ms / 1000 for kind, _, _, ms in events if kind in (_EVENT_SENTENCE, _EVENT_END)}
-                        | {seconds for _, seconds in starts} | {duration})
+    clauses = {ms / 1000 for kind, _, _, ms in events if kind in (_EVENT_SENTENCE, _EVENT_END)}
+    boundaries = sorted(clauses | {seconds for _, seconds in starts} | {duration})
     words = []
     for i, (index, start) in enumerate(starts):
-        token_end = next((m.start() for m in re.finditer(r"\s", text[index:])), len(text) - index)
-        text_end = min(index + token_end, starts[i + 1][0] if i + 1 < len(starts) else len(text))
-        word = _strip_punctuation(text[index:text_end])
-        start = min(start, duration)
-        end = next((b for b in boundaries if b > start), duration)
-        if word:
-            words.append(WordTiming(word, start, _trim_silence(samples, rate, start, end), False))
+        stop = starts[i + 1][0] if i + 1 < len(starts) else len(text)
+        tokens = [t for t in map(_strip_punctuation, text[index:stop].split()) if t]
+        if not tokens:
+            continue
+        boundary = next((b for b in boundaries if b > start), duration)
+        end = _trim_silence(samples, rate, start, boundary)
+        lengths = np.array([0] + [len(t) for t in tokens])
+        edges = start + (end - start) * np.cumsum(lengths) / lengths.sum()
+        words += [WordTiming(t, float(edges[j]), float(edges[j + 1]), estimated=j > 0)
+                  for j, t in enumerate(tokens)]
     return words
 
 
@@ -226,106 +237,16 @@ def _trim_silence(samples: np.ndarray, rate: int, start: float, end: float) -> f
     return (a + loud[-1] + 1) / rate if loud.size else end
 
 
-# --- voice matching with WORLD ------------------------------------------------------------------
+# --- the engine ---------------------------------------------------------------------------------
 
-# eSpeak text that exercises most vowels and consonants, to learn each eSpeak voice's own
-# pitch and average envelope once
+# eSpeak text that exercises most vowels and consonants, to learn an eSpeak voice from when
+# the reference comes without a usable transcript
 _CALIBRATION_TEXT = ("Every morning the quiet harbour wakes slowly. Fishing boats drift past the "
                      "old stone pier while gulls call above the water. By noon the market is busy "
                      "with voices, bright colours and the smell of fresh bread.")
 _FEMALE_VARIANT = "+f2"  # eSpeak's cleanest higher voice, median f0 about 190 Hz
 _HIGH_VOICE_HZ = 145.0  # about halfway (geometrically) between eSpeak's male and female voices
 _MAX_REFERENCE_S = 30.0
-_MIN_VOICED_S = 0.5
-_WARP_RANGE = (0.88, 1.12)  # the base voice is already picked by register; warp refines
-_FILTER_LIMIT_NEPERS = np.log(10 ** 1.2)  # +-12 dB
-_FILTER_SMOOTH_HZ = 400.0
-
-
-@dataclass(frozen=True)
-class VoiceProfile:
-    """What is matched: pitch centre and spread (log Hz), mean log envelope of voiced frames."""
-
-    log_f0_median: float
-    log_f0_spread: float
-    log_envelope: np.ndarray
-    bandwidth_hz: float  # above this the recording carries no information
-
-
-def profile(samples: np.ndarray, rate: int, bandwidth_hz: float) -> VoiceProfile | None:
-    """None when there is too little voiced speech to learn from."""
-    a = analyse(samples, rate, aperiodicity=False)
-    voiced = a.f0 > 0
-    if voiced.sum() * 5e-3 < _MIN_VOICED_S:
-        return None
-    log_f0 = np.log(a.f0[voiced])
-    p10, p50, p90 = np.percentile(log_f0, [10, 50, 90])
-    return VoiceProfile(float(p50), float(max(p90 - p10, 1e-3) / 2.563),
-                        np.log(a.envelope[voiced] + 1e-16).mean(axis=0), bandwidth_hz)
-
-
-@dataclass(frozen=True)
-class VoiceMatch:
-    """f0 and envelope mapping from an eSpeak voice to a reference speaker."""
-
-    source: VoiceProfile
-    target: VoiceProfile
-    f0_scale: float  # ratio of log-f0 spreads, bounded
-    warp: float  # > 1 moves formants up (shorter vocal tract)
-    log_filter: np.ndarray  # per envelope bin, natural log of power gain
-
-    @classmethod
-    def plan(cls, source: VoiceProfile, target: VoiceProfile, rate: int) -> VoiceMatch:
-        freqs = np.linspace(0, rate / 2, len(source.log_envelope))
-        hz_per_bin = freqs[1]
-        band = (freqs > 250) & (freqs < min(5000.0, target.bandwidth_hz))
-        detail_window = int(1500 / hz_per_bin) | 1
-
-        def detail(log_envelope: np.ndarray) -> np.ndarray:  # formant-scale shape, no tilt
-            return log_envelope - uniform_filter1d(log_envelope, detail_window, mode="nearest")
-
-        target_detail = detail(target.log_envelope)[band]
-        warps = np.arange(_WARP_RANGE[0], _WARP_RANGE[1] + 1e-9, 0.005)
-        scores = [np.corrcoef(detail(_warp(source.log_envelope, w))[band], target_detail)[0, 1]
-                  for w in warps]
-        warp = float(warps[int(np.argmax(scores))])
-        difference = target.log_envelope - _warp(source.log_envelope, warp)
-        difference = uniform_filter1d(difference, int(_FILTER_SMOOTH_HZ / hz_per_bin) | 1,
-                                      mode="nearest")
-        fitted = (freqs > 100) & (freqs < min(5000.0, target.bandwidth_hz))
-        top = int(np.nonzero(fitted)[0][-1])
-        difference[top:] = difference[top]  # no information above: extend flat
-        difference -= difference[fitted].mean()  # shape only; level is matched separately
-        log_filter = np.clip(difference, -_FILTER_LIMIT_NEPERS, _FILTER_LIMIT_NEPERS)
-        f0_scale = float(np.clip(target.log_f0_spread / source.log_f0_spread, 0.5, 2.0))
-        return cls(source, target, f0_scale, warp, log_filter)
-
-    def apply(self, samples: np.ndarray, rate: int) -> np.ndarray:
-        if not samples.size:
-            return samples
-        a = analyse(samples, rate)
-        voiced = a.f0 > 0
-        a.f0[voiced] = np.exp(self.target.log_f0_median
-                              + (np.log(a.f0[voiced]) - self.source.log_f0_median) * self.f0_scale)
-        a.envelope = np.exp(_warp(np.log(a.envelope + 1e-16), self.warp) + self.log_filter)
-        converted = synthesise(a)
-        # keep eSpeak's level: the envelope filter is level-neutral only on average
-        before, after = np.sqrt(np.mean(samples**2)), np.sqrt(np.mean(converted**2))
-        return converted * (before / after) if after > 0 else converted
-
-
-def _warp(log_envelope: np.ndarray, factor: float) -> np.ndarray:
-    """Envelope(s) with frequency axis scaled: new(f) = old(f / factor), along the last axis."""
-    bins = log_envelope.shape[-1]
-    source = np.minimum(np.arange(bins) / factor, bins - 1)
-    low = np.floor(source).astype(int)
-    high = np.minimum(low + 1, bins - 1)
-    weight = source - low
-    return log_envelope[..., low] * (1 - weight) + log_envelope[..., high] * weight
-
-
-# --- the engine ---------------------------------------------------------------------------------
-
 _SENTENCE_END = re.compile(r"(?<=[.!?;:。！？；])\s+|\n+|(?<=[。！？])")
 _MAX_CHUNK_CHARS = 400
 _CACHE_SIZE = 32
@@ -340,22 +261,16 @@ class FormantEngine:
     def __init__(self) -> None:
         self._espeak = ESpeak.shared()
         self.model = f"espeak-ng-{self._espeak.version}+world-{pyworld.__version__}"
-        self._references: dict[str, VoiceProfile | None] = {}
-        self._bases: dict[str, VoiceProfile] = {}
+        self._prepared: dict[str, tuple[str, VoiceMatch]] = {}  # voice_id -> (variant, match)
 
     def synthesize(self, reference: ReferenceVoice, request: SynthesisRequest,
                    progress: ProgressCallback | None = None,
                    should_cancel: CancelCheck | None = None) -> SynthesisResult:
         if not any(ch.isalnum() for ch in request.text):
             raise EngineError("EMPTY_TEXT", "the text has nothing to speak")
-        base_voice = self._espeak.voice_for(request.language)
-        target = self._reference_profile(reference)
-        if target is None:
-            raise EngineError("REFERENCE_UNUSABLE",
-                              "the reference audio holds too little voiced speech to match")
-        if np.exp(target.log_f0_median) > _HIGH_VOICE_HZ:
-            base_voice += _FEMALE_VARIANT
-        match = VoiceMatch.plan(self._base_profile(base_voice), target, self._espeak.rate)
+        language_voice = self._espeak.voice_for(request.language)
+        variant, match = self._prepare(reference, language_voice)
+        voice = language_voice + variant
 
         chunks = list(_chunks(request.text))
         pieces: list[np.ndarray] = []
@@ -364,10 +279,9 @@ class FormantEngine:
         for i, chunk in enumerate(chunks):
             if should_cancel and should_cancel():
                 raise SynthesisCancelled()
-            speech = self._espeak.speak(chunk, base_voice, request.speed,
-                                        end_pause=i < len(chunks) - 1)
+            speech = self._espeak.speak(chunk, voice, request.speed, end_pause=i < len(chunks) - 1)
             pieces.append(match.apply(speech.samples, speech.rate))
-            words += [WordTiming(w.word, w.start_time + offset, w.end_time + offset, False)
+            words += [WordTiming(w.word, w.start_time + offset, w.end_time + offset, w.estimated)
                       for w in speech.words]
             offset += len(speech.samples) / speech.rate
             if progress:
@@ -379,32 +293,41 @@ class FormantEngine:
         return SynthesisResult(
             audio=audio, sample_rate=self._espeak.rate, words=words, engine=self.name,
             model=self.model, version=self.version,
-            extra={"espeak_voice": base_voice, "formant_warp": round(match.warp, 3),
-                   "f0_hz": round(float(np.exp(target.log_f0_median)), 1)})
+            extra={"espeak_voice": voice, "formant_warp": round(match.warp, 3),
+                   "reference_f0_hz": round(float(np.exp(match.target.log_f0_median)), 1)})
 
-    def _reference_profile(self, reference: ReferenceVoice) -> VoiceProfile | None:
-        if reference.voice_id not in self._references:
-            rate = self._espeak.rate
-            clip = reference.audio[: int(_MAX_REFERENCE_S * reference.sample_rate)]
-            samples = resample(clip, reference.sample_rate, rate)
-            bandwidth = 0.45 * min(reference.sample_rate, rate)
-            _remember(self._references, reference.voice_id, profile(samples, rate, bandwidth))
-        return self._references[reference.voice_id]
-
-    def _base_profile(self, voice: str) -> VoiceProfile:
-        if voice not in self._bases:
-            speech = self._espeak.speak(_CALIBRATION_TEXT, voice)
-            found = profile(speech.samples, speech.rate, 0.45 * speech.rate)
-            if found is None:
-                raise RuntimeError(f"eSpeak voice {voice!r} produced no voiced speech")
-            _remember(self._bases, voice, found)
-        return self._bases[voice]
-
-
-def _remember(cache: dict, key: str, value: object) -> None:
-    if len(cache) >= _CACHE_SIZE:
-        cache.pop(next(iter(cache)))
-    cache[key] = value
+    def _prepare(self, reference: ReferenceVoice, fallback_voice: str) -> tuple[str, VoiceMatch]:
+        """Learn the reference once per voice_id: pick eSpeak's register (male or female
+        variant) by its pitch, then plan the match against eSpeak saying the reference's own
+        transcript, so both long-term spectra average over the same sounds."""
+        if reference.voice_id in self._prepared:
+            return self._prepared[reference.voice_id]
+        rate = self._espeak.rate
+        clip = reference.audio[: int(_MAX_REFERENCE_S * reference.sample_rate)]
+        target = profile(resample(clip, reference.sample_rate, rate), rate,
+                         0.45 * min(reference.sample_rate, rate))
+        if target is None:
+            raise EngineError("INVALID_REFERENCE",
+                              "the reference audio holds too little voiced speech to match")
+        variant = _FEMALE_VARIANT if np.exp(target.log_f0_median) > _HIGH_VOICE_HZ else ""
+        try:
+            voice = self._espeak.voice_for(reference.language)
+        except EngineError:
+            voice = fallback_voice
+        text = reference.transcript if any(ch.isalnum() for ch in reference.transcript) else ""
+        source = None
+        if text:
+            source = profile(self._espeak.speak(text, voice + variant).samples, rate, 0.45 * rate)
+        if source is None:  # no transcript, or too short to learn from
+            source = profile(self._espeak.speak(_CALIBRATION_TEXT, voice + variant).samples,
+                             rate, 0.45 * rate)
+        if source is None:
+            raise RuntimeError(f"eSpeak voice {voice + variant!r} produced no voiced speech")
+        prepared = (variant, VoiceMatch.plan(source, target, rate))
+        if len(self._prepared) >= _CACHE_SIZE:
+            self._prepared.pop(next(iter(self._prepared)))
+        self._prepared[reference.voice_id] = prepared
+        return prepared
 
 
 def _chunks(text: str) -> Iterator[str]:

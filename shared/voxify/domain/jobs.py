@@ -8,6 +8,11 @@ from pydantic import BaseModel, Field, model_validator
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
 OutputFormat = Literal["wav", "mp3", "flac", "ogg"]
 MAX_TEXT_CHARS = 20_000
+# the only sample rates these codecs carry; other formats take any rate in 8-48 kHz
+RATES_BY_FORMAT: dict[str, tuple[int, ...]] = {
+    "mp3": (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000),
+    "opus": (8000, 12000, 16000, 24000, 48000),
+}
 MAX_BLOCKS = 100
 
 
@@ -46,6 +51,13 @@ class JobOptions(BaseModel):
     volume: float = Field(default=1.0, ge=0.0, le=2.0, description="linear gain before limiting")
     config: JobConfig = JobConfig()
     project_id: str | None = Field(default=None, max_length=100)
+
+    @model_validator(mode="after")
+    def rate_fits_format(self) -> "JobOptions":
+        allowed = RATES_BY_FORMAT.get(self.output_format)
+        if allowed and self.sample_rate not in allowed:
+            raise ValueError(f"{self.output_format} carries only {', '.join(map(str, allowed))} Hz")
+        return self
 
 
 class JobCreate(JobOptions):

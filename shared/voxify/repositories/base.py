@@ -78,6 +78,23 @@ class TableRepository:
             raise
         return from_dynamo(response["Attributes"])
 
+    def _set_fields(self, pk: str, sk: str, fields: dict[str, Any], condition: str,
+                    values: dict[str, Any] | None = None, names: dict[str, str] | None = None,
+                    add: dict[str, int] | None = None) -> dict[str, Any] | None:
+        """SET `fields` (and ADD `add` counters) if `condition` holds; the new item or None.
+
+        Field names are always aliased, so reserved words (status, response) are safe.
+        """
+        all_names = {f"#f{i}": key for i, key in enumerate(fields)} | (names or {})
+        all_values = {f":v{i}": value for i, value in enumerate(fields.values())} | (values or {})
+        expression = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
+        if add:
+            all_names |= {f"#a{i}": key for i, key in enumerate(add)}
+            all_values |= {f":a{i}": amount for i, amount in enumerate(add.values())}
+            expression += " ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(add)))
+        return self._update(pk, sk, UpdateExpression=expression, ConditionExpression=condition,
+                            ExpressionAttributeNames=all_names, ExpressionAttributeValues=all_values)
+
     def _delete(self, pk: str, sk: str) -> None:
         self.table.delete_item(Key={"pk": pk, "sk": sk})
 

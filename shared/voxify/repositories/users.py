@@ -44,15 +44,8 @@ class UserRepository(TableRepository):
         return self.get(pointer["user_id"]) if pointer else None
 
     def update(self, user_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
-        changes = {**changes, "updated_at": now_iso()}
-        names = {f"#f{i}": key for i, key in enumerate(changes)}
-        values = {f":v{i}": value for i, value in enumerate(changes.values())}
-        return self._update(
-            f"USER#{user_id}", "PROFILE",
-            UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames=names, ExpressionAttributeValues=values,
-        )
+        return self._set_fields(f"USER#{user_id}", "PROFILE", {**changes, "updated_at": now_iso()},
+                                "attribute_exists(pk)")
 
     def list_all(self) -> list[dict[str, Any]]:
         return [public_user(u) for u in self._query_index("gsi2", "USERS")]

@@ -36,20 +36,13 @@ class _OwnedRecords(TableRepository):
     def update(self, record_id: str, changes: dict[str, Any],
                expected_status: list[str] | None = None) -> dict[str, Any] | None:
         """Set fields; with `expected_status`, only from those states (None otherwise)."""
-        changes = {**changes, "updated_at": now_iso()}
-        names = {f"#f{i}": key for i, key in enumerate(changes)}
-        values: dict[str, Any] = {f":v{i}": value for i, value in enumerate(changes.values())}
-        condition = "attribute_exists(pk)"
+        condition, names, values = "attribute_exists(pk)", {}, {}
         if expected_status:
             names["#status"] = "status"
-            values.update({f":s{i}": s for i, s in enumerate(expected_status)})
-            condition += " AND #status IN (" + ", ".join(f":s{i}" for i in range(len(expected_status))) + ")"
-        item = self._update(
-            f"{self.kind}#{record_id}", self.kind,
-            UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
-            ConditionExpression=condition,
-            ExpressionAttributeNames=names, ExpressionAttributeValues=values,
-        )
+            values = {f":s{i}": s for i, s in enumerate(expected_status)}
+            condition += " AND #status IN (" + ", ".join(values) + ")"
+        item = self._set_fields(f"{self.kind}#{record_id}", self.kind,
+                                {**changes, "updated_at": now_iso()}, condition, values, names)
         return strip_keys(item) if item else None
 
     def delete(self, record_id: str) -> None:

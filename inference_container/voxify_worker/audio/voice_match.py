@@ -1,0 +1,106 @@
+"""Voice matching with WORLD: move one speaker's pitch and broad timbre toward another's.
+
+Both voices are summarised by a `VoiceProfile` (log-f0 centre and spread, long-term average
+log spectral envelope of voiced frames). `VoiceMatch.plan` turns two profiles into a mapping:
+log-f0 is shifted and scaled to the target's centre and spread; the envelope is
+frequency-warped by the ratio that best lines up the two profiles' formant-scale detail (a
+vocal-tract-length estimate) and then filtered by the smoothed remaining difference of the
+long-term spectra. This is timbre *matching*, not speaker modelling: articulation, rhythm
+and accent stay the source's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import uniform_filter1d
+
+from .world import FRAME_PERIOD_MS, analyse, synthesise
+
+_MIN_VOICED_S = 0.5
+_WARP_RANGE = (0.88, 1.12)  # the base voice is already picked by register; warp refines
+_FILTER_LIMIT_NEPERS = np.log(10 ** 1.2)  # +-12 dB
+_FILTER_SMOOTH_HZ = 400.0
+
+
+@dataclass(frozen=True)
+class VoiceProfile:
+    """What is matched: pitch centre and spread (log Hz), mean log envelope of voiced frames."""
+
+    log_f0_median: float
+    log_f0_spread: float
+    log_envelope: np.ndarray
+    bandwidth_hz: float  # above this the recording carries no information
+
+
+def profile(samples: np.ndarray, rate: int, bandwidth_hz: float) -> VoiceProfile | None:
+    """None when there is too little voiced speech to learn from."""
+    a = analyse(samples, rate, aperiodicity=False)
+    voiced = a.f0 > 0
+    if voiced.sum() * FRAME_PERIOD_MS / 1000 < _MIN_VOICED_S:
+        return None
+    log_f0 = np.log(a.f0[voiced])
+    p10, p50, p90 = np.percentile(log_f0, [10, 50, 90])
+    return VoiceProfile(float(p50), float(max(p90 - p10, 1e-3) / 2.563),
+                        np.log(a.envelope[voiced] + 1e-16).mean(axis=0), bandwidth_hz)
+
+
+@dataclass(frozen=True)
+class VoiceMatch:
+    """f0 and envelope mapping from an eSpeak voice to a reference speaker."""
+
+    source: VoiceProfile
+    target: VoiceProfile
+    f0_scale: float  # ratio of log-f0 spreads, bounded
+    warp: float  # > 1 moves formants up (shorter vocal tract)
+    log_filter: np.ndarray  # per envelope bin, natural log of power gain
+
+    @classmethod
+    def plan(cls, source: VoiceProfile, target: VoiceProfile, rate: int) -> VoiceMatch:
+        freqs = np.linspace(0, rate / 2, len(source.log_envelope))
+        hz_per_bin = freqs[1]
+        band = (freqs > 250) & (freqs < min(5000.0, target.bandwidth_hz))
+        detail_window = int(1500 / hz_per_bin) | 1
+
+        def detail(log_envelope: np.ndarray) -> np.ndarray:  # formant-scale shape, no tilt
+            return log_envelope - uniform_filter1d(log_envelope, detail_window, mode="nearest")
+
+        target_detail = detail(target.log_envelope)[band]
+        warps = np.arange(_WARP_RANGE[0], _WARP_RANGE[1] + 1e-9, 0.005)
+        scores = [np.corrcoef(detail(_warp(source.log_envelope, w))[band], target_detail)[0, 1]
+                  for w in warps]
+        warp = float(warps[int(np.argmax(scores))])
+        difference = target.log_envelope - _warp(source.log_envelope, warp)
+        difference = uniform_filter1d(difference, int(_FILTER_SMOOTH_HZ / hz_per_bin) | 1,
+                                      mode="nearest")
+        fitted = (freqs > 100) & (freqs < min(5000.0, target.bandwidth_hz))
+        top = int(np.nonzero(fitted)[0][-1])
+        difference[top:] = difference[top]  # no information above: extend flat
+        difference -= difference[fitted].mean()  # shape only; level is matched separately
+        log_filter = np.clip(difference, -_FILTER_LIMIT_NEPERS, _FILTER_LIMIT_NEPERS)
+        f0_scale = float(np.clip(target.log_f0_spread / source.log_f0_spread, 0.5, 2.0))
+        return cls(source, target, f0_scale, warp, log_filter)
+
+    def apply(self, samples: np.ndarray, rate: int) -> np.ndarray:
+        if not samples.size:
+            return samples
+        a = analyse(samples, rate)
+        voiced = a.f0 > 0
+        a.f0[voiced] = np.exp(self.target.log_f0_median
+                              + (np.log(a.f0[voiced]) - self.source.log_f0_median) * self.f0_scale)
+        a.envelope = np.exp(_warp(np.log(a.envelope + 1e-16), self.warp) + self.log_filter)
+        converted = synthesise(a)
+        # keep eSpeak's level: the envelope filter is level-neutral only on average
+        before, after = np.sqrt(np.mean(samples**2)), np.sqrt(np.mean(converted**2))
+        return converted * (before / after) if after > 0 else converted
+
+
+def _warp(log_envelope: np.ndarray, factor: float) -> np.ndarray:
+    """Envelope(s) with frequency axis scaled: new(f) = old(f / factor), along the last axis."""
+    bins = log_envelope.shape[-1]
+    source = np.minimum(np.arange(bins) / factor, bins - 1)
+    low = np.floor(source).astype(int)
+    high = np.minimum(low + 1, bins - 1)
+    weight = source - low
+    return log_envelope[..., low] * (1 - weight) + log_envelope[..., high] * weight

@@ -1,0 +1,275 @@
+"""F5-TTS, the production engine, run through f5-tts's own loaders and inference function.
+
+Text is split into sentence batches with F5's `chunk_text` (batch size from the reference's
+characters per second, as F5's `infer_process` does) and each batch goes through F5's
+`infer_batch_process` on its own, so the job can report progress and be cancelled between
+batches; the batches are then joined with F5's linear cross-fade. F5 reports no word times,
+so they are estimated from character counts and marked as such.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from collections import OrderedDict
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import torch
+import torchaudio
+from f5_tts.infer.utils_infer import (
+    chunk_text,
+    infer_batch_process,
+    load_model,
+    load_vocoder,
+    remove_silence_edges,
+)
+from f5_tts.infer.utils_infer import target_sample_rate as SAMPLE_RATE
+from f5_tts.model import CFM, DiT
+from pydub import AudioSegment, silence
+from vocos import Vocos
+
+from voxify_worker.engines.base import (
+    CancelCheck,
+    EngineError,
+    ProgressCallback,
+    ReferenceVoice,
+    SynthesisCancelled,
+    SynthesisRequest,
+    SynthesisResult,
+    WordTiming,
+)
+from voxify_worker.engines.model_store import ModelStore, Route, open_worker_store
+
+MAX_REFERENCE_MS = 12_000  # F5's own cap: reference plus batch must fit its ~22 s window
+REFERENCE_CACHE_SIZE = 16
+# One CJK/kana character is one word; anything else is split on whitespace.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
+
+
+class F5TTSEngine:
+    """Voice cloning with F5-TTS; weights from a local model store directory."""
+
+    name = "f5tts"
+
+    def __init__(self, model_dir: Path, *, device: str | None = None, nfe_steps: int = 32,
+                 cfg_strength: float = 2.0, sway_sampling: float = -1.0,
+                 cross_fade_seconds: float = 0.15, seed: int | None = None,
+                 allow_hub_download: bool = False, max_loaded_models: int = 2) -> None:
+        self.store = ModelStore(model_dir, allow_hub_download=allow_hub_download)
+        self.model = self.store.catalog.default_model
+        self.version = version("f5-tts")
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.nfe_steps = nfe_steps
+        self.cfg_strength = cfg_strength
+        self.sway_sampling = sway_sampling
+        self.cross_fade_seconds = cross_fade_seconds
+        self.seed = seed
+        self._max_loaded_models = max_loaded_models
+        self._models: OrderedDict[str, CFM] = OrderedDict()
+        self._references: OrderedDict[str, torch.Tensor] = OrderedDict()
+        self._vocoder: Vocos | None = None
+        # One model instance, one global RNG: concurrent jobs take turns.
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls) -> F5TTSEngine:
+        """The worker's engine, on the S3 model store mirrored to the local cache."""
+        store = open_worker_store()
+        return cls(store.root, allow_hub_download=store.allow_hub_download)
+
+    def synthesize(self, reference: ReferenceVoice, request: SynthesisRequest,
+                   progress: ProgressCallback | None = None,
+                   should_cancel: CancelCheck | None = None) -> SynthesisResult:
+        if not any(char.isalnum() for char in request.text):
+            raise EngineError("EMPTY_TEXT", "there is no text to speak")
+        if request.speed <= 0:
+            raise EngineError("INVALID_SPEED", f"speed must be positive, got {request.speed}")
+        ref_text = reference_text(reference.transcript)
+        with self._lock:
+            route, requested = self._route(request.language)
+            model, vocoder = self._model(route.model), self._load_vocoder()
+            ref_audio = self._reference(reference)
+            ref_seconds = ref_audio.shape[-1] / SAMPLE_RATE
+            # F5's infer_process rule: a batch plus the reference stays under ~22 s of audio.
+            max_chars = int(len(ref_text.encode()) / ref_seconds * (22 - ref_seconds)
+                            * request.speed)
+            batches = chunk_text(request.text.strip(), max_chars=max_chars)
+            seed = self.seed if self.seed is not None else random.randrange(2**31)
+            torch.manual_seed(seed)
+            waves: list[np.ndarray] = []
+            for index, batch in enumerate(batches):
+                if should_cancel is not None and should_cancel():
+                    raise SynthesisCancelled(f"cancelled before batch {index + 1}/{len(batches)}")
+                waves.append(self._speak(model, vocoder, ref_audio, ref_text, batch, request.speed))
+                if progress is not None:
+                    progress((index + 1) / len(batches), f"batch {index + 1}/{len(batches)}")
+        audio, starts, overlaps = cross_fade(waves, int(self.cross_fade_seconds * SAMPLE_RATE))
+        words = estimate_word_timings(batches, starts, [len(wave) for wave in waves], overlaps)
+        return SynthesisResult(
+            audio=np.clip(audio, -1.0, 1.0), sample_rate=SAMPLE_RATE, words=words,
+            engine=self.name, model=route.model, version=self.version,
+            extra={"language_support": route.support, "requested_model": requested,
+                   "batches": len(batches), "nfe_steps": self.nfe_steps,
+                   "cfg_strength": self.cfg_strength, "sway_sampling": self.sway_sampling,
+                   "seed": seed, "device": self.device},
+        )
+
+    def _speak(self, model: CFM, vocoder: Vocos, ref_audio: torch.Tensor, ref_text: str,
+               batch: str, speed: float) -> np.ndarray:
+        """One text batch through F5's own inference function (which also does F5's RMS
+        normalisation of the reference and its duration estimate)."""
+        wave, _, _ = next(infer_batch_process(
+            (ref_audio, SAMPLE_RATE), ref_text, [batch], model, vocoder, progress=None,
+            nfe_step=self.nfe_steps, cfg_strength=self.cfg_strength,
+            sway_sampling_coef=self.sway_sampling, speed=speed, device=self.device,
+        ))
+        return np.asarray(wave, dtype=np.float32).reshape(-1)
+
+    def _route(self, language: str) -> tuple[Route, str]:
+        """The language's model, or the default model when that one is not in the store."""
+        catalog = self.store.catalog
+        route = catalog.route(language)
+        if route.model != catalog.default_model and self.store.model_files(route.model) is None:
+            return Route(catalog.default_model, "fallback"), route.model
+        return route, route.model
+
+    def _model(self, name: str) -> CFM:
+        if name in self._models:
+            self._models.move_to_end(name)
+            return self._models[name]
+        files = self.store.model_files(name)
+        if files is None:
+            raise EngineError("MODEL_UNAVAILABLE",
+                              f"F5-TTS weights for {name} are not in the model store "
+                              f"{self.store.root}")
+        checkpoint, vocab = files
+        try:
+            model = load_model(DiT, self.store.catalog.models[name].arch, str(checkpoint),
+                               vocab_file=str(vocab), device=self.device)
+        except torch.cuda.OutOfMemoryError:
+            raise  # transient: another attempt may find the memory free
+        except Exception as error:  # a corrupt or mismatched checkpoint stays so
+            message = f"{name} could not be loaded: {error}"
+            raise EngineError("MODEL_UNAVAILABLE", message) from error
+        self._models[name] = model
+        while len(self._models) > self._max_loaded_models:
+            self._models.popitem(last=False)
+        return model
+
+    def _load_vocoder(self) -> Vocos:
+        if self._vocoder is None:
+            directory = self.store.vocoder_dir()
+            if directory is None:
+                raise EngineError("MODEL_UNAVAILABLE",
+                                  f"the Vocos vocoder is not in the model store {self.store.root}")
+            self._vocoder = load_vocoder(vocoder_name="vocos", is_local=True,
+                                         local_path=str(directory), device=self.device)
+        return self._vocoder
+
+    def _reference(self, reference: ReferenceVoice) -> torch.Tensor:
+        """Prepared once per voice: silence search and resampling cost more than a batch."""
+        cached = self._references.get(reference.voice_id)
+        if cached is None:
+            cached = prepare_reference(reference.audio, reference.sample_rate)
+            self._references[reference.voice_id] = cached
+            while len(self._references) > REFERENCE_CACHE_SIZE:
+                self._references.popitem(last=False)
+        self._references.move_to_end(reference.voice_id)
+        return cached
+
+
+def weights_available() -> bool:
+    """Whether the default model and the vocoder can be had (syncing the S3 store first)."""
+    store = open_worker_store()
+    default = store.catalog.default_model
+    return store.model_files(default) is not None and store.vocoder_dir() is not None
+
+
+def prepare_reference(audio: np.ndarray, sample_rate: int) -> torch.Tensor:
+    """Reference audio as F5 conditions on it: mono, <= ~12 s cut at a pause, 24 kHz.
+
+    Same rules as f5-tts's preprocess_ref_audio_text, applied in memory: that function works
+    on files and keeps every processed clip in a temporary file for the life of the process.
+    Loudness is left to infer_batch_process, which lifts quiet references to F5's target RMS.
+    """
+    mono = audio.mean(axis=1) if audio.ndim == 2 else audio  # (frames, channels) as soundfile
+    pcm = (np.clip(mono, -1.0, 1.0) * 32767).astype("<i2")
+    clip = AudioSegment(data=pcm.tobytes(), sample_width=2, frame_rate=sample_rate, channels=1)
+    # First cut at a long pause, then at a short one, then anywhere.
+    for min_silence_ms, threshold_db in ((1000, -50), (100, -40)):
+        kept = AudioSegment.silent(duration=0, frame_rate=sample_rate)
+        for part in silence.split_on_silence(clip, min_silence_len=min_silence_ms,
+                                             silence_thresh=threshold_db, keep_silence=1000,
+                                             seek_step=10):
+            if len(kept) > 6000 and len(kept + part) > MAX_REFERENCE_MS:
+                break
+            kept += part
+        if len(kept) <= MAX_REFERENCE_MS:
+            break
+    trimmed = remove_silence_edges(kept[:MAX_REFERENCE_MS])
+    if len(trimmed) == 0:
+        raise EngineError("INVALID_REFERENCE", "the reference audio is silent")
+    padded = trimmed + AudioSegment.silent(duration=50, frame_rate=sample_rate)
+    samples = np.asarray(padded.get_array_of_samples(), dtype=np.float32) / 32768.0
+    wave = torch.from_numpy(samples).unsqueeze(0)
+    return torchaudio.functional.resample(wave, sample_rate, SAMPLE_RATE)
+
+
+def reference_text(transcript: str) -> str:
+    """The transcript ending the way F5's preprocessing leaves it ('. ' or '。')."""
+    text = transcript.strip()
+    if not text:
+        raise EngineError("INVALID_REFERENCE", "F5-TTS needs the reference audio's transcript")
+    if text.endswith("。"):
+        return text
+    return text + (" " if text.endswith(".") else ". ")
+
+
+def cross_fade(waves: list[np.ndarray],
+               fade_samples: int) -> tuple[np.ndarray, list[int], list[int]]:
+    """Join batch audio with F5's linear cross-fade.
+
+    Returns the audio, where each batch starts in it, and how many samples each batch shares
+    with the one before (0 for the first).
+    """
+    audio, starts, overlaps = waves[0], [0], [0]
+    for wave in waves[1:]:
+        overlap = min(fade_samples, len(audio), len(wave))
+        start = len(audio) - overlap
+        ramp = np.linspace(0.0, 1.0, overlap, dtype=np.float32)
+        mixed = audio[start:] * (1.0 - ramp) + wave[:overlap] * ramp
+        audio = np.concatenate([audio[:start], mixed, wave[overlap:]])
+        starts.append(start)
+        overlaps.append(overlap)
+    return audio.astype(np.float32), starts, overlaps
+
+
+def estimate_word_timings(batches: list[str], starts: list[int], lengths: list[int],
+                          overlaps: list[int]) -> list[WordTiming]:
+    """Word times spread over each batch's audio in proportion to UTF-8 bytes.
+
+    F5 sizes each batch's audio by its byte count, so bytes are its own clock. A batch owns
+    its audio up to the middle of each cross-fade, which keeps times monotonic.
+    """
+    words: list[WordTiming] = []
+    total = starts[-1] + lengths[-1]
+    previous_end = 0.0
+    for index, batch in enumerate(batches):
+        next_overlap = overlaps[index + 1] if index + 1 < len(batches) else 0
+        begin = max(starts[index] + overlaps[index] / 2, previous_end)
+        end = max(begin, min(starts[index] + lengths[index] - next_overlap / 2, total))
+        tokens = _TOKEN.findall(batch)
+        weights = [len(token.encode()) for token in tokens]
+        step = (end - begin) / max(1, sum(weights) + len(tokens))  # +1 per token: the gap
+        cursor = begin
+        for token, weight in zip(tokens, weights, strict=True):
+            if any(char.isalnum() for char in token):
+                words.append(WordTiming(token, cursor / SAMPLE_RATE,
+                                        (cursor + weight * step) / SAMPLE_RATE, estimated=True))
+            cursor += (weight + 1) * step
+        previous_end = end
+    return words

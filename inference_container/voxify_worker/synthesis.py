@@ -1,0 +1,172 @@
+"""`synthesize_job`: one synthesis job from claim to completed audio in S3.
+
+Claim (conditional pending -> processing), then per block: reference voice, engine,
+post-processing, per-block file; then the combined file, and a conditional completion that
+only the claiming worker can make. Cancellation is noticed at every progress report (the
+conditional write fails once the job is no longer ours). Permanent errors (bad voice,
+unsupported language) fail the job at once; anything else hands the job back to `pending`
+with its last error and lets the queue redeliver (after maxReceiveCount the DLQ function
+fails it with that error).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from voxify.domain.jobs import JobStatus
+from voxify.events import EventPublisher
+from voxify.observability import logger, metrics
+from voxify.queue import WorkMessage
+from voxify.repositories.jobs import JobRepository
+from voxify.storage import CONTENT_TYPES, AudioStore, block_key, output_key, output_prefix
+from voxify_worker.audio import AudioError, check_output, concatenate, encode, postprocess, resample, silence
+from voxify_worker.engines.base import Engine, EngineError, SynthesisCancelled, SynthesisRequest, WordTiming
+from voxify_worker.consumer import Delivery
+from voxify_worker.lease import LEASE_SECONDS, Lease
+from voxify_worker.references import ReferenceCache
+from voxify_worker.timestamps import timestamps
+
+PROGRESS_MIN_INTERVAL_SECONDS = 1.0
+
+
+class JobAbandoned(Exception):
+    """The job stopped being ours (cancelled by its user, or taken over after a stall)."""
+
+
+@dataclass
+class SynthesisContext:
+    engine: Engine
+    jobs: JobRepository
+    store: AudioStore
+    references: ReferenceCache
+    events: EventPublisher
+    worker_id: str
+
+
+class ProgressReporter:
+    """Throttled progress writes; each doubles as the cancellation check."""
+
+    def __init__(self, ctx: SynthesisContext, job_id: str) -> None:
+        self._ctx, self._job_id = ctx, job_id
+        self._last = 0.0
+
+    def cancelled(self) -> bool:
+        """Asked by engines between text chunks: is the job still ours to finish?"""
+        job = self._ctx.jobs.get(self._job_id)
+        return job is None or job["status"] != JobStatus.PROCESSING or job.get("claim_owner") != self._ctx.worker_id
+
+    def __call__(self, percent: float, message: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < PROGRESS_MIN_INTERVAL_SECONDS:
+            return
+        self._last = now
+        if not self._ctx.jobs.report_progress(self._job_id, self._ctx.worker_id,
+                                              int(max(0, min(99, percent))), message):
+            raise JobAbandoned(self._job_id)
+
+
+def synthesize_job(work: WorkMessage, delivery: Delivery, ctx: SynthesisContext) -> None:
+    """Run one job; returns normally when the message can be deleted."""
+    logger.append_keys(job_id=work.id)
+    job = ctx.jobs.claim(work.id, ctx.worker_id, LEASE_SECONDS)
+    if job is None:
+        current = ctx.jobs.get(work.id)
+        logger.info("not claimed: duplicate, late or finished delivery",
+                    extra={"status": current and current["status"]})
+        return
+    ctx.events.job_changed(job)
+    report = ProgressReporter(ctx, job["job_id"])
+    started = time.monotonic()
+    try:
+        check_output(job["output_format"], int(job["sample_rate"]))
+        with Lease(delivery, ctx.jobs, job["job_id"], ctx.worker_id):
+            outcome = _render(job, ctx, report)
+    except (JobAbandoned, SynthesisCancelled):
+        _discard_outputs(job, ctx)
+        logger.info("job abandoned: cancelled or taken over")
+        return
+    except (EngineError, AudioError) as error:
+        _fail(job, ctx, getattr(error, "code", "SYNTHESIS_FAILED"), str(error))
+        return
+    except Exception as error:
+        ctx.jobs.finish(job["job_id"], ctx.worker_id, JobStatus.PENDING, {"last_error": f"{type(error).__name__}: {error}"})
+        raise
+    elapsed = time.monotonic() - started
+    outcome["engine"]["rtf"] = round(outcome["engine"]["engine_seconds"] / max(outcome["duration_seconds"], 1e-6), 3)
+    outcome["engine"]["wall_seconds"] = round(elapsed, 3)
+    finished = ctx.jobs.finish(job["job_id"], ctx.worker_id, JobStatus.COMPLETED, {**outcome, "progress": 100,
+                                                                         "progress_message": "completed"})
+    if finished is None:  # cancelled during the upload
+        _discard_outputs(job, ctx)
+        return
+    metrics.add_metric(name="JobsCompleted", unit="Count", value=1)
+    ctx.events.job_changed(finished)
+    logger.info("job completed", extra={"duration": outcome["duration_seconds"], "rtf": outcome["engine"]["rtf"]})
+
+
+def _render(job: dict[str, Any], ctx: SynthesisContext, report: ProgressReporter) -> dict[str, Any]:
+    rate, fmt = int(job["sample_rate"]), job["output_format"]
+    blocks = job["blocks"]
+    segments: list[np.ndarray] = []
+    words: list[WordTiming] = []
+    block_keys: list[str] = []
+    offset = 0.0
+    engine_seconds = 0.0
+    result = None
+    report(1, "preparing the voice", force=True)
+    for index, block in enumerate(blocks):
+        voice_id = block.get("voice_model_id") or job["voice_model_id"]
+        reference = ctx.references.get(voice_id, job["user_id"])
+        share = 90 / len(blocks)
+        base = 5 + index * share
+
+        def engine_progress(fraction: float, message: str, base: float = base, share: float = share) -> None:
+            report(base + fraction * share * 0.8, f"block {index + 1}/{len(blocks)}: {message}")
+
+        tick = time.monotonic()
+        result = ctx.engine.synthesize(
+            reference, SynthesisRequest(text=block["text"], language=job["text_language"], speed=float(job["speed"])),
+            progress=engine_progress, should_cancel=report.cancelled)
+        engine_seconds += time.monotonic() - tick
+        report(base + share * 0.85, f"block {index + 1}/{len(blocks)}: encoding", force=True)
+        audio = postprocess(result.audio, result.sample_rate, pitch_semitones=float(job["pitch"]),
+                            volume=float(job["volume"]))
+        audio = resample(audio, result.sample_rate, rate)
+        key = block_key(job["user_id"], job["job_id"], index, fmt)
+        ctx.store.put(key, encode(audio, rate, fmt, rate), CONTENT_TYPES[fmt])
+        block_keys.append(key)
+        words += [WordTiming(w.word, w.start_time + offset, w.end_time + offset, w.estimated) for w in result.words]
+        pause = silence(int(block.get("wait_after_ms") or 0), rate) if index < len(blocks) - 1 else silence(0, rate)
+        segments += [audio, pause]
+        offset += (len(audio) + len(pause)) / rate
+    combined = concatenate(segments)
+    report(96, "uploading", force=True)
+    key = output_key(job["user_id"], job["job_id"], fmt)
+    ctx.store.put(key, encode(combined, rate, fmt, rate), CONTENT_TYPES[fmt])
+    config = job.get("config") or {}
+    assert result is not None
+    return {
+        "output_key": key, "block_keys": block_keys, "duration_seconds": round(len(combined) / rate, 3),
+        "timestamps": timestamps(words, config.get("timestamp_granularity", "word"))
+        if config.get("include_timestamps") else None,
+        "engine": {"name": result.engine, "model": result.model, "version": result.version,
+                   "engine_seconds": round(engine_seconds, 3)},
+    }
+
+
+def _fail(job: dict[str, Any], ctx: SynthesisContext, code: str, message: str) -> None:
+    logger.warning("job failed permanently", extra={"error_code": code})
+    _discard_outputs(job, ctx)
+    failed = ctx.jobs.finish(job["job_id"], ctx.worker_id, JobStatus.FAILED, {"error_code": code, "error_message": message})
+    if failed:
+        metrics.add_metric(name="JobsFailed", unit="Count", value=1)
+        ctx.events.job_changed(failed)
+
+
+def _discard_outputs(job: dict[str, Any], ctx: SynthesisContext) -> None:
+    ctx.store.delete_prefix(output_prefix(job["user_id"], job["job_id"]))
+
