@@ -16,7 +16,7 @@ define INSTALL_INTO
 endef
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install up test test-fast lint-template reset lock clean
+.PHONY: install up test test-fast bench lint-template reset lock clean
 
 $(STAMP): $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: $(STAMP)  ## the whole suite: unit, integration (emulated AWS), e2e (local
 
 test-fast: $(STAMP)  ## unit tests only
 	$(BIN)/python -m pytest tests/unit -q
+
+bench: $(STAMP)  ## print engine RTFs, pipeline overhead, handler cold-start figures
+	$(BIN)/python -m bench.engine_rtf
+	$(BIN)/python -m bench.pipeline_overhead
+	$(BIN)/python -m bench.cold_start
 
 lint-template: $(STAMP)
 	$(BIN)/cfn-lint template.yaml

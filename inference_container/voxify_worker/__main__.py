@@ -20,7 +20,7 @@ from voxify.repositories.voices import CloneRepository, SampleRepository
 from voxify.settings import get_settings
 from voxify.storage import AudioStore
 from voxify_worker.consumer import WorkConsumer
-from voxify_worker.engines.registry import load_engine
+from voxify_worker.engines.registry import chosen_engine_name, load_engine
 from voxify_worker.heartbeat import Heartbeat
 from voxify_worker.references import ReferenceCache
 from voxify_worker.samples import SampleContext, process_sample
@@ -38,14 +38,16 @@ def main() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
 
+    heartbeat = Heartbeat(worker_id, chosen_engine_name(), settings.worker_heartbeat_seconds)
+    heartbeat.beat("loading")
     engine = load_engine()
+    heartbeat.engine = f"{engine.name}:{engine.model}"
     store = AudioStore()
     synthesis = SynthesisContext(engine=engine, jobs=JobRepository(), store=store,
                                  references=ReferenceCache(store, CloneRepository()),
                                  events=EventPublisher(), worker_id=worker_id)
     handlers = {"synthesis": partial(synthesize_job, ctx=synthesis),
                 "sample": partial(process_sample, ctx=SampleContext(SampleRepository(), store))}
-    heartbeat = Heartbeat(worker_id, f"{engine.name}:{engine.model}", settings.worker_heartbeat_seconds)
     heartbeat.beat()
     heartbeat.start()
     Sweeper(SWEEP_INTERVAL_SECONDS, stop).start()

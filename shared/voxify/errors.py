@@ -83,3 +83,10 @@ class VoxifyError(Exception):
 def not_found(what: str) -> VoxifyError:
     """Missing and someone else's look the same, so ids cannot be probed across users."""
     return VoxifyError(ErrorCode.NOT_FOUND, f"{what} not found")
+
+
+def found(record: Any, what: str) -> Any:
+    """The record, or NOT_FOUND when it is absent (or, from get_owned, someone else's)."""
+    if record is None:
+        raise not_found(what)
+    return record

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     sse_poll_seconds: float = Field(default=0.5, gt=0)
 
     model_s3_prefix: str = "models/f5tts/"
+    # where the worker mirrors the S3 model store; Hugging Face downloads only when allowed
+    model_cache_dir: str = "~/.cache/voxify/models/f5tts"
+    allow_hub_download: bool = False
     default_engine: Literal["auto", "f5tts", "formant"] = "auto"
 
     # Worker behaviour.

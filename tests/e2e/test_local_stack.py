@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from tests.fixtures.aws import moto_server
-from tests.fixtures.local_stack import LocalStackProcess
+from tests.fixtures.local_stack import LocalStackProcess, poll
 
 pytestmark = pytest.mark.e2e
 
@@ -55,9 +55,9 @@ def test_up_serves_the_api_and_keeps_data_across_restart(tmp_path):
         assert body == b"voice"
         assert aws(again, "secretsmanager").get_secret_value(
             SecretId="voxify/local/jwt-signing-key")["SecretString"] == secret
-        # the worker beat its heartbeat into the restored table
-        workers = aws(again, "dynamodb").scan(TableName="voxify-local-data")["Items"]
-        assert any(i["pk"]["S"].startswith("WORKER#") for i in workers)
+        # the worker beats its heartbeat into the restored table
+        poll(lambda: aws(again, "dynamodb").scan(TableName="voxify-local-data")["Items"],
+             lambda items: any(i["pk"]["S"].startswith("WORKER#") for i in items), timeout=60)
     finally:
         assert again.stop() == 0, again.output()
 

@@ -2,48 +2,23 @@
 
 import io
 import json
-import time
 
 import httpx
 import pytest
 import soundfile as sf
 
-from tests.fixtures.api import PASSWORD
-from tests.fixtures.local_stack import LocalStackProcess
-from tests.fixtures.worker import REFERENCE_TEXT, reference_speech
+from tests.fixtures.local_stack import LocalStackProcess, voice_over_http
 
 pytestmark = pytest.mark.e2e
-
-
-def poll(fetch, done, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fetch()
-        if done(value):
-            return value
-        time.sleep(0.5)
-    raise TimeoutError(value)
 
 
 def test_real_voice_to_downloaded_audio(tmp_path):
     stack = LocalStackProcess(tmp_path / "data").start()
     try:
-        api = httpx.Client(base_url=stack.api, timeout=30)
-        api.post("/api/v1/auth/register", json={"email": "e2e@example.com", "password": PASSWORD,
-                                                "first_name": "E", "last_name": "E"}).raise_for_status()
-        token = api.post("/api/v1/auth/login", json={"email": "e2e@example.com", "password": PASSWORD}
-                         ).json()["data"]["access_token"]
-        api.headers["Authorization"] = f"Bearer {token}"
-
-        sample = api.post("/api/v1/voice/samples", files={"file": ("me.wav", reference_speech(), "audio/wav")},
-                          data={"name": "me"}).json()["data"]
-        poll(lambda: api.get(f"/api/v1/voice/samples/{sample['sample_id']}").json()["data"]["status"],
-             lambda status: status in ("ready", "rejected"))
-        clone = api.post("/api/v1/voice/clones", json={"sample_ids": [sample["sample_id"]], "name": "Me",
-                                                      "ref_text": REFERENCE_TEXT, "consent": True}).json()["data"]
+        api, voice = voice_over_http(stack, "e2e@example.com")
         text = "Voxify reads this sentence aloud in a cloned voice."
         job = api.post("/api/v1/job", json={
-            "text_content": text, "voice_model_id": clone["clone_id"], "output_format": "mp3",
+            "text_content": text, "voice_model_id": voice, "output_format": "mp3",
             "sample_rate": 22050, "config": {"include_timestamps": True}}).json()["data"]
 
         events = []

@@ -19,7 +19,8 @@ def queued_job_ids(endpoint, resources):
     ids = []
     while True:
         messages = sqs.receive_message(QueueUrl=resources.environment["VOXIFY_JOBS_QUEUE_URL"],
-                                       MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages", [])
+                                       MaxNumberOfMessages=10, VisibilityTimeout=30,
+                                       WaitTimeSeconds=0).get("Messages", [])
         if not messages:
             return ids
         ids += [json.loads(m["Body"])["id"] for m in messages]

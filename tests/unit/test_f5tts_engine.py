@@ -30,8 +30,6 @@ from voxify_worker.engines.base import (
 )
 from voxify_worker.engines.f5tts import F5TTSEngine, prepare_reference, weights_available
 from voxify_worker.engines.model_store import (
-    ALLOW_HUB_ENV,
-    CACHE_DIR_ENV,
     download_model_store,
     load_catalog,
 )
@@ -202,8 +200,9 @@ def test_reference_is_clipped_mono_and_resampled_to_24khz(reference):
 def test_worker_engine_runs_on_the_s3_model_store_downloaded_once(
         stack, store, tmp_path, reference, monkeypatch):
     cache = tmp_path / "cache"
-    monkeypatch.setenv(CACHE_DIR_ENV, str(cache))
-    monkeypatch.delenv(ALLOW_HUB_ENV, raising=False)
+    monkeypatch.setenv("VOXIFY_MODEL_CACHE_DIR", str(cache))
+    monkeypatch.delenv("VOXIFY_ALLOW_HUB_DOWNLOAD", raising=False)
+    get_settings.cache_clear()
     assert not weights_available()  # nothing in S3 yet
 
     settings = get_settings()

@@ -8,7 +8,6 @@ files in that directory make up each model and which language each model serves.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -19,14 +18,12 @@ import yaml
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voxify import aws
+from voxify.catalog import engine_catalog
 from voxify.observability import logger
 from voxify.settings import get_settings
 
 CATALOG_FILE = "f5tts_models.yaml"
 PACKAGED_CATALOG = Path(__file__).with_name(CATALOG_FILE)
-# Not in voxify.settings yet; read here so the worker runs. Hub downloads are off by default.
-CACHE_DIR_ENV = "VOXIFY_MODEL_CACHE_DIR"
-ALLOW_HUB_ENV = "VOXIFY_ALLOW_HUB_DOWNLOAD"
 
 
 @dataclass(frozen=True)
@@ -69,8 +66,9 @@ def load_catalog(store: Path) -> Catalog:
                         vocab=entry["vocab"], arch=dict(entry["arch"]), hub=entry.get("hub"))
         for name, entry in raw["models"].items()
     }
-    languages = {tag: Route(entry["model"], entry["support"])
-                 for tag, entry in raw["languages"].items()}
+    # the language map is the one the API advertises, unless a store brings its own
+    raw_languages = raw.get("languages") or engine_catalog()["f5tts"]["languages"]
+    languages = {tag: Route(entry["model"], entry["support"]) for tag, entry in raw_languages.items()}
     vocoder = raw["vocoder"]
     return Catalog(raw["default_model"], vocoder["dir"], vocoder.get("hub"), models, languages)
 
@@ -168,10 +166,10 @@ def open_worker_store() -> ModelStore:
     An unreachable or empty S3 store is not fatal: whatever the cache already holds (or the
     hub, where allowed) may still serve, and the engine reports MODEL_UNAVAILABLE otherwise.
     """
-    cache = Path(os.environ.get(CACHE_DIR_ENV) or Path.home() / ".cache/voxify/models/f5tts")
+    settings = get_settings()
+    cache = Path(settings.model_cache_dir).expanduser()
     try:
         download_model_store(cache)
     except (BotoCoreError, ClientError) as error:
         logger.warning("model store not synced", extra={"error": str(error)[:300]})
-    allow_hub = os.environ.get(ALLOW_HUB_ENV, "").lower() in {"1", "true", "yes"}
-    return ModelStore(cache, allow_hub_download=allow_hub)
+    return ModelStore(cache, allow_hub_download=settings.allow_hub_download)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -43,7 +45,7 @@ def require_admin(principal: Principal = Depends(current_principal)) -> Principa
 
 
 def take_daily_quota(user_id: str, kind: str) -> str:
-    """Spend one unit of today's `kind` quota (samples, jobs); returns the day for a refund."""
+    """Spend one unit of today's `kind` quota (sample, job); returns the day it counted on."""
     config = RuntimeConfigRepository().current()
     limit = int(config[f"daily_{kind}_quota"])
     day = datetime.now(UTC).strftime("%Y-%m-%d")
@@ -54,8 +56,17 @@ def take_daily_quota(user_id: str, kind: str) -> str:
     return day
 
 
-def refund_daily_quota(user_id: str, kind: str, day: str) -> None:
-    UsageRepository().give_back_quota(user_id, kind, day)
+T = TypeVar("T")
+
+
+def with_daily_quota(user_id: str, kind: str, create: Callable[[], T]) -> T:
+    """Run a create that costs one unit of today's quota; a create that fails costs nothing."""
+    day = take_daily_quota(user_id, kind)
+    try:
+        return create()
+    except Exception:
+        UsageRepository().give_back_quota(user_id, kind, day)
+        raise
 
 
 def _seconds_to_midnight() -> int:

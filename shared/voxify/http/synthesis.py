@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 
 from voxify.domain.jobs import TERMINAL, JobCreate
 from voxify.errors import ErrorCode, VoxifyError
-from voxify.http.deps import refund_daily_quota, take_daily_quota
+from voxify.http.deps import with_daily_quota
 from voxify.http.envelope import ok
 from voxify.http.idempotency import idempotent
 from voxify.logic import jobs
@@ -27,12 +27,8 @@ POLL_SECONDS = 0.25
 
 def create_job_for(principal: Principal, body: JobCreate, source: str = "api") -> dict[str, Any]:
     """Create a job, paying one unit of the daily job quota (refunded if creation fails)."""
-    day = take_daily_quota(principal.user_id, "job")
-    try:
-        return jobs.create_job(principal.user_id, body, source=source)
-    except Exception:
-        refund_daily_quota(principal.user_id, "job", day)
-        raise
+    return with_daily_quota(principal.user_id, "job",
+                            lambda: jobs.create_job(principal.user_id, body, source=source))
 
 
 def create_job_idempotently(request: Request, principal: Principal, body: JobCreate) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from voxify.clock import new_id, now_iso
 from voxify.domain.jobs import TERMINAL, JobCreate, JobStatus, JobUpdate
 from voxify.domain.voices import CloneStatus
-from voxify.errors import ErrorCode, VoxifyError, not_found
+from voxify.errors import ErrorCode, VoxifyError, found
 from voxify.events import EventPublisher
 from voxify.observability import logger
 from voxify.queue import WorkMessage, WorkQueue
@@ -72,10 +72,7 @@ def create_job(user_id: str, request: JobCreate, *, source: str = "api",
 
 
 def get_job(user_id: str, job_id: str) -> dict[str, Any]:
-    job = JobRepository().get_owned(job_id, user_id)
-    if job is None:
-        raise not_found("job")
-    return job
+    return found(JobRepository().get_owned(job_id, user_id), "job")
 
 
 def list_jobs(user_id: str, *, status: JobStatus | None = None, voice_model_id: str | None = None,

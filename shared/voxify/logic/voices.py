@@ -7,7 +7,7 @@ from typing import Any
 from voxify.audio_format import sniff_audio_format
 from voxify.clock import new_id, now_iso
 from voxify.domain.voices import CloneCreate, CloneStatus, SampleStatus, UploadRequest
-from voxify.errors import ErrorCode, VoxifyError, not_found
+from voxify.errors import ErrorCode, VoxifyError, found, not_found
 from voxify.queue import WorkMessage, WorkQueue, upload_key
 from voxify.repositories.users import UserRepository
 from voxify.repositories.voices import CloneRepository, SampleRepository
@@ -67,10 +67,7 @@ def _queue_processing(sample: dict[str, Any]) -> None:
 
 
 def get_sample(user_id: str, sample_id: str) -> dict[str, Any]:
-    sample = SampleRepository().get_owned(sample_id, user_id)
-    if sample is None:
-        raise not_found("sample")
-    return sample
+    return found(SampleRepository().get_owned(sample_id, user_id), "sample")
 
 
 def reprocess_sample(user_id: str, sample_id: str) -> dict[str, Any]:
@@ -116,10 +113,7 @@ def create_clone(user_id: str, request: CloneCreate, origin: dict[str, Any]) -> 
 
 
 def get_clone(user_id: str, clone_id: str) -> dict[str, Any]:
-    clone = CloneRepository().get_owned(clone_id, user_id)
-    if clone is None:
-        raise not_found("voice clone")
-    return clone
+    return found(CloneRepository().get_owned(clone_id, user_id), "voice clone")
 
 
 def select_clone(user_id: str, clone_id: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 
 from voxify.domain.jobs import JobCreate
 from voxify.domain.voices import Clone, CloneCreate, Sample, SampleStatus, UploadRequest
-from voxify.http.deps import current_principal, refund_daily_quota, take_daily_quota
+from voxify.http.deps import current_principal, with_daily_quota
 from voxify.http.envelope import Envelope, ok, page_meta
 from voxify.http.idempotency import run_idempotent
 from voxify.http.synthesis import synthesize_and_wait
@@ -30,12 +30,8 @@ def upload_sample(
     data = file.file.read()
 
     def create() -> tuple[int, dict]:
-        day = take_daily_quota(principal.user_id, "sample")
-        try:
-            sample = voices.upload_sample(principal.user_id, name, description, language, data)
-        except Exception:
-            refund_daily_quota(principal.user_id, "sample", day)
-            raise
+        sample = with_daily_quota(principal.user_id, "sample", lambda: voices.upload_sample(
+            principal.user_id, name, description, language, data))
         return 201, ok(sample, "sample stored; processing")
 
     fields = {"name": name, "description": description, "language": language, "size": len(data)}
@@ -47,13 +43,9 @@ def presigned_upload(body: UploadRequest, request: Request,
                      principal: Principal = Depends(current_principal)) -> Any:
     """A presigned S3 POST for files up to 50 MB; processing starts when the upload lands."""
     def create() -> tuple[int, dict]:
-        day = take_daily_quota(principal.user_id, "sample")
-        try:
-            return 201, ok(voices.start_presigned_upload(principal.user_id, body),
-                           "POST the file to upload.url with upload.fields")
-        except Exception:
-            refund_daily_quota(principal.user_id, "sample", day)
-            raise
+        upload = with_daily_quota(principal.user_id, "sample",
+                                  lambda: voices.start_presigned_upload(principal.user_id, body))
+        return 201, ok(upload, "POST the file to upload.url with upload.fields")
 
     return run_idempotent(request, principal.user_id, body.model_dump(), create)
 
