@@ -84,7 +84,7 @@ class WorkConsumer:
             self._delete(queue_url, message)
             self.processed += 1
         finally:
-            logger.remove_keys(["work_id", "work_kind"])
+            logger.remove_keys(["work_id", "work_kind", "job_id", "sample_id"])
 
     def _delete(self, queue_url: str, message: dict[str, Any]) -> None:
         self._sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
