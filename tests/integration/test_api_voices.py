@@ -151,3 +151,16 @@ def test_daily_sample_quota(alice, monkeypatch):
     third = upload(alice, wav_bytes())
     assert third.status_code == 429 and error_code(third) == "QUOTA_EXCEEDED"
     assert "Retry-After" in third.headers
+
+
+def test_library_lists_downloads_and_deletes_samples(alice, bob):
+    sample_id = upload(alice, wav_bytes(), name="greeting").json()["data"]["sample_id"]
+    listed = alice.get("/api/v1/library", params={"type": "sample", "search": "GREET"}).json()
+    assert [e["id"] for e in listed["data"]] == [sample_id]
+    assert listed["meta"]["counts"] == {"sample": 1, "audio": 0}
+    assert alice.get(f"/api/v1/library/sample/{sample_id}/download").status_code == 302
+    assert bob.get(f"/api/v1/library/sample/{sample_id}/download").status_code == 404
+    assert bob.delete(f"/api/v1/library/sample/{sample_id}").status_code == 404
+    assert alice.delete(f"/api/v1/library/sample/{sample_id}").status_code == 200
+    assert alice.get("/api/v1/library").json()["data"] == []
+    assert alice.get("/api/v1/library/video/x/download").status_code == 400
