@@ -46,7 +46,6 @@ class ErrorCode(StrEnum):
     SYNTHESIS_FAILED = "SYNTHESIS_FAILED"
     # job failures (worker / DLQ)
     RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
-    INVALID_WORK_MESSAGE = "INVALID_WORK_MESSAGE"
 
 
 STATUS_BY_CODE: dict[ErrorCode, int] = {

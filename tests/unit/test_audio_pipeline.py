@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 from scipy.signal import resample_poly
+from voxify.storage import CONTENT_TYPES
 from voxify_worker.audio import (
-    CONTENT_TYPES,
     AudioError,
     apply_volume,
     concatenate,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import io
 import threading
 
 import numpy as np
@@ -18,6 +18,8 @@ from voxify_worker.engines.base import (
     SynthesisResult,
 )
 from voxify_worker.engines.formant import FormantEngine
+
+from tests.fixtures.worker import REFERENCE_TEXT, reference_speech
 
 from tests.fixtures.speech import SENTENCE, espeak_speech, median_f0
 
@@ -94,14 +96,9 @@ def test_pitch_moves_to_the_reference_speaker(engine, voice, request) -> None:
     assert _log_distance(produced, target) < 0.3 * _log_distance(plain, target)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("f5_tts") is None, reason="f5-tts not installed")
 def test_pitch_matches_real_recorded_speech(engine) -> None:
-    from importlib.resources import files
-
-    path = files("f5_tts").joinpath("infer/examples/basic/basic_ref_en.wav")
-    samples, rate = sf.read(str(path), dtype="float32")
-    reference = ReferenceVoice("f5-basic-en", samples, rate,
-                               "Some call me nature, others call me mother nature.")
+    samples, rate = sf.read(io.BytesIO(reference_speech()), dtype="float32")
+    reference = ReferenceVoice("f5-basic-en", samples, rate, REFERENCE_TEXT)
     out = engine.synthesize(reference, SynthesisRequest(TEXT))
     produced = median_f0(out.audio, out.sample_rate)
     assert _log_distance(produced, median_f0(samples, rate)) < np.log(1.1)

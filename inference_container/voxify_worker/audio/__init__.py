@@ -9,7 +9,7 @@ Typical use in the worker:
 """
 
 from .decode import decode
-from .encode import CONTENT_TYPES, SUPPORTED_RATES, check_output, encode
+from .encode import SUPPORTED_RATES, check_output, encode
 from .errors import AudioError
 from .process import (
     DEFAULT_CEILING_DB,
@@ -26,7 +26,7 @@ from .process import (
 from .world import shift_pitch
 
 __all__ = [
-    "CONTENT_TYPES", "DEFAULT_CEILING_DB", "DEFAULT_LUFS", "SUPPORTED_RATES", "AudioError",
+    "DEFAULT_CEILING_DB", "DEFAULT_LUFS", "SUPPORTED_RATES", "AudioError",
     "apply_volume", "check_output", "concatenate", "decode", "encode", "limit", "loudness",
     "normalize_loudness", "postprocess", "resample", "shift_pitch", "silence",
 ]

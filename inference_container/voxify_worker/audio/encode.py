@@ -14,7 +14,6 @@ import numpy as np
 import soundfile as sf
 
 from voxify.domain.jobs import RATES_BY_FORMAT as SUPPORTED_RATES
-from voxify.storage import CONTENT_TYPES
 
 from .errors import AudioError
 from .process import resample

@@ -80,7 +80,7 @@ def reprocess_sample(user_id: str, sample_id: str) -> dict[str, Any]:
 
 
 def delete_sample(user_id: str, sample_id: str) -> None:
-    sample = get_sample(user_id, sample_id)
+    get_sample(user_id, sample_id)  # 404 unless it is this user's
     store = AudioStore()
     store.delete_prefix(sample_prefix(user_id, sample_id))
     store.delete_prefix(upload_key(user_id, sample_id))
