@@ -6,11 +6,12 @@ STAMP  := $(VENV)/.installed
 REQUIREMENTS := pyproject.toml constraints.txt shared/requirements.txt infra/requirements-local.txt \
                 inference_container/requirements.txt inference_container/requirements-f5tts.txt requirements-dev.txt
 # torch first: 2.13.0 is a CPU build on this project's machines (pip takes it from the local
-# wheel store); f5-tts without its declared deps (see inference_container/requirements-f5tts.txt).
+# wheel store); f5-tts and resemblyzer without their declared deps (see
+# inference_container/requirements-f5tts.txt and requirements.txt).
 define INSTALL_INTO
 	$(1)/bin/pip install --quiet --upgrade pip
 	$(1)/bin/pip install --quiet torch==2.13.0
-	$(1)/bin/pip install --quiet --no-deps f5-tts==1.1.22
+	$(1)/bin/pip install --quiet --no-deps f5-tts==1.1.22 resemblyzer==0.1.4
 	$(1)/bin/pip install --quiet $(2) -e '.[api,worker,f5tts,local,dev]'
 	$(1)/bin/python inference_container/strip_torchaudio_extension.py
 endef
@@ -34,10 +35,11 @@ test: $(STAMP)  ## the whole suite: unit, integration (emulated AWS), e2e (local
 test-fast: $(STAMP)  ## unit tests only
 	$(BIN)/python -m pytest tests/unit -q
 
-bench: $(STAMP)  ## print engine RTFs, pipeline overhead, handler cold-start figures
+bench: $(STAMP)  ## print engine RTFs, pipeline overhead, handler cold-start, embedding and vector-search figures
 	$(BIN)/python -m bench.engine_rtf
 	$(BIN)/python -m bench.pipeline_overhead
 	$(BIN)/python -m bench.cold_start
+	$(BIN)/python -m bench.voice_index
 
 lint-template: $(STAMP)
 	$(BIN)/cfn-lint template.yaml

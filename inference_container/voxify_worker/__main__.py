@@ -10,23 +10,16 @@ import signal
 import socket
 import threading
 import uuid
-from functools import partial
 from typing import Any
 
 from voxify.aws import client
-from voxify.events import EventPublisher
 from voxify.observability import logger
-from voxify.repositories.jobs import JobRepository
-from voxify.repositories.voices import CloneRepository, SampleRepository
 from voxify.settings import get_settings
-from voxify.storage import AudioStore
 from voxify_worker.consumer import WorkConsumer, WorkHandler
 from voxify_worker.engines.registry import chosen_engine_name, load_engine
+from voxify_worker.handlers import wire
 from voxify_worker.heartbeat import Heartbeat
-from voxify_worker.references import ReferenceCache
-from voxify_worker.samples import SampleContext, process_sample
 from voxify_worker.sweeper import Sweeper
-from voxify_worker.synthesis import SynthesisContext, synthesize_job
 
 SWEEP_INTERVAL_SECONDS = 60.0
 
@@ -50,12 +43,7 @@ def main() -> None:
     heartbeat.beat("loading")
     engine = load_engine()
     heartbeat.engine = f"{engine.name}:{engine.model}"
-    store = AudioStore()
-    synthesis = SynthesisContext(engine=engine, jobs=JobRepository(), store=store,
-                                 references=ReferenceCache(store, CloneRepository()),
-                                 events=EventPublisher(), worker_id=worker_id)
-    handlers = {"synthesis": partial(synthesize_job, ctx=synthesis),
-                "sample": partial(process_sample, ctx=SampleContext(SampleRepository(), store))}
+    handlers = wire(engine, worker_id).handlers
     heartbeat.beat()
     heartbeat.start()
     Sweeper(SWEEP_INTERVAL_SECONDS, stop).start()

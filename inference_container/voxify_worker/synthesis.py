@@ -29,6 +29,7 @@ from voxify_worker.consumer import Delivery
 from voxify_worker.lease import LEASE_SECONDS, Lease
 from voxify_worker.references import ReferenceCache
 from voxify_worker.timestamps import timestamps
+from voxify_worker.voices import VoiceContext, speaker_similarity
 
 PROGRESS_MIN_INTERVAL_SECONDS = 1.0
 
@@ -45,6 +46,8 @@ class SynthesisContext:
     references: ReferenceCache
     events: EventPublisher
     worker_id: str
+    # scores each output against its voice; None leaves `speaker_similarity` unset
+    voices: VoiceContext | None = None
 
 
 class ProgressReporter:
@@ -112,6 +115,7 @@ def _render(job: dict[str, Any], ctx: SynthesisContext, report: ProgressReporter
     rate, fmt = int(job["sample_rate"]), job["output_format"]
     blocks = job["blocks"]
     segments: list[np.ndarray] = []
+    own_voice: list[np.ndarray] = []  # blocks spoken in the job's own voice, for speaker_similarity
     words: list[WordTiming] = []
     block_keys: list[str] = []
     offset = 0.0
@@ -142,6 +146,8 @@ def _render(job: dict[str, Any], ctx: SynthesisContext, report: ProgressReporter
         words += [WordTiming(w.word, w.start_time + offset, w.end_time + offset, w.estimated) for w in result.words]
         pause = silence(int(block.get("wait_after_ms") or 0), rate) if index < len(blocks) - 1 else silence(0, rate)
         segments += [audio, pause]
+        if voice_id == job["voice_model_id"]:
+            own_voice.append(audio)
         offset += (len(audio) + len(pause)) / rate
     combined = concatenate(segments)
     report(96, "uploading", force=True)
@@ -153,9 +159,21 @@ def _render(job: dict[str, Any], ctx: SynthesisContext, report: ProgressReporter
         "output_key": key, "block_keys": block_keys, "duration_seconds": round(len(combined) / rate, 3),
         "timestamps": timestamps(words, config.get("timestamp_granularity", "word"))
         if config.get("include_timestamps") else None,
+        "speaker_similarity": _speaker_similarity(own_voice, rate, job["voice_model_id"], ctx),
         "engine": {"name": result.engine, "model": result.model, "version": result.version,
                    "engine_seconds": round(engine_seconds, 3)},
     }
+
+
+def _speaker_similarity(parts: list[np.ndarray], rate: int, clone_id: str, ctx: SynthesisContext) -> float | None:
+    """How much the output sounds like its clone; a failure here never fails the job."""
+    if ctx.voices is None or not parts:
+        return None
+    try:
+        return speaker_similarity(concatenate(parts), rate, clone_id, ctx.voices)
+    except Exception:
+        logger.exception("speaker similarity not measured")
+        return None
 
 
 def _fail(job: dict[str, Any], ctx: SynthesisContext, code: str, message: str) -> None:

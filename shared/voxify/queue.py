@@ -5,12 +5,15 @@ late or duplicated message can never carry stale instructions.
 """
 
 import json
+from collections.abc import Callable
 from typing import Any, Literal
 from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict
 
 from voxify.aws import client
+from voxify.errors import ErrorCode, VoxifyError
+from voxify.observability import logger
 from voxify.settings import get_settings
 
 WORK_MESSAGE_VERSION = 1
@@ -20,7 +23,9 @@ class WorkMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     version: Literal[1] = WORK_MESSAGE_VERSION
-    kind: Literal["synthesis", "sample"]
+    # synthesis: a job. sample: process an upload. clone: embed and check a new clone.
+    # search: answer a similar-voice search. forget: drop a deleted voice's embeddings.
+    kind: Literal["synthesis", "sample", "clone", "search", "forget"]
     id: str
     user_id: str | None = None
 
@@ -50,20 +55,37 @@ def parse_work(body: str) -> list[WorkMessage]:
 
 
 class WorkQueue:
-    """Sends work; synthesis goes to the jobs queue, sample processing to the uploads queue."""
+    """Sends work: synthesis to the jobs queue, voice work (samples, clones, searches) to
+    the uploads queue, so a search never waits behind long synthesis jobs."""
 
     def __init__(self) -> None:
         settings = get_settings()
-        self._urls = {"synthesis": settings.jobs_queue_url, "sample": settings.uploads_queue_url}
+        self._jobs_url = settings.jobs_queue_url
+        self._voices_url = settings.uploads_queue_url
         self._sqs = client("sqs")
 
+    def _url(self, kind: str) -> str:
+        return self._jobs_url if kind == "synthesis" else self._voices_url
+
     def send(self, message: WorkMessage) -> None:
-        self._sqs.send_message(QueueUrl=self._urls[message.kind], MessageBody=message.model_dump_json())
+        self._sqs.send_message(QueueUrl=self._url(message.kind), MessageBody=message.model_dump_json())
 
     def depth(self, kind: str = "synthesis") -> dict[str, int]:
         attributes = self._sqs.get_queue_attributes(
-            QueueUrl=self._urls[kind],
+            QueueUrl=self._url(kind),
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
         return {"waiting": int(attributes["ApproximateNumberOfMessages"]),
                 "in_flight": int(attributes["ApproximateNumberOfMessagesNotVisible"])}
+
+
+def enqueue_or_undo(message: WorkMessage, undo: Callable[[], None], what: str) -> None:
+    """Queue the work for a record just written; if the queue refuses, undo the write and
+    answer 503 QUEUE_UNAVAILABLE, so no record waits for work nobody was asked to do."""
+    try:
+        WorkQueue().send(message)
+    except Exception as error:
+        logger.exception("enqueue failed; write undone", extra={"kind": message.kind, "id": message.id})
+        undo()
+        raise VoxifyError(ErrorCode.QUEUE_UNAVAILABLE, f"the {what} could not be queued; try again",
+                          headers={"Retry-After": "5"}) from error

@@ -61,10 +61,22 @@ class Settings(BaseSettings):
     allow_hub_download: bool = False
     default_engine: Literal["auto", "f5tts", "formant"] = "auto"
 
+    # Speaker embeddings. Unset: LanceDB tables under the audio bucket's vectors/ prefix.
+    vectors_uri: str | None = None
+    # Cosine similarity at or above which a new clone matching another user's voice is held
+    # for review. Calibrated on the f5-tts example speech (see docs/voice-identity.md).
+    impersonation_threshold: float = Field(default=0.75, gt=0, le=1)
+    search_wait_seconds: float = Field(default=10.0, ge=0)
+
     # Worker behaviour.
     worker_concurrency: int = Field(default=1, ge=1, le=64)
     worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
     worker_poll_wait_seconds: int = Field(default=20, ge=0, le=20)
+
+
+    @property
+    def vector_store_uri(self) -> str:
+        return self.vectors_uri or f"s3://{self.audio_bucket}/vectors"
 
 
 @lru_cache(maxsize=1)

@@ -18,6 +18,11 @@ def sample_prefix(user_id: str, sample_id: str) -> str:
     return f"samples/{user_id}/{sample_id}/"
 
 
+def search_clip_key(user_id: str, search_id: str, fmt: str) -> str:
+    """A clip uploaded to search by; the worker deletes it once embedded."""
+    return f"searches/{user_id}/{search_id}/clip.{fmt}"
+
+
 def output_prefix(user_id: str, job_id: str) -> str:
     return f"outputs/{user_id}/{job_id}/"
 

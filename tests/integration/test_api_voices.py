@@ -7,7 +7,7 @@ import boto3
 import httpx
 
 from tests.fixtures.api import wav_bytes
-from voxify.repositories.voices import SampleRepository
+from voxify.repositories.voices import CloneRepository, SampleRepository
 
 
 def error_code(response):
@@ -115,7 +115,10 @@ def test_clone_needs_consent_and_ready_owned_samples(alice, bob):
     created = alice.post("/api/v1/voice/clones", json=body, headers={"User-Agent": "pytest-agent"})
     assert created.status_code == 201
     clone = created.json()["data"]
-    assert clone["status"] == "ready"
+    assert clone["status"] == "processing"  # until the worker has embedded and checked it
+    processing = alice.post(f"/api/v1/voice/clones/{clone['clone_id']}/select")
+    assert processing.status_code == 400 and error_code(processing) == "VOICE_NOT_READY"
+    CloneRepository().set_status(clone["clone_id"], "ready")
     assert clone["consent"]["attested_by"] == alice.user_id and clone["consent"]["user_agent"] == "pytest-agent"
     assert clone["consent"]["attested_at"]
     assert bob.get(f"/api/v1/voice/clones/{clone['clone_id']}").status_code == 404

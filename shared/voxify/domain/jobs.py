@@ -124,6 +124,8 @@ class Job(BaseModel):
     duration_seconds: float | None = None
     timestamps: dict[str, Any] | None = None
     engine: dict[str, Any] | None = None
+    speaker_similarity: float | None = Field(
+        default=None, description="cosine similarity of the output's speaker embedding to its voice clone's")
     error_code: str | None = None
     error_message: str | None = None
     created_at: str

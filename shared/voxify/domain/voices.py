@@ -14,6 +14,21 @@ class SampleStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class SampleQuality(BaseModel):
+    """What the worker measured; `score` (0-100) summarises how well the sample will clone."""
+
+    duration_seconds: float
+    speech_seconds: float
+    speech_ratio: float = Field(description="share of 30 ms frames a VAD calls speech")
+    loudness_lufs: float | None = Field(description="integrated loudness (ITU-R BS.1770)")
+    peak_dbfs: float
+    clipping_ratio: float = Field(description="share of samples at or near full scale")
+    snr_db: float = Field(description="speech level over the noise floor, estimated from frame energies")
+    spectral_flatness: float = Field(description="near 1 for noise, well below for speech")
+    sample_rate: int = Field(description="of the uploaded file")
+    score: int
+
+
 class Sample(BaseModel):
     sample_id: str
     user_id: str
@@ -24,8 +39,9 @@ class Sample(BaseModel):
     format: str | None = None
     size_bytes: int | None = None
     duration_seconds: float | None = None
-    quality: dict[str, Any] | None = None
+    quality: SampleQuality | None = None
     rejection_reasons: list[str] = []
+    embedding_model: str | None = None
     original_key: str
     normalized_key: str | None = None
     reference_key: str | None = None
@@ -42,6 +58,7 @@ class UploadRequest(BaseModel):
 
 
 class CloneStatus(StrEnum):
+    PROCESSING = "processing"  # embedding and impersonation check in the worker
     READY = "ready"
     NEEDS_REVIEW = "needs_review"
     REJECTED = "rejected"
@@ -69,5 +86,36 @@ class Clone(BaseModel):
     status: CloneStatus
     reference_key: str
     consent: dict[str, Any]
+    embedding_model: str | None = None
+    review: dict[str, Any] | None = Field(
+        default=None, description="why the clone is held or was decided, and by whom")
     created_at: str
     updated_at: str
+
+
+class AdminClone(Clone):
+    review_match: dict[str, Any] | None = Field(
+        default=None, description="the other user's clone this one resembles (admins only)")
+
+
+class ReviewDecision(BaseModel):
+    approve: bool
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class SimilarVoice(BaseModel):
+    voice_id: str
+    kind: str = Field(description="clone or sample")
+    name: str
+    similarity: float = Field(description="cosine similarity of the speaker embeddings, -1..1")
+
+
+class VoiceSearch(BaseModel):
+    search_id: str
+    status: str = Field(description="pending, completed or failed")
+    source: str = Field(description="clone:<id> or clip")
+    k: int
+    results: list[SimilarVoice] = []
+    error: str | None = None
+    embedding_model: str | None = None
+    created_at: str

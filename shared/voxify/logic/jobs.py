@@ -13,11 +13,10 @@ from typing import Any, Literal
 
 from voxify.clock import new_id, now_iso
 from voxify.domain.jobs import TERMINAL, JobCreate, JobStatus, JobUpdate
-from voxify.domain.voices import CloneStatus
 from voxify.errors import ErrorCode, VoxifyError, found
 from voxify.events import EventPublisher
-from voxify.observability import logger
-from voxify.queue import WorkMessage, WorkQueue
+from voxify.logic.voices import require_usable
+from voxify.queue import WorkMessage, enqueue_or_undo
 from voxify.repositories.jobs import JobRepository
 from voxify.repositories.users import UserRepository
 from voxify.repositories.voices import CloneRepository
@@ -38,8 +37,7 @@ def resolve_voice(user_id: str, voice_id: str | None) -> str:
     if clone is None:
         raise VoxifyError(ErrorCode.NOT_FOUND, f"voice clone {voice_id} not found",
                           {"voice_model_id": voice_id})
-    if clone["status"] != CloneStatus.READY:
-        raise VoxifyError(ErrorCode.VOICE_NOT_READY, f"voice clone {voice_id} is {clone['status']}")
+    require_usable(clone)
     return voice_id
 
 
@@ -60,13 +58,9 @@ def create_job(user_id: str, request: JobCreate, *, source: str = "api",
     }
     jobs = JobRepository()
     jobs.create(job)
-    try:
-        WorkQueue().send(WorkMessage(kind="synthesis", id=job["job_id"], user_id=user_id))
-    except Exception as error:
-        logger.exception("enqueue failed; job failed", extra={"job_id": job["job_id"]})
-        jobs.mark_failed(job["job_id"], ErrorCode.QUEUE_UNAVAILABLE, "the job could not be queued")
-        raise VoxifyError(ErrorCode.QUEUE_UNAVAILABLE, "the job could not be queued; try again",
-                          headers={"Retry-After": "5"}) from error
+    enqueue_or_undo(WorkMessage(kind="synthesis", id=job["job_id"], user_id=user_id),
+                    lambda: jobs.mark_failed(job["job_id"], ErrorCode.QUEUE_UNAVAILABLE, "the job could not be queued"),
+                    "job")
     EventPublisher().job_changed(job)
     return job
 

@@ -1,4 +1,8 @@
-"""Voice samples and voice clones: upload rules, ownership, consent."""
+"""Voice samples and voice clones: upload rules, ownership, consent, review.
+
+A new clone starts `processing`: the worker embeds its samples and compares the voice with
+other users' clones, then makes it `ready` or holds it in `needs_review` until an admin decides.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from voxify.audio_format import sniff_audio_format
 from voxify.clock import new_id, now_iso
 from voxify.domain.voices import CloneCreate, CloneStatus, SampleStatus, UploadRequest
 from voxify.errors import ErrorCode, VoxifyError, found, not_found
-from voxify.queue import WorkMessage, WorkQueue, upload_key
+from voxify.observability import logger
+from voxify.queue import WorkMessage, WorkQueue, enqueue_or_undo, upload_key
 from voxify.repositories.users import UserRepository
 from voxify.repositories.voices import CloneRepository, SampleRepository
 from voxify.settings import get_settings
@@ -85,10 +90,24 @@ def delete_sample(user_id: str, sample_id: str) -> None:
     store.delete_prefix(sample_prefix(user_id, sample_id))
     store.delete_prefix(upload_key(user_id, sample_id))
     SampleRepository().delete(sample_id)
+    _forget_embeddings(sample_id, user_id)
+
+
+def _forget_embeddings(voice_id: str, user_id: str) -> None:
+    """Ask the worker to drop the voice's vectors. Best effort: searches also skip ids whose
+    record is gone, so a lost message only leaves an unreachable row behind."""
+    try:
+        WorkQueue().send(WorkMessage(kind="forget", id=voice_id, user_id=user_id))
+    except Exception:
+        logger.exception("could not queue the removal of embeddings", extra={"voice_id": voice_id})
 
 
 def create_clone(user_id: str, request: CloneCreate, origin: dict[str, Any]) -> dict[str, Any]:
-    """A clone from the user's ready samples, with the consent attestation stored."""
+    """A clone from the user's ready samples, with the consent attestation stored.
+
+    It is `processing` until the worker has embedded it and run the impersonation check; if
+    that work cannot be queued the clone is removed again and the caller told to retry.
+    """
     if not request.consent:
         raise VoxifyError(ErrorCode.CONSENT_REQUIRED,
                           "cloning a voice needs the speaker's consent: send consent: true")
@@ -103,13 +122,43 @@ def create_clone(user_id: str, request: CloneCreate, origin: dict[str, Any]) -> 
         "clone_id": new_id("vox"), "user_id": user_id, "name": request.name,
         "description": request.description, "sample_ids": [s["sample_id"] for s in samples],
         "ref_text": request.ref_text, "language": request.language,
-        "status": CloneStatus.READY.value,
+        "status": CloneStatus.PROCESSING.value,
         "reference_key": first.get("reference_key") or first.get("normalized_key") or first["original_key"],
         "consent": {"attested_by": user_id, "attested_at": now, **origin},
         "created_at": now, "updated_at": now,
     }
-    CloneRepository().create(clone)
+    clones = CloneRepository()
+    clones.create(clone)
+    enqueue_or_undo(WorkMessage(kind="clone", id=clone["clone_id"], user_id=user_id),
+                    lambda: clones.delete(clone["clone_id"]), "clone")
     return clone
+
+
+def require_usable(clone: dict[str, Any]) -> None:
+    """Only a ready clone speaks; one held for review says so with its own code."""
+    if clone["status"] == CloneStatus.NEEDS_REVIEW:
+        raise VoxifyError(ErrorCode.VOICE_UNDER_REVIEW,
+                          "this voice resembles another user's voice and awaits an administrator's review",
+                          {"voice_model_id": clone["clone_id"]})
+    if clone["status"] != CloneStatus.READY:
+        raise VoxifyError(ErrorCode.VOICE_NOT_READY, f"voice clone {clone['clone_id']} is {clone['status']}",
+                          {"voice_model_id": clone["clone_id"]})
+
+
+def review_clone(clone_id: str, admin_id: str, approve: bool, note: str | None) -> dict[str, Any]:
+    """An admin's decision on a clone held for review."""
+    clones = CloneRepository()
+    clone = found(clones.get(clone_id), "voice clone")
+    if clone["status"] != CloneStatus.NEEDS_REVIEW:
+        raise VoxifyError(ErrorCode.INVALID_STATE, f"the clone is {clone['status']}, not needs_review")
+    decision = {**(clone.get("review") or {}), "decided_by": admin_id, "decided_at": now_iso(),
+                "approved": approve, "note": note}
+    status = CloneStatus.READY if approve else CloneStatus.REJECTED
+    updated = clones.set_status(clone_id, status.value, {"review": decision},
+                                expected_status=[CloneStatus.NEEDS_REVIEW.value])
+    if updated is None:
+        raise VoxifyError(ErrorCode.CONFLICT, "the clone changed while it was being reviewed")
+    return updated
 
 
 def get_clone(user_id: str, clone_id: str) -> dict[str, Any]:
@@ -118,8 +167,7 @@ def get_clone(user_id: str, clone_id: str) -> dict[str, Any]:
 
 def select_clone(user_id: str, clone_id: str) -> dict[str, Any]:
     clone = get_clone(user_id, clone_id)
-    if clone["status"] != CloneStatus.READY:
-        raise VoxifyError(ErrorCode.VOICE_NOT_READY, f"the clone is {clone['status']}")
+    require_usable(clone)
     UserRepository().update(user_id, {"active_voice_id": clone_id})
     return clone
 
@@ -127,6 +175,7 @@ def select_clone(user_id: str, clone_id: str) -> dict[str, Any]:
 def delete_clone(user_id: str, clone_id: str) -> None:
     get_clone(user_id, clone_id)
     CloneRepository().delete(clone_id)
+    _forget_embeddings(clone_id, user_id)
     users = UserRepository()
     user = users.get(user_id)
     if user and user.get("active_voice_id") == clone_id:

@@ -6,13 +6,16 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
+from voxify.domain.voices import AdminClone, CloneStatus, ReviewDecision
 from voxify.errors import not_found
 from voxify.http.deps import require_admin
 from voxify.http.envelope import Envelope, ok, page_meta
+from voxify.logic import voices
 from voxify.logic.auth import Principal
 from voxify.repositories.base import TableRepository
 from voxify.repositories.runtime_config import RuntimeConfigRepository
 from voxify.repositories.users import UserRepository, public_user
+from voxify.repositories.voices import CloneRepository
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
@@ -66,3 +69,18 @@ def get_config(_: Principal = Depends(require_admin)) -> dict:
 @router.put("/config", response_model=Envelope[dict[str, Any]])
 def put_config(body: ConfigUpdate, _: Principal = Depends(require_admin)) -> dict:
     return ok(RuntimeConfigRepository().update(body.model_dump(exclude_none=True)), "configuration saved")
+
+
+@router.get("/clones", response_model=Envelope[list[AdminClone]])
+def clones_in_state(status: CloneStatus = CloneStatus.NEEDS_REVIEW, limit: int = Query(50, ge=1, le=500),
+                    offset: int = Query(0, ge=0), _: Principal = Depends(require_admin)) -> dict:
+    """Clones in one state across users, oldest first: by default those held for review."""
+    clones = CloneRepository().list_in_state(status.value)
+    return ok(clones[offset:offset + limit], meta=page_meta(len(clones), limit, offset))
+
+
+@router.post("/clones/{clone_id}/review", response_model=Envelope[AdminClone])
+def review_clone(clone_id: str, body: ReviewDecision, admin: Principal = Depends(require_admin)) -> dict:
+    """Approve (ready) or reject a clone held for review; the decision is kept on the clone."""
+    clone = voices.review_clone(clone_id, admin.user_id, body.approve, body.note)
+    return ok(clone, "approved" if body.approve else "rejected")

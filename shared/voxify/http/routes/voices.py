@@ -3,16 +3,18 @@
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
 
 from voxify.domain.jobs import JobCreate
-from voxify.domain.voices import Clone, CloneCreate, Sample, SampleStatus, UploadRequest
+from voxify.domain.voices import Clone, CloneCreate, Sample, SampleStatus, UploadRequest, VoiceSearch
 from voxify.http.deps import current_principal, with_daily_quota
 from voxify.http.envelope import Envelope, ok, page_meta
 from voxify.http.idempotency import run_idempotent
 from voxify.http.synthesis import synthesize_and_wait
-from voxify.logic import voices
+from voxify.logic import searches, voices
 from voxify.logic.auth import Principal
 from voxify.repositories.voices import CloneRepository, SampleRepository
+from voxify.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/voice", tags=["voices"])
 
@@ -117,3 +119,37 @@ def synthesize_with_clone(clone_id: str, body: JobCreate, request: Request,
     voices.get_clone(principal.user_id, clone_id)
     job_request = body.model_copy(update={"voice_model_id": clone_id})
     return synthesize_and_wait(request, principal, job_request, wait=wait == "true")
+
+
+SEARCH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"description": "still running; poll GET /api/v1/voice/searches/{search_id}"}}
+
+
+def _search_answer(search: dict[str, Any]) -> Any:
+    """200 with the nearest voices, or 202 with the pending search if the worker is slow."""
+    search = searches.wait_for_search(search, get_settings().search_wait_seconds)
+    body = searches.public_search(search)
+    if search["status"] == "pending":
+        return JSONResponse(ok(body, "still searching; poll the search"), status_code=202,
+                            headers={"Location": f"/api/v1/voice/searches/{search['search_id']}"})
+    return ok(body)
+
+
+@router.get("/clones/{clone_id}/similar", response_model=Envelope[VoiceSearch], responses=SEARCH_RESPONSES)
+def similar_voices(clone_id: str, k: int = Query(5, ge=1, le=50),
+                   principal: Principal = Depends(current_principal)) -> Any:
+    """The k voices (clones and samples) of yours that sound most like this clone."""
+    return _search_answer(searches.search_by_clone(principal.user_id, clone_id, k))
+
+
+@router.post("/search", response_model=Envelope[VoiceSearch], responses=SEARCH_RESPONSES)
+def search_voices(file: UploadFile = File(description="a clip of someone speaking, a few seconds"),
+                  k: int = Form(5, ge=1, le=50),
+                  principal: Principal = Depends(current_principal)) -> Any:
+    """Upload a clip; get the k voices of yours that sound most like it."""
+    return _search_answer(searches.search_by_clip(principal.user_id, file.file.read(), k))
+
+
+@router.get("/searches/{search_id}", response_model=Envelope[VoiceSearch])
+def get_search(search_id: str, principal: Principal = Depends(current_principal)) -> dict:
+    return ok(searches.public_search(searches.get_search(principal.user_id, search_id)))

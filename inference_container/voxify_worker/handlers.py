@@ -1,0 +1,50 @@
+"""The worker's handlers by work kind, wired to their repositories, store and models.
+
+`python -m voxify_worker` and the test harness both build them here, so tests drive
+exactly what the container runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+from voxify.events import EventPublisher
+from voxify.repositories.jobs import JobRepository
+from voxify.repositories.searches import SearchRepository
+from voxify.repositories.voices import CloneRepository, SampleRepository
+from voxify.storage import AudioStore
+
+from voxify_worker.consumer import WorkHandler
+from voxify_worker.engines.base import Engine
+from voxify_worker.references import ReferenceCache
+from voxify_worker.samples import process_sample
+from voxify_worker.speakers import SpeakerEncoder
+from voxify_worker.synthesis import SynthesisContext, synthesize_job
+from voxify_worker.vectors import VoiceIndex
+from voxify_worker.voices import VoiceContext, answer_search, forget_voice, process_clone
+
+
+@dataclass
+class Wiring:
+    synthesis: SynthesisContext
+    voices: VoiceContext
+    handlers: dict[str, WorkHandler]
+
+
+def wire(engine: Engine, worker_id: str) -> Wiring:
+    store = AudioStore()
+    clones = CloneRepository()
+    voices = VoiceContext(samples=SampleRepository(), clones=clones, searches=SearchRepository(),
+                          store=store, encoder=SpeakerEncoder(), index=VoiceIndex())
+    synthesis = SynthesisContext(engine=engine, jobs=JobRepository(), store=store,
+                                 references=ReferenceCache(store, clones), events=EventPublisher(),
+                                 worker_id=worker_id, voices=voices)
+    handlers: dict[str, WorkHandler] = {
+        "synthesis": partial(synthesize_job, ctx=synthesis),
+        "sample": partial(process_sample, ctx=voices),
+        "clone": partial(process_clone, ctx=voices),
+        "search": partial(answer_search, ctx=voices),
+        "forget": partial(forget_voice, ctx=voices),
+    }
+    return Wiring(synthesis, voices, handlers)

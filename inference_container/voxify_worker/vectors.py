@@ -1,0 +1,116 @@
+"""`VoiceIndex`: speaker embeddings in LanceDB, on the audio bucket's `vectors/` prefix.
+
+One table, one row per voice (a sample or a clone) carrying its owner, kind, name and the
+embedding model, so a search can be limited to one user's voices, or to other users' clones
+for the impersonation guard. LanceDB runs in process over S3 (or a local folder): no server.
+Searches are exact (no ANN index): at tens of thousands of 256-d vectors a full scan takes
+milliseconds (bench/vector_search.py), and exact answers keep the guard deterministic.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import lancedb
+import numpy as np
+import pyarrow as pa
+from voxify.clock import now_iso
+from voxify.settings import Settings, get_settings
+
+from voxify_worker.speakers import EMBEDDING_SIZE
+
+TABLE = "voices"
+SCHEMA = pa.schema([
+    pa.field("voice_id", pa.string()),
+    pa.field("user_id", pa.string()),
+    pa.field("kind", pa.string()),  # "sample" or "clone"
+    pa.field("name", pa.string()),
+    pa.field("model", pa.string()),
+    pa.field("created_at", pa.string()),
+    pa.field("vector", pa.list_(pa.float32(), EMBEDDING_SIZE)),
+])
+
+
+def storage_options(settings: Settings) -> dict[str, str]:
+    """Credentials come from the usual AWS chain; an emulator needs its endpoint named."""
+    options = {"aws_region": settings.region}
+    if settings.aws_endpoint_url:
+        options |= {"aws_endpoint": settings.aws_endpoint_url, "allow_http": "true",
+                    "aws_virtual_hosted_style_request": "false"}
+    return options
+
+
+def _quoted(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class VoiceIndex:
+    """Upserts, deletes and nearest-voice queries. Writes are serialised within a process;
+    LanceDB's commit protocol orders writers in different processes."""
+
+    def __init__(self, uri: str | None = None) -> None:
+        settings = get_settings()
+        self._uri = uri or settings.vector_store_uri
+        self._options = storage_options(settings) if self._uri.startswith("s3://") else {}
+        self._table: Any = None
+        self._lock = threading.Lock()
+
+    def _open(self) -> Any:
+        with self._lock:
+            if self._table is None:
+                db = lancedb.connect(self._uri, storage_options=self._options)
+                self._table = db.create_table(TABLE, schema=SCHEMA, exist_ok=True)
+            return self._table
+
+    def upsert(self, voice_id: str, user_id: str, kind: str, name: str, model: str,
+               vector: np.ndarray) -> None:
+        row = {"voice_id": voice_id, "user_id": user_id, "kind": kind, "name": name, "model": model,
+               "created_at": now_iso(), "vector": np.asarray(vector, dtype=np.float32).tolist()}
+        table = self._open()
+        with self._lock:
+            (table.merge_insert("voice_id").when_matched_update_all().when_not_matched_insert_all()
+             .execute(pa.Table.from_pylist([row], schema=SCHEMA)))
+
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        """Bulk insert (benchmarks, re-indexing); rows carry every schema field."""
+        table = self._open()
+        with self._lock:
+            table.add(pa.Table.from_pylist(rows, schema=SCHEMA))
+
+    def delete(self, voice_id: str) -> None:
+        table = self._open()
+        with self._lock:
+            table.delete(f"voice_id = {_quoted(voice_id)}")
+
+    def vector(self, voice_id: str) -> np.ndarray | None:
+        table = self._open()
+        table.checkout_latest()
+        rows = table.search().where(f"voice_id = {_quoted(voice_id)}").limit(1).to_list()
+        return np.asarray(rows[0]["vector"], dtype=np.float32) if rows else None
+
+    def nearest(self, vector: np.ndarray, k: int, *, user_id: str | None = None,
+                other_than_user: str | None = None, kind: str | None = None,
+                model: str | None = None) -> list[dict[str, Any]]:
+        """Up to k rows, most similar first, each with `similarity` (cosine, -1..1)."""
+        filters = []
+        if user_id is not None:
+            filters.append(f"user_id = {_quoted(user_id)}")
+        if other_than_user is not None:
+            filters.append(f"user_id != {_quoted(other_than_user)}")
+        if kind is not None:
+            filters.append(f"kind = {_quoted(kind)}")
+        if model is not None:
+            filters.append(f"model = {_quoted(model)}")
+        table = self._open()
+        table.checkout_latest()
+        query = table.search(np.asarray(vector, dtype=np.float32)).distance_type("cosine").limit(k)
+        if filters:
+            query = query.where(" AND ".join(filters), prefilter=True)
+        return [{**{key: row[key] for key in ("voice_id", "user_id", "kind", "name", "model")},
+                 "similarity": round(1.0 - float(row["_distance"]), 4)} for row in query.to_list()]
+
+    def count(self) -> int:
+        table = self._open()
+        table.checkout_latest()
+        return int(table.count_rows())

@@ -1,0 +1,81 @@
+"""Similar-voice searches: by one of the user's clones, or by an uploaded clip.
+
+The worker holds the speaker encoder and the vector index (LanceDB and pyarrow are far
+beyond a Lambda package), so a search is a small unit of voice work: a pending record, a
+queue message, and an answer the API waits for briefly. Clips are stored only until the
+worker has embedded them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from voxify.audio_format import sniff_audio_format
+from voxify.clock import new_id, now_iso
+from voxify.errors import ErrorCode, VoxifyError, found
+from voxify.logic.voices import get_clone
+from voxify.queue import WorkMessage, enqueue_or_undo
+from voxify.repositories.searches import SearchRepository
+from voxify.settings import get_settings
+from voxify.storage import CONTENT_TYPES, AudioStore, search_clip_key
+
+POLL_SECONDS = 0.2
+
+
+def search_by_clone(user_id: str, clone_id: str, k: int) -> dict[str, Any]:
+    get_clone(user_id, clone_id)  # 404 unless it is this user's
+    return _start(user_id, f"clone:{clone_id}", k, clip_key=None)
+
+
+def search_by_clip(user_id: str, data: bytes, k: int) -> dict[str, Any]:
+    settings = get_settings()
+    if not data:
+        raise VoxifyError(ErrorCode.UNSUPPORTED_AUDIO, "the file is empty")
+    if len(data) > settings.max_inline_upload_bytes:
+        raise VoxifyError(ErrorCode.PAYLOAD_TOO_LARGE,
+                          f"search clips are limited to {settings.max_inline_upload_bytes} bytes")
+    fmt = sniff_audio_format(data[:64])
+    if fmt is None:
+        raise VoxifyError(ErrorCode.UNSUPPORTED_AUDIO,
+                          "not a wav, mp3, flac, ogg, m4a or webm file (judged by its content)")
+    search_id = new_id("srch")
+    key = search_clip_key(user_id, search_id, fmt)
+    AudioStore().put(key, data, CONTENT_TYPES[fmt])
+    return _start(user_id, "clip", k, clip_key=key, search_id=search_id)
+
+
+def _start(user_id: str, source: str, k: int, clip_key: str | None,
+           search_id: str | None = None) -> dict[str, Any]:
+    """Write the pending search and queue it; undo both if the queue refuses."""
+    search = {"search_id": search_id or new_id("srch"), "user_id": user_id, "status": "pending",
+              "source": source, "k": k, "clip_key": clip_key, "results": [], "error": None,
+              "created_at": now_iso()}
+    searches = SearchRepository()
+    searches.create(search)
+
+    def undo() -> None:
+        searches.delete(search["search_id"])
+        if clip_key:
+            AudioStore().delete_prefix(clip_key)
+
+    enqueue_or_undo(WorkMessage(kind="search", id=search["search_id"], user_id=user_id), undo, "search")
+    return search
+
+
+def get_search(user_id: str, search_id: str) -> dict[str, Any]:
+    search = SearchRepository().get(search_id)
+    return found(search if search and search["user_id"] == user_id else None, "search")
+
+
+def wait_for_search(search: dict[str, Any], timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    searches = SearchRepository()
+    while search["status"] == "pending" and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+        search = searches.get(search["search_id"]) or search
+    return search
+
+
+def public_search(search: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in search.items() if k not in ("user_id", "clip_key", "expires_at")}
