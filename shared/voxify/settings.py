@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     vectors_uri: str | None = None
     # Cosine similarity at or above which a new clone matching another user's voice is held
     # for review. Calibrated on the f5-tts example speech (see docs/voice-identity.md).
-    impersonation_threshold: float = Field(default=0.75, gt=0, le=1)
+    impersonation_threshold: float = Field(default=0.70, gt=0, le=1)
     search_wait_seconds: float = Field(default=10.0, ge=0)
 
     # Worker behaviour.

@@ -2,7 +2,7 @@
 
 The recordings are the ones shipped in the f5-tts wheel: basic_ref_en.wav and three
 different narrators in multi/ (main, town, country). These scores are what the default
-impersonation threshold (0.75) was chosen between.
+impersonation threshold (0.70) was chosen between.
 """
 
 import itertools
