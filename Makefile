@@ -38,6 +38,7 @@ test-fast: $(STAMP)  ## unit tests only
 bench: $(STAMP)  ## print engine RTFs, pipeline overhead, handler cold-start, embedding and vector-search figures
 	$(BIN)/python -m bench.engine_rtf
 	$(BIN)/python -m bench.pipeline_overhead
+	$(BIN)/python -m bench.batch_throughput
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.voice_index
 

@@ -19,7 +19,7 @@ from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
 HANDLERS = ["functions.api.handler", "functions.dropfolder.handler", "functions.ingest.handler",
-            "functions.dlq.handler"]
+            "functions.dlq.handler", "functions.batches.handler", "functions.webhooks.handler"]
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
 RUNS = 5
 

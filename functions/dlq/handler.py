@@ -5,6 +5,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
 from voxify.errors import ErrorCode
+from voxify.events import EventPublisher
 from voxify.observability import logger
 from voxify.queue import WorkMessage
 from voxify.repositories.jobs import JobRepository
@@ -24,8 +25,10 @@ def fail_dead_job(record: SQSRecord) -> None:
     job = jobs.get(message.id) or {}
     last_error = job.get("last_error") or "the job's message exhausted its delivery attempts"
     logger.append_keys(job_id=message.id)
-    if jobs.mark_failed(message.id, ErrorCode.RETRIES_EXHAUSTED, last_error):
+    failed = jobs.mark_failed(message.id, ErrorCode.RETRIES_EXHAUSTED, last_error)
+    if failed:
         logger.info("job failed after its message died")
+        EventPublisher().job_changed(failed)
 
 
 @logger.inject_lambda_context

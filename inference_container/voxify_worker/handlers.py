@@ -35,10 +35,11 @@ class Wiring:
 def wire(engine: Engine, worker_id: str) -> Wiring:
     store = AudioStore()
     clones = CloneRepository()
+    events = EventPublisher()
     voices = VoiceContext(samples=SampleRepository(), clones=clones, searches=SearchRepository(),
-                          store=store, encoder=SpeakerEncoder(), index=VoiceIndex())
+                          store=store, encoder=SpeakerEncoder(), index=VoiceIndex(), events=events)
     synthesis = SynthesisContext(engine=engine, jobs=JobRepository(), store=store,
-                                 references=ReferenceCache(store, clones), events=EventPublisher(),
+                                 references=ReferenceCache(store, clones), events=events,
                                  worker_id=worker_id, voices=voices)
     handlers: dict[str, WorkHandler] = {
         "synthesis": partial(synthesize_job, ctx=synthesis),

@@ -39,6 +39,7 @@ def process_sample(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> 
                                                   SampleStatus.PROCESSING.value])
     if claimed is None:
         return
+    ctx.events.sample_changed(claimed)
     try:
         data = _original_bytes(sample, ctx)
         audio, rate = decode(data)
@@ -58,11 +59,11 @@ def process_sample(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> 
     ctx.store.put(prefix + "reference.wav", encode(reference, WORKING_RATE, "wav", WORKING_RATE), CONTENT_TYPES["wav"])
     ctx.index.upsert(sample["sample_id"], sample["user_id"], "sample", sample["name"], ctx.encoder.model,
                      ctx.encoder.embed(normalized, WORKING_RATE))
-    ctx.samples.update(work.id, {
+    _announce(ctx, ctx.samples.update(work.id, {
         "status": SampleStatus.READY.value, "duration_seconds": quality.duration_seconds,
         "quality": quality.as_record(), "embedding_model": ctx.encoder.model,
         "normalized_key": prefix + "normalized.wav", "reference_key": prefix + "reference.wav",
-        "rejection_reasons": []})
+        "rejection_reasons": []}))
     logger.info("sample ready", extra={"quality_score": quality.score})
 
 
@@ -100,5 +101,10 @@ def reference_segment(audio: np.ndarray, rate: int) -> np.ndarray:
 def _reject(ctx: VoiceContext, sample_id: str, reasons: list[str],
             quality: dict[str, Any] | None = None) -> None:
     logger.info("sample rejected", extra={"reasons": reasons})
-    ctx.samples.update(sample_id, {"status": SampleStatus.REJECTED.value, "rejection_reasons": reasons,
-                                   "quality": quality})
+    _announce(ctx, ctx.samples.update(sample_id, {"status": SampleStatus.REJECTED.value,
+                                                  "rejection_reasons": reasons, "quality": quality}))
+
+
+def _announce(ctx: VoiceContext, sample: dict[str, Any] | None) -> None:
+    if sample is not None:
+        ctx.events.sample_changed(sample)

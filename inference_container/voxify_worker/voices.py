@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from voxify.clock import now_iso
 from voxify.domain.voices import CloneStatus
+from voxify.events import EventPublisher
 from voxify.observability import logger
 from voxify.queue import WorkMessage
 from voxify.repositories.searches import SearchRepository
@@ -45,6 +46,7 @@ class VoiceContext:
     store: AudioStore
     encoder: SpeakerEncoder
     index: VoiceIndex
+    events: EventPublisher
 
 
 def sample_embedding(sample: dict[str, Any], ctx: VoiceContext) -> np.ndarray:
@@ -85,9 +87,10 @@ def process_clone(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> N
     try:
         vector = clone_embedding(clone, ctx)
     except (AudioError, VoiceGone) as error:
-        ctx.clones.set_status(work.id, CloneStatus.REJECTED.value,
-                              {"review": {"code": error.code, "reason": str(error), "flagged_at": now_iso()}},
-                              expected_status=[CloneStatus.PROCESSING.value])
+        _announce(ctx, ctx.clones.set_status(
+            work.id, CloneStatus.REJECTED.value,
+            {"review": {"code": error.code, "reason": str(error), "flagged_at": now_iso()}},
+            expected_status=[CloneStatus.PROCESSING.value]))
         return
     match = _impersonated_voice(clone, vector, ctx)
     ctx.index.upsert(clone["clone_id"], clone["user_id"], "clone", clone["name"], ctx.encoder.model, vector)
@@ -99,9 +102,15 @@ def process_clone(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> N
                              "threshold": get_settings().impersonation_threshold, "flagged_at": now_iso(),
                              "reason": "the voice matches another user's voice clone"}
         changes["review_match"] = {"clone_id": match["voice_id"], "user_id": match["user_id"]}
-    ctx.clones.set_status(work.id, status.value, changes, expected_status=[CloneStatus.PROCESSING.value])
+    _announce(ctx, ctx.clones.set_status(work.id, status.value, changes,
+                                         expected_status=[CloneStatus.PROCESSING.value]))
     logger.info("clone processed", extra={"status": status.value,
                                           "similarity": match["similarity"] if match else None})
+
+
+def _announce(ctx: VoiceContext, clone: dict[str, Any] | None) -> None:
+    if clone is not None:
+        ctx.events.clone_changed(clone)
 
 
 def _impersonated_voice(clone: dict[str, Any], vector: np.ndarray, ctx: VoiceContext) -> dict[str, Any] | None:

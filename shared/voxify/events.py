@@ -1,6 +1,14 @@
 """State-change events on the EventBridge bus (`source: voxify`).
 
-`detail` carries ids, states and output locations, never audio.
+`detail` carries ids, states and output locations, never audio. Each detail-type has a
+JSON Schema in `event_schemas/` (`schema_version` in every detail names its version).
+
+Published by the writer, right after its conditional write succeeds: a state change is
+such a write succeeding, and one succeeds once per change (a duplicate or late delivery
+fails its condition and publishes nothing), so each change is announced once and in the
+order the writer made it. The table stream would also survive a process dying between the
+write and the publish, but needs a stream reader beside every writer; a lost event here is
+logged, and batch progress does not depend on it (see logic/batches.py).
 """
 
 from __future__ import annotations
@@ -38,6 +46,27 @@ class EventPublisher:
     def job_changed(self, job: dict[str, Any]) -> None:
         self.publish("Job State Change", {
             "job_id": job["job_id"], "user_id": job["user_id"], "status": job["status"],
-            "batch_id": job.get("batch_id"), "output_key": job.get("output_key"),
-            "error_code": job.get("error_code"),
+            "source": job.get("source", "api"), "batch_id": job.get("batch_id"),
+            "correlation_id": job.get("correlation_id"), "output_key": job.get("output_key"),
+            "duration_seconds": job.get("duration_seconds"), "error_code": job.get("error_code"),
+        })
+
+    def sample_changed(self, sample: dict[str, Any]) -> None:
+        self.publish("Voice Sample State Change", {
+            "sample_id": sample["sample_id"], "user_id": sample["user_id"], "status": sample["status"],
+            "rejection_reasons": sample.get("rejection_reasons") or [],
+            "quality_score": (sample.get("quality") or {}).get("score"),
+        })
+
+    def clone_changed(self, clone: dict[str, Any]) -> None:
+        self.publish("Voice Clone State Change", {
+            "clone_id": clone["clone_id"], "user_id": clone["user_id"], "status": clone["status"],
+            "review_code": (clone.get("review") or {}).get("code"),
+        })
+
+    def batch_changed(self, batch: dict[str, Any]) -> None:
+        self.publish("Batch State Change", {
+            "batch_id": batch["batch_id"], "user_id": batch["user_id"], "status": batch["status"],
+            "manifest_key": batch["manifest_key"], "counts": batch["counts"],
+            "report_key": batch.get("report_key"),
         })

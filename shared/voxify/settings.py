@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     audio_bucket: str = "voxify-local-audio-123456789012"
     jobs_queue_url: str = ""
     uploads_queue_url: str = ""
+    webhook_queue_url: str = ""
     event_bus_name: str = "voxify-local"
     jwt_secret_arn: str = "voxify/local/jwt-signing-key"
 
@@ -67,6 +68,13 @@ class Settings(BaseSettings):
     # for review. Calibrated on the f5-tts example speech (see docs/voice-identity.md).
     impersonation_threshold: float = Field(default=0.70, gt=0, le=1)
     search_wait_seconds: float = Field(default=10.0, ge=0)
+
+    # Webhook deliveries: retried with exponential backoff (base * 2^(attempt-1), at most
+    # 15 min, SQS's longest delay); a webhook is disabled after this many failures in a row.
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    webhook_max_attempts: int = Field(default=6, ge=1, le=20)
+    webhook_retry_base_seconds: int = Field(default=30, ge=0, le=900)
+    webhook_disable_after_failures: int = Field(default=15, ge=1)
 
     # Worker behaviour.
     worker_concurrency: int = Field(default=1, ge=1, le=64)

@@ -18,6 +18,14 @@ def sample_prefix(user_id: str, sample_id: str) -> str:
     return f"samples/{user_id}/{sample_id}/"
 
 
+def batch_prefix(user_id: str, batch_id: str) -> str:
+    return f"outputs/{user_id}/batches/{batch_id}/"
+
+
+def dropbox_prefix(user_id: str) -> str:
+    return f"dropbox/{user_id}/"
+
+
 def search_clip_key(user_id: str, search_id: str, fmt: str) -> str:
     """A clip uploaded to search by; the worker deletes it once embedded."""
     return f"searches/{user_id}/{search_id}/clip.{fmt}"
@@ -46,6 +54,10 @@ class AudioStore:
 
     def get(self, key: str) -> bytes:
         return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def copy(self, source: str, destination: str) -> None:
+        self._s3.copy_object(Bucket=self.bucket, Key=destination,
+                             CopySource={"Bucket": self.bucket, "Key": source})
 
     def head(self, key: str) -> dict[str, Any] | None:
         try:

@@ -20,7 +20,8 @@ def mapping_named(resources, function):
 def test_template_declares_the_sqs_triggers(stack):
     _, resources = stack
     by_function = {m.function: m for m in resources.mappings}
-    assert set(by_function) == {"DropfolderFunction", "IngestFunction", "DlqFunction"}
+    assert set(by_function) == {"DropfolderFunction", "IngestFunction", "DlqFunction", "BatchesFunction",
+                                "WebhooksFunction"}
     dropfolder = by_function["DropfolderFunction"]
     assert dropfolder.module == "functions.dropfolder.handler"
     assert dropfolder.batch_size == 10 and dropfolder.batching_window_seconds == 1

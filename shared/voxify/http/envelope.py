@@ -37,6 +37,11 @@ def error_envelope(code: str, message: str, details: Any = None) -> dict:
                                                          details=details)).model_dump()
 
 
+def paged(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
+    """One page of a list, in the envelope, with its pagination meta."""
+    return ok(items[offset:offset + limit], meta=page_meta(len(items), limit, offset))
+
+
 def page_meta(total: int, limit: int, offset: int) -> dict[str, Any]:
     """`meta.pagination` of every list."""
     return {"pagination": {"total_count": total, "limit": limit, "offset": offset,

@@ -13,11 +13,11 @@ from fastapi.responses import JSONResponse, Response
 
 from voxify.domain.jobs import TERMINAL, JobCreate
 from voxify.errors import ErrorCode, VoxifyError
-from voxify.http.deps import with_daily_quota
 from voxify.http.envelope import ok
 from voxify.http.idempotency import idempotent
 from voxify.logic import jobs
 from voxify.logic.auth import Principal
+from voxify.logic.usage import with_daily_quota
 from voxify.repositories.jobs import JobRepository
 from voxify.settings import get_settings
 from voxify.storage import CONTENT_TYPES, AudioStore

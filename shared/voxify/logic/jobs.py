@@ -41,8 +41,10 @@ def resolve_voice(user_id: str, voice_id: str | None) -> str:
     return voice_id
 
 
-def create_job(user_id: str, request: JobCreate, *, source: str = "api",
-               batch_id: str | None = None, job_id: str | None = None) -> dict[str, Any]:
+def create_job(user_id: str, request: JobCreate, *, source: str = "api", batch_id: str | None = None,
+               job_id: str | None = None, labels: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A pending job, queued. `labels` ride along on the record and in its events (a batch
+    line's output name, an inbound request's correlation id)."""
     voice_id = resolve_voice(user_id, request.voice_model_id)
     blocks = [block.model_dump() for block in request.as_blocks()]
     for block in blocks:
@@ -54,7 +56,7 @@ def create_job(user_id: str, request: JobCreate, *, source: str = "api",
         "job_id": job_id or new_id("job"), "user_id": user_id, "status": JobStatus.PENDING.value,
         "voice_model_id": voice_id, "blocks": blocks, "source": source, "batch_id": batch_id,
         "progress": 0, "progress_message": "queued", "progress_version": 0,
-        "output_key": None, "block_keys": [], "created_at": now, "updated_at": now,
+        "output_key": None, "block_keys": [], "created_at": now, "updated_at": now, **(labels or {}),
     }
     jobs = JobRepository()
     jobs.create(job)

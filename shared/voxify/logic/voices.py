@@ -12,6 +12,7 @@ from voxify.audio_format import sniff_audio_format
 from voxify.clock import new_id, now_iso
 from voxify.domain.voices import CloneCreate, CloneStatus, SampleStatus, UploadRequest
 from voxify.errors import ErrorCode, VoxifyError, found, not_found
+from voxify.events import EventPublisher
 from voxify.observability import logger
 from voxify.queue import WorkMessage, WorkQueue, enqueue_or_undo, upload_key
 from voxify.repositories.users import UserRepository
@@ -50,6 +51,7 @@ def upload_sample(user_id: str, name: str, description: str | None, language: st
     AudioStore().put(sample["original_key"], data, CONTENT_TYPES[fmt])
     SampleRepository().create(sample)
     _queue_processing(sample)
+    EventPublisher().sample_changed(sample)
     return sample
 
 
@@ -64,6 +66,7 @@ def start_presigned_upload(user_id: str, request: UploadRequest) -> dict[str, An
     sample["original_key"] = upload_key(user_id, sample["sample_id"])
     SampleRepository().create(sample)
     upload = AudioStore().presigned_post(sample["original_key"], request.size_bytes)
+    EventPublisher().sample_changed(sample)
     return {"sample": sample, "upload": upload}
 
 
@@ -79,9 +82,10 @@ def reprocess_sample(user_id: str, sample_id: str) -> dict[str, Any]:
     sample = get_sample(user_id, sample_id)
     if sample["status"] == SampleStatus.UPLOADING:
         raise VoxifyError(ErrorCode.INVALID_STATE, "the upload has not arrived yet")
-    updated = SampleRepository().update(sample_id, {"status": SampleStatus.UPLOADED.value})
+    updated = SampleRepository().update(sample_id, {"status": SampleStatus.UPLOADED.value}) or sample
     _queue_processing(sample)
-    return updated or sample
+    EventPublisher().sample_changed(updated)
+    return updated
 
 
 def delete_sample(user_id: str, sample_id: str) -> None:
@@ -131,6 +135,7 @@ def create_clone(user_id: str, request: CloneCreate, origin: dict[str, Any]) -> 
     clones.create(clone)
     enqueue_or_undo(WorkMessage(kind="clone", id=clone["clone_id"], user_id=user_id),
                     lambda: clones.delete(clone["clone_id"]), "clone")
+    EventPublisher().clone_changed(clone)
     return clone
 
 
@@ -158,6 +163,7 @@ def review_clone(clone_id: str, admin_id: str, approve: bool, note: str | None) 
                                 expected_status=[CloneStatus.NEEDS_REVIEW.value])
     if updated is None:
         raise VoxifyError(ErrorCode.CONFLICT, "the clone changed while it was being reviewed")
+    EventPublisher().clone_changed(updated)
     return updated
 
 

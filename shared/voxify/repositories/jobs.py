@@ -76,11 +76,12 @@ class JobRepository(TableRepository):
         condition, values = _in_states(only_in)
         return self._write(job_id, {**changes, "updated_at": now_iso()}, condition, values)
 
-    def mark_failed(self, job_id: str, code: str, message: str) -> bool:
-        """Fail a job that is not finished yet; False when it was already terminal or absent."""
+    def mark_failed(self, job_id: str, code: str, message: str) -> dict[str, Any] | None:
+        """Fail a job that is not finished yet; the failed job, or None when it was already
+        terminal or absent."""
         open_states = [s for s in JobStatus if s.value not in TERMINAL]
         return self.transition(job_id, JobStatus.FAILED, open_states,
-                               {"error_code": code, "error_message": message}) is not None
+                               {"error_code": code, "error_message": message})
 
     # ---------------------------------------------------------------- claims
     def claim(self, job_id: str, owner: str, lease_seconds: int) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from voxify.domain.voices import AdminClone, CloneStatus, ReviewDecision
 from voxify.errors import not_found
 from voxify.http.deps import require_admin
-from voxify.http.envelope import Envelope, ok, page_meta
+from voxify.http.envelope import Envelope, ok, paged
 from voxify.logic import voices
 from voxify.logic.auth import Principal
 from voxify.repositories.base import TableRepository
@@ -49,7 +49,7 @@ def stats(_: Principal = Depends(require_admin)) -> dict:
 def users(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
           _: Principal = Depends(require_admin)) -> dict:
     everyone = UserRepository().list_all()
-    return ok(everyone[offset:offset + limit], meta=page_meta(len(everyone), limit, offset))
+    return paged(everyone, limit, offset)
 
 
 @router.patch("/users/{user_id}", response_model=Envelope[dict[str, Any]])
@@ -76,7 +76,7 @@ def clones_in_state(status: CloneStatus = CloneStatus.NEEDS_REVIEW, limit: int =
                     offset: int = Query(0, ge=0), _: Principal = Depends(require_admin)) -> dict:
     """Clones in one state across users, oldest first: by default those held for review."""
     clones = CloneRepository().list_in_state(status.value)
-    return ok(clones[offset:offset + limit], meta=page_meta(len(clones), limit, offset))
+    return paged(clones, limit, offset)
 
 
 @router.post("/clones/{clone_id}/review", response_model=Envelope[AdminClone])

@@ -6,13 +6,21 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from voxify.domain.jobs import JobCreate
-from voxify.domain.voices import Clone, CloneCreate, Sample, SampleStatus, UploadRequest, VoiceSearch
-from voxify.http.deps import current_principal, with_daily_quota
-from voxify.http.envelope import Envelope, ok, page_meta
+from voxify.domain.voices import (
+    Clone,
+    CloneCreate,
+    Sample,
+    SampleStatus,
+    UploadRequest,
+    VoiceSearch,
+)
+from voxify.http.deps import current_principal
+from voxify.http.envelope import Envelope, ok, paged
 from voxify.http.idempotency import run_idempotent
 from voxify.http.synthesis import synthesize_and_wait
 from voxify.logic import searches, voices
 from voxify.logic.auth import Principal
+from voxify.logic.usage import with_daily_quota
 from voxify.repositories.voices import CloneRepository, SampleRepository
 from voxify.settings import get_settings
 
@@ -58,7 +66,7 @@ def list_samples(status: SampleStatus | None = None, limit: int = Query(20, ge=1
                  principal: Principal = Depends(current_principal)) -> dict:
     samples = [s for s in SampleRepository().list_for(principal.user_id)
                if status is None or s["status"] == status.value]
-    return ok(samples[offset:offset + limit], meta=page_meta(len(samples), limit, offset))
+    return paged(samples, limit, offset)
 
 
 @router.get("/samples/{sample_id}", response_model=Envelope[Sample])
@@ -91,7 +99,7 @@ def create_clone(body: CloneCreate, request: Request,
 def list_clones(limit: int = Query(20, ge=1, le=100), offset: int = Query(0, ge=0),
                 principal: Principal = Depends(current_principal)) -> dict:
     clones = CloneRepository().list_for(principal.user_id)
-    return ok(clones[offset:offset + limit], meta=page_meta(len(clones), limit, offset))
+    return paged(clones, limit, offset)
 
 
 @router.get("/clones/{clone_id}", response_model=Envelope[Clone])

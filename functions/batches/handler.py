@@ -1,0 +1,27 @@
+"""Drop-folder jobs' "Job State Change" events (ends only), from the bus through SQS.
+
+Each moves its batch on: see `voxify.logic.batches.record_job_outcome`.
+"""
+
+import json
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from voxify.logic.batches import record_job_outcome
+from voxify.observability import logger
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def handle_job_event(record: SQSRecord) -> None:
+    detail = json.loads(record.body)["detail"]
+    logger.append_keys(job_id=detail.get("job_id"), batch_id=detail.get("batch_id"))
+    record_job_outcome(detail)
+
+
+@logger.inject_lambda_context
+def handler(event: dict, context: object) -> dict:
+    return process_partial_response(
+        event=event, record_handler=handle_job_event, processor=processor, context=context
+    )

@@ -1,0 +1,32 @@
+"""State-change events for webhooks (from the bus through SQS), and delivery retries.
+
+A message is either an EventBridge event (deliver it to the owner's webhooks) or
+`{"retry": {...}}`, a delayed retry of one delivery that `voxify.logic.webhooks` queued.
+"""
+
+import json
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from voxify.logic.webhooks import deliver_event, retry_delivery
+from voxify.observability import logger
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def handle_message(record: SQSRecord) -> None:
+    message = json.loads(record.body)
+    if "retry" in message:
+        logger.append_keys(delivery_id=message["retry"]["delivery_id"])
+        retry_delivery(message["retry"])
+    else:
+        logger.append_keys(event_id=message.get("id"))
+        deliver_event(message)
+
+
+@logger.inject_lambda_context
+def handler(event: dict, context: object) -> dict:
+    return process_partial_response(
+        event=event, record_handler=handle_message, processor=processor, context=context
+    )

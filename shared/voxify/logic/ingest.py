@@ -1,0 +1,67 @@
+"""Inbound "Synthesis Requested" events: a job for whoever the event names, or a reason why not.
+
+Who: an API key (`vx_...`, checked like the HTTP API checks it) or a `user_id`. A user id
+alone is trusted because only principals allowed to PutEvents on this account's bus can
+send it; integrations outside the account should send an API key. The job id is derived
+from the event id, so the queue's at-least-once delivery never makes two jobs of one event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from voxify.domain.jobs import MAX_TEXT_CHARS, JobCreate, JobOptions
+from voxify.errors import ErrorCode, VoxifyError
+from voxify.logic.auth import authenticate
+from voxify.logic.jobs import create_job
+from voxify.logic.usage import with_daily_quota
+from voxify.repositories.jobs import JobRepository
+from voxify.repositories.users import UserRepository
+
+
+class SynthesisRequested(BaseModel):
+    """The `detail` of a "Synthesis Requested" event (schema: event_schemas/)."""
+
+    api_key: str | None = Field(default=None, description="an API key; or name user_id")
+    user_id: str | None = None
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    voice_id: str | None = Field(default=None, description="a clone id; defaults to the active voice")
+    options: JobOptions = JobOptions()
+    correlation_id: str | None = Field(default=None, max_length=200)
+
+
+def request_job_id(event_id: str) -> str:
+    return "job_" + hashlib.sha256(f"event:{event_id}".encode()).hexdigest()[:32]
+
+
+def accept_synthesis_request(event: dict[str, Any]) -> dict[str, Any]:
+    """The job for this event (made now, or by an earlier delivery). Raises VoxifyError."""
+    try:
+        request = SynthesisRequested.model_validate(event.get("detail") or {})
+    except ValidationError as error:
+        raise VoxifyError(ErrorCode.VALIDATION_ERROR, "the request does not match the schema",
+                          [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in error.errors()]
+                          ) from error
+    user_id = _requester(request)
+    job_id = request_job_id(str(event.get("id")))
+    existing = JobRepository().get(job_id)
+    if existing is not None:
+        return existing
+    body = JobCreate.model_validate({**request.options.model_dump(exclude={"voice_model_id"}),
+                                     "text_content": request.text, "voice_model_id": request.voice_id})
+    return with_daily_quota(user_id, "job", lambda: create_job(
+        user_id, body, source="event", job_id=job_id, labels={"correlation_id": request.correlation_id}))
+
+
+def _requester(request: SynthesisRequested) -> str:
+    if request.api_key:
+        return authenticate(request.api_key).user_id
+    if request.user_id:
+        user = UserRepository().get(request.user_id)
+        if user is None or user.get("disabled"):
+            raise VoxifyError(ErrorCode.UNAUTHORIZED, "user_id names no active user")
+        return request.user_id
+    raise VoxifyError(ErrorCode.UNAUTHORIZED, "name the requester: api_key or user_id")

@@ -1,0 +1,171 @@
+"""Webhooks: registration, signing, delivery with retries, and the delivery log.
+
+Every state-change event on the bus reaches the webhooks function (a rule and a queue).
+For each of the event owner's active webhooks that asks for its detail-type, a delivery is
+logged and POSTed at once; a failed attempt is retried through the same queue with an
+exponential delay, up to `webhook_max_attempts`. A webhook whose attempts fail
+`webhook_disable_after_failures` times in a row is disabled (a success resets the count).
+
+Signature: `Voxify-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`,
+verified as docs/webhooks.md shows. The body is the EventBridge event, as JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from voxify.aws import client
+from voxify.clock import new_id, now_iso
+from voxify.domain.webhooks import WebhookCreate
+from voxify.errors import ErrorCode, VoxifyError, found
+from voxify.observability import logger
+from voxify.repositories.webhooks import DeliveryRepository, WebhookRepository
+from voxify.settings import get_settings
+
+SIGNATURE_HEADER = "Voxify-Signature"
+SECRET_PREFIX = "whsec_"
+MAX_SQS_DELAY_SECONDS = 900
+LOOPBACK_HOSTS = {"localhost"}
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not an instruction: following one could lead a signed
+    delivery anywhere, including addresses the registration check would have refused."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def check_url(url: str) -> None:
+    """https anywhere; plain http only to a loopback address, and only on a local stack."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return
+    host = parts.hostname or ""
+    loopback = host in LOOPBACK_HOSTS or _is_loopback_ip(host)
+    if parts.scheme == "http" and loopback and get_settings().stage == "local":
+        return
+    raise VoxifyError(ErrorCode.VALIDATION_ERROR, "webhook URLs must use https",
+                      [{"field": "url", "message": "https required (http only to loopback on a local stack)"}])
+
+
+def _is_loopback_ip(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def create_webhook(user_id: str, request: WebhookCreate) -> dict[str, Any]:
+    check_url(str(request.url))
+    now = now_iso()
+    webhook = {"webhook_id": new_id("whk"), "user_id": user_id, "url": str(request.url),
+               "events": list(dict.fromkeys(request.events)), "description": request.description,
+               "secret": SECRET_PREFIX + secrets.token_urlsafe(32), "status": "active",
+               "consecutive_failures": 0, "disabled_reason": None, "created_at": now, "updated_at": now}
+    WebhookRepository().create(webhook)
+    return webhook
+
+
+def get_webhook(user_id: str, webhook_id: str) -> dict[str, Any]:
+    return found(WebhookRepository().get_owned(webhook_id, user_id), "webhook")
+
+
+def delete_webhook(user_id: str, webhook_id: str) -> None:
+    get_webhook(user_id, webhook_id)
+    WebhookRepository().delete(webhook_id)
+
+
+def list_deliveries(user_id: str, webhook_id: str) -> list[dict[str, Any]]:
+    get_webhook(user_id, webhook_id)
+    return DeliveryRepository().list_for_webhook(webhook_id)
+
+
+def deliver_event(event: dict[str, Any]) -> None:
+    """Log and attempt one delivery per active webhook of the event's owner that wants it."""
+    user_id = (event.get("detail") or {}).get("user_id")
+    if not user_id:
+        return
+    for webhook in WebhookRepository().list_for(user_id):
+        if webhook["status"] != "active" or not _wants(webhook, event["detail-type"]):
+            continue
+        now = now_iso()
+        delivery = {"delivery_id": new_id("dlv"), "webhook_id": webhook["webhook_id"],
+                    "event_id": event["id"], "detail_type": event["detail-type"], "status": "pending",
+                    "attempts": 0, "last_status_code": None, "last_error": None, "next_attempt_at": now,
+                    "payload": json.dumps(event, separators=(",", ":")), "created_at": now, "updated_at": now}
+        _attempt(webhook, delivery)
+
+
+def retry_delivery(retry: dict[str, Any]) -> None:
+    deliveries = DeliveryRepository()
+    delivery = deliveries.find(retry["webhook_id"], retry["created_at"], retry["delivery_id"])
+    webhook = WebhookRepository().get(retry["webhook_id"])
+    if delivery is None or delivery["status"] != "pending":
+        return
+    if webhook is None or webhook["status"] != "active":
+        deliveries.save({**delivery, "status": "failed", "next_attempt_at": None,
+                         "last_error": "the webhook was deleted or disabled"})
+        return
+    _attempt(webhook, delivery)
+
+
+def _wants(webhook: dict[str, Any], detail_type: str) -> bool:
+    return "*" in webhook["events"] or detail_type in webhook["events"]
+
+
+def _attempt(webhook: dict[str, Any], delivery: dict[str, Any]) -> None:
+    settings = get_settings()
+    status_code, error = _post(webhook, delivery["payload"].encode(), delivery["delivery_id"],
+                               json.loads(delivery["payload"])["id"])
+    succeeded = status_code is not None and 200 <= status_code < 300
+    attempts = int(delivery["attempts"]) + 1
+    delivery = {**delivery, "attempts": attempts, "last_status_code": status_code, "last_error": error}
+    current = WebhookRepository().record_attempt(webhook["webhook_id"], succeeded,
+                                                 settings.webhook_disable_after_failures)
+    if succeeded:
+        delivery |= {"status": "succeeded", "next_attempt_at": None}
+    elif attempts >= settings.webhook_max_attempts or not current or current["status"] != "active":
+        delivery |= {"status": "failed", "next_attempt_at": None}
+    else:
+        delay = min(MAX_SQS_DELAY_SECONDS, settings.webhook_retry_base_seconds * 2 ** (attempts - 1))
+        delivery["next_attempt_at"] = (datetime.now(UTC) + timedelta(seconds=delay)).isoformat()
+        client("sqs").send_message(QueueUrl=settings.webhook_queue_url, DelaySeconds=delay, MessageBody=json.dumps(
+            {"retry": {k: delivery[k] for k in ("webhook_id", "created_at", "delivery_id")}}))
+    DeliveryRepository().save(delivery)
+    logger.info("webhook delivery attempted", extra={"webhook_id": webhook["webhook_id"], "attempt": attempts,
+                                                     "status_code": status_code, "delivery": delivery["status"]})
+
+
+def _post(webhook: dict[str, Any], body: bytes, delivery_id: str, event_id: str) -> tuple[int | None, str | None]:
+    """POST the signed body; (status code, None) when the endpoint answered, else (None, why)."""
+    timestamp = int(time.time())
+    request = urllib.request.Request(webhook["url"], data=body, method="POST", headers={
+        "Content-Type": "application/json", "User-Agent": "Voxify-Webhooks/1",
+        SIGNATURE_HEADER: signature(webhook["secret"], timestamp, body),
+        "Voxify-Delivery-Id": delivery_id, "Voxify-Event-Id": event_id})
+    try:
+        with _opener.open(request, timeout=get_settings().webhook_timeout_seconds) as response:
+            return response.status, None
+    except urllib.error.HTTPError as answer:
+        return answer.code, f"HTTP {answer.code}"
+    except (urllib.error.URLError, TimeoutError, OSError) as failure:
+        return None, f"{type(failure).__name__}: {getattr(failure, 'reason', failure)}"

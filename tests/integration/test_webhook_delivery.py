@@ -1,0 +1,47 @@
+"""Webhook delivery over emulated AWS: the function's own code, driven message by message."""
+
+import json
+
+from tests.fixtures.api import reset_caches
+from tests.fixtures.webhooks import Receiver, verify
+from voxify.aws import client
+from voxify.logic.webhooks import deliver_event, retry_delivery
+from voxify.settings import get_settings
+
+
+def job_event(user_id: str, status: str = "completed") -> dict:
+    return {"id": f"evt-{status}", "source": "voxify", "detail-type": "Job State Change",
+            "detail": {"schema_version": "1", "job_id": "job_1", "user_id": user_id, "status": status}}
+
+
+def queued_retries() -> list[dict]:
+    sqs = client("sqs")
+    url = get_settings().webhook_queue_url
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=3).get("Messages", [])
+    for message in messages:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def test_a_failed_attempt_is_retried_then_succeeds(alice, monkeypatch):
+    monkeypatch.setenv("VOXIFY_WEBHOOK_RETRY_BASE_SECONDS", "1")
+    reset_caches()
+    receiver = Receiver(fail_first=1)
+    hook = alice.post("/api/v1/webhooks", json={"url": receiver.url}).json()["data"]
+    deliver_event(job_event(alice.user_id))
+    [delivery] = alice.get(f"/api/v1/webhooks/{hook['webhook_id']}/deliveries").json()["data"]
+    assert delivery["status"] == "pending" and delivery["attempts"] == 1 and delivery["last_status_code"] == 500
+    [retry] = queued_retries()
+    retry_delivery(retry["retry"])
+    [delivery] = alice.get(f"/api/v1/webhooks/{hook['webhook_id']}/deliveries").json()["data"]
+    assert delivery["status"] == "succeeded" and delivery["attempts"] == 2
+    assert all(verify(hook["secret"], h["Voxify-Signature"], b) for h, b in receiver.received)
+    assert alice.get(f"/api/v1/webhooks/{hook['webhook_id']}").json()["data"]["consecutive_failures"] == 0
+
+
+def test_other_users_events_and_unwanted_types_are_not_delivered(alice, bob):
+    receiver = Receiver()
+    alice.post("/api/v1/webhooks", json={"url": receiver.url, "events": ["Batch State Change"]})
+    deliver_event(job_event(alice.user_id))
+    deliver_event(job_event(bob.user_id))
+    assert receiver.received == []
