@@ -43,12 +43,13 @@ def main() -> None:
     heartbeat.beat("loading")
     engine = load_engine()
     heartbeat.engine = f"{engine.name}:{engine.model}"
-    handlers = wire(engine, worker_id).handlers
+    wiring = wire(engine, worker_id)
+    wiring.voices.encoder.load()
     heartbeat.beat()
     heartbeat.start()
     Sweeper(SWEEP_INTERVAL_SECONDS, stop).start()
     queues = [url for url in (settings.jobs_queue_url, settings.uploads_queue_url) if url]
-    consumers = build_consumers(client("sqs"), queues, handlers, settings.worker_concurrency,
+    consumers = build_consumers(client("sqs"), queues, wiring.handlers, settings.worker_concurrency,
                                 settings.worker_poll_wait_seconds)
     threads = [threading.Thread(target=c.run, args=(stop,), name=f"consumer-{i}") for i, c in enumerate(consumers)]
     for thread in threads:

@@ -31,6 +31,10 @@ class SpeakerEncoder:
     def model(self) -> str:
         return EMBEDDING_MODEL
 
+    def load(self) -> None:
+        """Load now (at worker start) rather than inside the first sample's processing."""
+        self._loaded()
+
     def _loaded(self) -> Any:
         with self._lock:
             if self._encoder is None:
