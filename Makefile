@@ -17,7 +17,7 @@ define INSTALL_INTO
 endef
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install up test test-fast bench lint-template reset lock clean
+.PHONY: install up test test-fast bench resilience lint-template reset lock clean
 
 $(STAMP): $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
@@ -35,12 +35,16 @@ test: $(STAMP)  ## the whole suite: unit, integration (emulated AWS), e2e (local
 test-fast: $(STAMP)  ## unit tests only
 	$(BIN)/python -m pytest tests/unit -q
 
-bench: $(STAMP)  ## print engine RTFs, pipeline overhead, handler cold-start, embedding and vector-search figures
+bench: $(STAMP)  ## print engine RTFs, API load, pipeline overhead, batch throughput, cold starts, embedding figures
 	$(BIN)/python -m bench.engine_rtf
+	$(BIN)/python -m bench.api_load
 	$(BIN)/python -m bench.pipeline_overhead
 	$(BIN)/python -m bench.batch_throughput
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.voice_index
+
+resilience: $(STAMP)  ## the long resilience runs: 200 jobs under worker kills, deeper schema fuzzing
+	VOXIFY_RESILIENCE_JOBS=200 VOXIFY_FUZZ_EXAMPLES=100 $(BIN)/python -m pytest tests/resilience -v
 
 lint-template: $(STAMP)
 	$(BIN)/cfn-lint template.yaml

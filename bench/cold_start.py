@@ -24,15 +24,30 @@ RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "python-dateu
 RUNS = 5
 
 
-def import_microseconds(module: str) -> int:
+def import_times(module: str) -> list[tuple[str, int]]:
+    """(module, cumulative microseconds) for every import `-X importtime` reports; nested
+    imports keep their indentation."""
     result = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], cwd=ROOT,
                             capture_output=True, text=True, check=True,
                             env={"POWERTOOLS_TRACE_DISABLED": "true", "PATH": ""})
-    for line in result.stderr.splitlines():
-        parts = [p.strip() for p in line.split("|")]
-        if len(parts) == 3 and parts[2] == module:
-            return int(parts[1])
+    rows = [line.split("|") for line in result.stderr.splitlines() if line.startswith("import time:")]
+    return [(name.rstrip(), int(cumulative)) for _, cumulative, name in rows[1:]]
+
+
+def import_microseconds(module: str) -> int:
+    for name, cumulative in import_times(module):
+        if name.strip() == module:
+            return cumulative
     raise RuntimeError(f"{module} not in importtime output")
+
+
+def heaviest_imports(module: str, count: int = 6) -> list[tuple[str, int]]:
+    """The packages the handler module imports directly that cost it most (importtime indents
+    each nesting level by two spaces)."""
+    times = import_times(module)
+    depth = next(len(name) - len(name.lstrip()) for name, _ in times if name.strip() == module) + 2
+    top = [(name.strip(), us) for name, us in times if len(name) - len(name.lstrip()) == depth]
+    return sorted(top, key=lambda item: -item[1])[:count]
 
 
 def closure(requirements: list[str]) -> set[str]:
@@ -67,6 +82,9 @@ def main() -> None:
     for module in HANDLERS:
         times = [import_microseconds(module) for _ in range(RUNS)]
         print(f"{module:<34}{statistics.median(times) / 1000:>26.0f}")
+    print(f"\nheaviest first-level imports of {HANDLERS[0]}:")
+    for name, microseconds in heaviest_imports(HANDLERS[0]):
+        print(f"  {name:<32}{microseconds / 1000:>8.0f} ms")
     lines = [line.split("#")[0].strip() for line in (ROOT / "shared/requirements.txt").read_text().splitlines()]
     names = sorted(closure([line for line in lines if line]) - RUNTIME_PROVIDED)
     sizes = {name: installed_bytes(name) for name in names if _installed(name)}

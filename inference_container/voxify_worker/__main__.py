@@ -25,10 +25,11 @@ SWEEP_INTERVAL_SECONDS = 60.0
 
 
 def build_consumers(sqs: Any, queues: list[str], handlers: dict[str, WorkHandler], per_queue: int,
-                    wait_seconds: int) -> list[WorkConsumer]:
+                    wait_seconds: int, lease_seconds: int = 120) -> list[WorkConsumer]:
     """`per_queue` long-pollers for each queue. One poller cycling through both queues made a
     job wait out an empty long poll of the uploads queue (measured: 2.2 s of overhead)."""
-    return [WorkConsumer(sqs, [url], handlers, wait_seconds) for url in queues for _ in range(per_queue)]
+    return [WorkConsumer(sqs, [url], handlers, wait_seconds, lease_seconds)
+            for url in queues for _ in range(per_queue)]
 
 
 def main() -> None:
@@ -50,7 +51,7 @@ def main() -> None:
     Sweeper(SWEEP_INTERVAL_SECONDS, stop).start()
     queues = [url for url in (settings.jobs_queue_url, settings.uploads_queue_url) if url]
     consumers = build_consumers(client("sqs"), queues, wiring.handlers, settings.worker_concurrency,
-                                settings.worker_poll_wait_seconds)
+                                settings.worker_poll_wait_seconds, settings.worker_lease_seconds)
     threads = [threading.Thread(target=c.run, args=(stop,), name=f"consumer-{i}") for i, c in enumerate(consumers)]
     for thread in threads:
         thread.start()

@@ -18,6 +18,7 @@ from voxify.observability import logger
 from voxify.queue import WorkMessage, parse_work
 
 RETRY_BACKOFF_SECONDS = 15
+RECEIVE_RETRY_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,12 @@ WorkHandler = Callable[[WorkMessage, Delivery], None]
 
 class WorkConsumer:
     def __init__(self, sqs: Any, queue_urls: list[str], handlers: dict[str, WorkHandler],
-                 wait_seconds: int = 20) -> None:
+                 wait_seconds: int = 20, lease_seconds: int = 120) -> None:
         self._sqs = sqs
         self._queue_urls = queue_urls
         self._handlers = handlers
         self._wait_seconds = wait_seconds
+        self._lease_seconds = lease_seconds
         self.processed = 0
 
     def run(self, stop: threading.Event) -> None:
@@ -51,10 +53,15 @@ class WorkConsumer:
             for url in self._queue_urls:
                 if stop.is_set():
                     break
-                messages = self._sqs.receive_message(
-                    QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=self._wait_seconds,
-                    AttributeNames=["ApproximateReceiveCount"],
-                ).get("Messages", [])
+                try:
+                    messages = self._sqs.receive_message(
+                        QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=self._wait_seconds,
+                        VisibilityTimeout=self._lease_seconds, AttributeNames=["ApproximateReceiveCount"],
+                    ).get("Messages", [])
+                except Exception:  # noqa: BLE001 - an unreachable or restarting queue: wait and retry
+                    logger.exception("receiving work failed; retrying", extra={"queue": url})
+                    stop.wait(RECEIVE_RETRY_SECONDS)
+                    continue
                 for message in messages:
                     if stop.is_set():
                         self._hand_back(url, message)

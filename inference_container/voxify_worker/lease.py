@@ -8,12 +8,12 @@ worker may take the job over.
 from __future__ import annotations
 
 import threading
+
 from voxify.observability import logger
 from voxify.repositories.jobs import JobRepository
-from voxify_worker.consumer import Delivery
+from voxify.settings import get_settings
 
-LEASE_SECONDS = 120
-RENEW_EVERY_SECONDS = 30
+from voxify_worker.consumer import Delivery
 
 
 class Lease(threading.Thread):
@@ -24,10 +24,11 @@ class Lease(threading.Thread):
         self._done = threading.Event()
 
     def run(self) -> None:
-        while not self._done.wait(RENEW_EVERY_SECONDS):
+        lease = get_settings().worker_lease_seconds
+        while not self._done.wait(lease / 4):
             try:
-                self._delivery.extend(LEASE_SECONDS)
-                self._jobs.renew(self._job_id, self._owner, LEASE_SECONDS)
+                self._delivery.extend(lease)
+                self._jobs.renew(self._job_id, self._owner, lease)
             except Exception:  # noqa: BLE001 - the next beat tries again
                 logger.exception("lease renewal failed", extra={"job_id": self._job_id})
 

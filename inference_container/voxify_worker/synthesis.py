@@ -22,11 +22,12 @@ from voxify.events import EventPublisher
 from voxify.observability import logger, metrics
 from voxify.queue import WorkMessage
 from voxify.repositories.jobs import JobRepository
+from voxify.settings import get_settings
 from voxify.storage import CONTENT_TYPES, AudioStore, block_key, output_key, output_prefix
 from voxify_worker.audio import AudioError, check_output, concatenate, encode, postprocess, resample, silence
 from voxify_worker.engines.base import Engine, EngineError, SynthesisCancelled, SynthesisRequest, WordTiming
 from voxify_worker.consumer import Delivery
-from voxify_worker.lease import LEASE_SECONDS, Lease
+from voxify_worker.lease import Lease
 from voxify_worker.references import ReferenceCache
 from voxify_worker.timestamps import timestamps
 from voxify_worker.voices import VoiceContext, speaker_similarity
@@ -75,7 +76,7 @@ class ProgressReporter:
 def synthesize_job(work: WorkMessage, delivery: Delivery, ctx: SynthesisContext) -> None:
     """Run one job; returns normally when the message can be deleted."""
     logger.append_keys(job_id=work.id)
-    job = ctx.jobs.claim(work.id, ctx.worker_id, LEASE_SECONDS)
+    job = ctx.jobs.claim(work.id, ctx.worker_id, get_settings().worker_lease_seconds)
     if job is None:
         current = ctx.jobs.get(work.id)
         logger.info("not claimed: duplicate, late or finished delivery",

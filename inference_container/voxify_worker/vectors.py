@@ -10,16 +10,19 @@ milliseconds (bench/vector_search.py), and exact answers keep the guard determin
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import lancedb
 import numpy as np
 import pyarrow as pa
 from voxify.clock import now_iso
+from voxify.observability import logger
 from voxify.settings import Settings, get_settings
 
 from voxify_worker.speakers import EMBEDDING_SIZE
 
+T = TypeVar("T")
 TABLE = "voices"
 SCHEMA = pa.schema([
     pa.field("voice_id", pa.string()),
@@ -63,30 +66,42 @@ class VoiceIndex:
                 self._table = db.create_table(TABLE, schema=SCHEMA, exist_ok=True)
             return self._table
 
+    def _run(self, operation: Callable[[Any], T], *, write: bool = False) -> T:
+        """Run against the latest version of the table. A failure drops the cached handle
+        and tries once more with a fresh one: the store behind it may have been restored
+        or recreated (an emulator restart) since it was opened."""
+        for attempt in (1, 2):
+            table = self._open()
+            try:
+                if write:
+                    with self._lock:
+                        return operation(table)
+                table.checkout_latest()
+                return operation(table)
+            except Exception:
+                if attempt == 2:
+                    raise
+                logger.warning("voice index reopened after an error", exc_info=True)
+                with self._lock:
+                    self._table = None
+        raise AssertionError("unreachable")
+
     def upsert(self, voice_id: str, user_id: str, kind: str, name: str, model: str,
                vector: np.ndarray) -> None:
         row = {"voice_id": voice_id, "user_id": user_id, "kind": kind, "name": name, "model": model,
                "created_at": now_iso(), "vector": np.asarray(vector, dtype=np.float32).tolist()}
-        table = self._open()
-        with self._lock:
-            (table.merge_insert("voice_id").when_matched_update_all().when_not_matched_insert_all()
-             .execute(pa.Table.from_pylist([row], schema=SCHEMA)))
+        self._run(lambda table: table.merge_insert("voice_id").when_matched_update_all()
+                  .when_not_matched_insert_all().execute(pa.Table.from_pylist([row], schema=SCHEMA)), write=True)
 
     def add_many(self, rows: list[dict[str, Any]]) -> None:
         """Bulk insert (benchmarks, re-indexing); rows carry every schema field."""
-        table = self._open()
-        with self._lock:
-            table.add(pa.Table.from_pylist(rows, schema=SCHEMA))
+        self._run(lambda table: table.add(pa.Table.from_pylist(rows, schema=SCHEMA)), write=True)
 
     def delete(self, voice_id: str) -> None:
-        table = self._open()
-        with self._lock:
-            table.delete(f"voice_id = {_quoted(voice_id)}")
+        self._run(lambda table: table.delete(f"voice_id = {_quoted(voice_id)}"), write=True)
 
     def vector(self, voice_id: str) -> np.ndarray | None:
-        table = self._open()
-        table.checkout_latest()
-        rows = table.search().where(f"voice_id = {_quoted(voice_id)}").limit(1).to_list()
+        rows = self._run(lambda table: table.search().where(f"voice_id = {_quoted(voice_id)}").limit(1).to_list())
         return np.asarray(rows[0]["vector"], dtype=np.float32) if rows else None
 
     def nearest(self, vector: np.ndarray, k: int, *, user_id: str | None = None,
@@ -102,15 +117,13 @@ class VoiceIndex:
             filters.append(f"kind = {_quoted(kind)}")
         if model is not None:
             filters.append(f"model = {_quoted(model)}")
-        table = self._open()
-        table.checkout_latest()
-        query = table.search(np.asarray(vector, dtype=np.float32)).distance_type("cosine").limit(k)
-        if filters:
-            query = query.where(" AND ".join(filters), prefilter=True)
+
+        def search(table: Any) -> list[dict[str, Any]]:
+            query = table.search(np.asarray(vector, dtype=np.float32)).distance_type("cosine").limit(k)
+            return (query.where(" AND ".join(filters), prefilter=True) if filters else query).to_list()
+
         return [{**{key: row[key] for key in ("voice_id", "user_id", "kind", "name", "model")},
-                 "similarity": round(1.0 - float(row["_distance"]), 4)} for row in query.to_list()]
+                 "similarity": round(1.0 - float(row["_distance"]), 4)} for row in self._run(search)]
 
     def count(self) -> int:
-        table = self._open()
-        table.checkout_latest()
-        return int(table.count_rows())
+        return int(self._run(lambda table: table.count_rows()))

@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.local.bootstrap import Bootstrap, LocalResources
 from infra.local.emulator import DEFAULT_PORT, EmbeddedEmulator, endpoint_is_up, use_fake_credentials
@@ -27,6 +28,7 @@ from infra.local.snapshot import EmulatorSnapshot
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = REPO_ROOT / ".voxify"
 SNAPSHOT_INTERVAL_SECONDS = 10.0
+WATCH_INTERVAL_SECONDS = 2.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -38,6 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         default=Path(os.environ.get("VOXIFY_DATA_DIR", DEFAULT_DATA_DIR)))
     parser.add_argument("--no-worker", action="store_true", help="do not start the worker")
     return parser.parse_args(argv)
+
+
+MAX_RESTARTS_PER_MINUTE = 20
 
 
 class LocalStack:
@@ -65,7 +70,9 @@ class LocalStack:
             endpoint = self.emulator.url
             os.environ["AWS_ENDPOINT_URL"] = endpoint
         session = boto3.session.Session()
-        bootstrap = Bootstrap(session, endpoint)
+        bootstrap = self.bootstrap = Bootstrap(session, endpoint)
+        self._dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+        self._sqs = session.client("sqs", endpoint_url=endpoint)
         self.resources = bootstrap.create(notifications=False)
         if self.emulator:
             self.snapshot = EmulatorSnapshot(self.args.data_dir / "emulator", session, endpoint)
@@ -84,8 +91,7 @@ class LocalStack:
             bootstrap.region, bootstrap.account,
         )
         self.runner.start()
-        if self.snapshot:
-            threading.Thread(target=self._snapshot_periodically, daemon=True).start()
+        threading.Thread(target=self._maintain, daemon=True).start()
         self._wait_for_api()
         self._print_summary(endpoint)
 
@@ -135,20 +141,64 @@ class LocalStack:
         lines += ["", "Press Ctrl-C to stop.", ""]
         print("\n".join(lines), flush=True)
 
-    def _snapshot_periodically(self) -> None:
-        while not self._stop.wait(SNAPSHOT_INTERVAL_SECONDS):
+    def _maintain(self) -> None:
+        """Every few seconds, check the emulator still holds the stack; every
+        SNAPSHOT_INTERVAL_SECONDS, save its data (embedded emulator only)."""
+        last_save = time.monotonic()
+        while not self._stop.wait(WATCH_INTERVAL_SECONDS):
             try:
-                assert self.snapshot is not None and self.resources is not None
-                self.snapshot.save(self.resources)
+                if not self._resources_present():
+                    self._recover()
+                elif self.snapshot and time.monotonic() - last_save >= SNAPSHOT_INTERVAL_SECONDS:
+                    assert self.resources is not None
+                    self.snapshot.save(self.resources)
+                    last_save = time.monotonic()
             except Exception as error:  # noqa: BLE001 - try again next interval
-                print(f"snapshot failed: {error}", file=sys.stderr, flush=True)
+                print(f"emulator upkeep failed: {error}", file=sys.stderr, flush=True)
+
+    def _resources_present(self) -> bool:
+        """False once an emulator that restarted (or was reset) comes back without our
+        resources; True while it is unreachable, since there is nothing to do then."""
+        try:
+            self._dynamodb.describe_table(TableName=os.environ["VOXIFY_TABLE_NAME"])
+            self._sqs.get_queue_url(QueueName=os.environ["VOXIFY_JOBS_QUEUE_URL"].rsplit("/", 1)[-1])
+        except ClientError:
+            return False
+        except BotoCoreError:
+            return True
+        return True
+
+    def _recover(self) -> None:
+        """Put the template's resources back, and with the embedded emulator the last saved
+        data, so the API, worker and functions carry on without anyone restarting them."""
+        print("the emulator lost the stack's resources; recreating them", file=sys.stderr, flush=True)
+        resources = self.bootstrap.create(notifications=False)
+        if self.snapshot:
+            restored = self.snapshot.restore(resources)
+            print(f"restored from {self.args.data_dir}: {restored}", file=sys.stderr, flush=True)
+        self.bootstrap.apply_notifications(resources)
+        self.resources = resources
 
     def wait(self) -> None:
+        """Supervise like a container service: a process that dies is started again (the API
+        and the worker keep no state of their own; a killed worker's job is taken over when
+        its lease lapses), unless it keeps dying."""
+        starters = {"api": self._start_api, "worker": self._start_worker}
+        restarts: dict[str, list[float]] = {}
         while not self._stop.is_set():
-            for name, process in self.processes.items():
-                if process.poll() is not None:
-                    print(f"{name} exited with {process.returncode}; stopping", file=sys.stderr)
+            for name, process in list(self.processes.items()):
+                if process.poll() is None:
+                    continue
+                now = time.monotonic()
+                recent = [t for t in restarts.get(name, []) if now - t < 60]
+                if len(recent) >= MAX_RESTARTS_PER_MINUTE:
+                    print(f"{name} exited with {process.returncode} {len(recent)} times in a minute; stopping",
+                          file=sys.stderr, flush=True)
                     self._stop.set()
+                    break
+                print(f"{name} exited with {process.returncode}; starting it again", file=sys.stderr, flush=True)
+                restarts[name] = [*recent, now]
+                starters[name]()
             self._stop.wait(0.5)
 
     def request_stop(self) -> None:

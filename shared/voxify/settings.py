@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=1, ge=1, le=64)
     worker_heartbeat_seconds: float = Field(default=10.0, gt=0)
     worker_poll_wait_seconds: int = Field(default=20, ge=0, le=20)
+    # How long a received message and a job claim stay ours without renewal: a worker that
+    # dies mid-job gives its work back to the queue (and its job to a takeover) this soon.
+    # Renewed every quarter of it while the work runs.
+    worker_lease_seconds: int = Field(default=120, ge=4, le=43_200)
 
 
     @property

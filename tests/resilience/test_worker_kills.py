@@ -1,0 +1,119 @@
+"""The worker killed with SIGKILL, again and again, while it works through a run of jobs.
+
+Every accepted job must end completed (or failed with a reason), none twice, none lost, and
+every output must be its own job's audio. The local stack restarts the dead worker as a
+container service would; a short lease (VOXIFY_WORKER_LEASE_SECONDS) lets the killed job's
+message come back and its claim be taken over within seconds.
+
+`make test` runs 20 jobs; `make resilience` runs VOXIFY_RESILIENCE_JOBS=200.
+"""
+
+import io
+import json
+import os
+import random
+import time
+
+import boto3
+import psutil
+import pytest
+import soundfile as sf
+
+from tests.fixtures.local_stack import LocalStackProcess, voice_over_http
+
+JOBS = int(os.environ.get("VOXIFY_RESILIENCE_JOBS", "20"))
+KILLS = max(3, JOBS // 5)
+LEASE_SECONDS = 6
+TERMINAL = {"completed", "failed", "cancelled"}
+
+pytestmark = pytest.mark.e2e
+
+
+def worker_of(stack: LocalStackProcess) -> psutil.Process | None:
+    assert stack.process is not None
+    for child in psutil.Process(stack.process.pid).children(recursive=True):
+        try:
+            if "voxify_worker" in " ".join(child.cmdline()):
+                return child
+        except psutil.Error:
+            continue
+    return None
+
+
+def all_jobs(api) -> list[dict]:
+    jobs, offset = [], 0
+    while True:
+        page = api.get("/api/v1/job", params={"limit": 100, "offset": offset, "include_text": False}).json()
+        jobs += page["data"]
+        if not page["meta"]["pagination"]["has_more"]:
+            return jobs
+        offset += 100
+
+
+def subscribe_to_job_events(stack: LocalStackProcess) -> str:
+    session = dict(endpoint_url=stack.emulator, region_name="us-east-1",
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+    sqs, events = boto3.client("sqs", **session), boto3.client("events", **session)
+    url = sqs.create_queue(QueueName="resilience-job-events")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="resilience", EventBusName="voxify-local",
+                    EventPattern=json.dumps({"source": ["voxify"], "detail-type": ["Job State Change"]}))
+    events.put_targets(Rule="resilience", EventBusName="voxify-local", Targets=[{"Id": "q", "Arn": arn}])
+    return url
+
+
+def received_events(stack: LocalStackProcess, url: str) -> list[dict]:
+    sqs = boto3.client("sqs", endpoint_url=stack.emulator, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    got = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages"):
+        got += [json.loads(m["Body"])["detail"] for m in messages]
+        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                                                        for i, m in enumerate(messages)])
+    return got
+
+
+def test_jobs_survive_a_worker_killed_again_and_again(tmp_path):
+    stack = LocalStackProcess(tmp_path / "data", env={
+        "VOXIFY_WORKER_LEASE_SECONDS": str(LEASE_SECONDS), "VOXIFY_RATE_LIMIT_PER_MINUTE": "10000000",
+        "VOXIFY_DAILY_JOB_QUOTA": "100000"}).start()
+    rng = random.Random(7)
+    try:
+        api, voice = voice_over_http(stack, "kills@example.com")
+        events_url = subscribe_to_job_events(stack)
+        accepted = {api.post("/api/v1/job", json={"text_content": f"Job number {i} survives.",
+                                                  "voice_model_id": voice}).json()["data"]["job_id"]
+                    for i in range(JOBS)}
+        kills, deadline = 0, time.monotonic() + 120 + JOBS * 6
+        while time.monotonic() < deadline:
+            jobs = all_jobs(api)
+            if all(j["status"] in TERMINAL for j in jobs):
+                break
+            worker = worker_of(stack)
+            busy = any(j["status"] == "processing" for j in jobs)
+            if kills < KILLS and worker and busy and time.time() - worker.create_time() > 3:
+                time.sleep(rng.uniform(0.1, 1.0))  # somewhere inside a job
+                worker.kill()
+                kills += 1
+            time.sleep(0.5)
+        jobs = {j["job_id"]: j for j in all_jobs(api)}
+        assert set(jobs) == accepted  # none lost, none invented
+        unfinished = [j for j in jobs.values() if j["status"] not in TERMINAL]
+        assert not unfinished, unfinished
+        assert kills == KILLS
+        failed = [j for j in jobs.values() if j["status"] != "completed"]
+        assert all(j["error_code"] and j["error_message"] for j in failed), failed
+        assert len(failed) <= JOBS // 20, failed  # a job killed five times over may run out of deliveries
+
+        completions = [e["job_id"] for e in received_events(stack, events_url) if e["status"] == "completed"]
+        assert sorted(completions) == sorted(j for j, job in jobs.items() if job["status"] == "completed")
+
+        for job_id, job in jobs.items():
+            if job["status"] != "completed":
+                continue
+            assert job_id in job["output_key"]
+            audio = api.get(f"/api/v1/file/synthesis/{job_id}", params={"inline": 1})
+            samples, rate = sf.read(io.BytesIO(audio.content))
+            assert abs(len(samples) / rate - job["duration_seconds"]) < 0.05
+    finally:
+        stack.stop()
