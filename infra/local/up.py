@@ -178,6 +178,7 @@ class LocalStack:
             print(f"restored from {self.args.data_dir}: {restored}", file=sys.stderr, flush=True)
         self.bootstrap.apply_notifications(resources)
         self.resources = resources
+        print("the stack's resources are back", file=sys.stderr, flush=True)
 
     def wait(self) -> None:
         """Supervise like a container service: a process that dies is started again (the API

@@ -231,3 +231,12 @@ def test_unknown_routes_and_methods_use_the_envelope(api):
     assert wrong_method.status_code == 405 and error_code(wrong_method) == "METHOD_NOT_ALLOWED"
     malformed = api.post("/api/v1/auth/login", content=b"{not json", headers={"content-type": "application/json"})
     assert malformed.status_code == 400 and error_code(malformed) == "VALIDATION_ERROR"
+
+
+def test_vanishingly_small_numbers_are_stored_as_zero_not_a_server_error(alice):
+    voice = ready_clone(alice)
+    created = alice.post("/api/v1/job", json={"text_content": "tiny", "voice_model_id": voice,
+                                              "pitch": 5e-324, "volume": 1.3e-264})
+    assert created.status_code == 201, created.text
+    job = alice.get(f"/api/v1/job/{created.json()['data']['job_id']}").json()["data"]
+    assert job["pitch"] == 0 and job["volume"] == 0

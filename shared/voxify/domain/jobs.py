@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
 OutputFormat = Literal["wav", "mp3", "flac", "ogg"]
@@ -14,6 +14,14 @@ RATES_BY_FORMAT: dict[str, tuple[int, ...]] = {
     "opus": (8000, 12000, 16000, 24000, 48000),
 }
 MAX_BLOCKS = 100
+
+
+def rate_problem(fmt: str, rate: int) -> str | None:
+    """Why `fmt` cannot carry `rate`, or None when it can."""
+    allowed = RATES_BY_FORMAT.get(fmt)
+    if allowed and rate not in allowed:
+        return f"{fmt} carries only {', '.join(map(str, allowed))} Hz"
+    return None
 
 
 class JobStatus(StrEnum):
@@ -54,9 +62,9 @@ class JobOptions(BaseModel):
 
     @model_validator(mode="after")
     def rate_fits_format(self) -> "JobOptions":
-        allowed = RATES_BY_FORMAT.get(self.output_format)
-        if allowed and self.sample_rate not in allowed:
-            raise ValueError(f"{self.output_format} carries only {', '.join(map(str, allowed))} Hz")
+        problem = rate_problem(self.output_format, self.sample_rate)
+        if problem:
+            raise ValueError(problem)
         return self
 
 
@@ -90,6 +98,14 @@ class JobUpdate(BaseModel):
     volume: float | None = Field(default=None, ge=0.0, le=2.0)
     project_id: str | None = Field(default=None, max_length=100)
     status: Literal["cancelled"] | None = None
+
+    @field_validator("text_language", "output_format", "sample_rate", "speed", "pitch", "volume", mode="before")
+    @classmethod
+    def not_null(cls, value: Any) -> Any:
+        """Leave an option out to keep it; null is not a value any of them can take."""
+        if value is None:
+            raise ValueError("may be left out, not set to null")
+        return value
 
 
 class JobBlock(BaseModel):

@@ -6,6 +6,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 
+# Names are shown back in listings, logs and reports: no control characters (NUL included).
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+
+
 class SampleStatus(StrEnum):
     UPLOADING = "uploading"  # presigned upload issued, bytes not arrived yet
     UPLOADED = "uploaded"  # bytes stored, processing queued
@@ -50,7 +54,7 @@ class Sample(BaseModel):
 
 
 class UploadRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
     description: str | None = Field(default=None, max_length=2000)
     language: str = Field(default="en", min_length=2, max_length=16)
     size_bytes: int = Field(gt=0, description="exact size of the file you will upload")
@@ -66,7 +70,7 @@ class CloneStatus(StrEnum):
 
 class CloneCreate(BaseModel):
     sample_ids: list[str] = Field(min_length=1, max_length=10)
-    name: str = Field(min_length=1, max_length=100, examples=["Narrator"])
+    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN, examples=["Narrator"])
     description: str | None = Field(default=None, max_length=2000)
     ref_text: str = Field(min_length=1, max_length=1000,
                           description="exactly what is said in the first sample",

@@ -45,7 +45,10 @@ _STATUS_CODES = {401: ErrorCode.UNAUTHORIZED, 403: ErrorCode.FORBIDDEN, 404: Err
 
 def create_app() -> FastAPI:
     settings = get_settings()
-    app = FastAPI(title="Voxify", version=__version__, description=DESCRIPTION,
+    # every error answers the same envelope; clients match on error.code (errors.py)
+    errors: dict[int | str, dict[str, Any]] = {
+        "4XX": {"model": Envelope[None], "description": "error envelope; match on error.code"}}
+    app = FastAPI(title="Voxify", version=__version__, description=DESCRIPTION, responses=errors,
                   docs_url="/docs", redoc_url="/redoc", openapi_url="/openapi.json")
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_allow_origins,
                        allow_methods=["*"], allow_headers=["*"],

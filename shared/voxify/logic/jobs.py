@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from voxify.clock import new_id, now_iso
-from voxify.domain.jobs import TERMINAL, JobCreate, JobStatus, JobUpdate
+from voxify.domain.jobs import TERMINAL, JobCreate, JobStatus, JobUpdate, rate_problem
 from voxify.errors import ErrorCode, VoxifyError, found
 from voxify.events import EventPublisher
 from voxify.logic.voices import require_usable
@@ -99,6 +99,10 @@ def update_job(user_id: str, job_id: str, update: JobUpdate) -> dict[str, Any]:
         changes["blocks"] = [{"text": update.text_content, "voice_model_id": None, "wait_after_ms": 0}]
     if "voice_model_id" in changes:
         changes["voice_model_id"] = resolve_voice(user_id, changes["voice_model_id"])
+    problem = rate_problem(changes.get("output_format", job["output_format"]),
+                           int(changes.get("sample_rate", job["sample_rate"])))
+    if problem:
+        raise VoxifyError(ErrorCode.VALIDATION_ERROR, problem, [{"field": "sample_rate", "message": problem}])
     if not changes:
         return job
     updated = JobRepository().update_fields(job_id, changes, only_in=[JobStatus.PENDING])

@@ -55,23 +55,31 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def check_url(url: str) -> None:
-    """https anywhere; plain http only to a loopback address, and only on a local stack."""
+    """https to a public address; plain http only to a loopback address on a local stack.
+    Hosts written as private, link-local or reserved IP addresses (the cloud metadata
+    address among them) are refused: deliveries must not reach into the service's network."""
     parts = urlsplit(url)
-    if parts.scheme == "https":
-        return
     host = parts.hostname or ""
-    loopback = host in LOOPBACK_HOSTS or _is_loopback_ip(host)
+    address = _ip(host)
+    loopback = host in LOOPBACK_HOSTS or (address is not None and address.is_loopback)
     if parts.scheme == "http" and loopback and get_settings().stage == "local":
         return
-    raise VoxifyError(ErrorCode.VALIDATION_ERROR, "webhook URLs must use https",
-                      [{"field": "url", "message": "https required (http only to loopback on a local stack)"}])
+    if parts.scheme != "https":
+        raise _bad_url("https required (http only to loopback on a local stack)")
+    if loopback or (address is not None and not address.is_global):
+        raise _bad_url("the address is private, loopback, link-local or reserved")
 
 
-def _is_loopback_ip(host: str) -> bool:
+def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host)
     except ValueError:
-        return False
+        return None
+
+
+def _bad_url(reason: str) -> VoxifyError:
+    return VoxifyError(ErrorCode.VALIDATION_ERROR, f"webhook URL refused: {reason}",
+                       [{"field": "url", "message": reason}])
 
 
 def create_webhook(user_id: str, request: WebhookCreate) -> dict[str, Any]:

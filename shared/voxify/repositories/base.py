@@ -18,8 +18,18 @@ from voxify.clock import now_iso
 from voxify.settings import get_settings
 
 
+# DynamoDB numbers reach down to 1e-130; smaller magnitudes (a valid float such as 5e-324)
+# would fail the write with an Underflow, so they are stored as the zero they practically are.
+SMALLEST_NUMBER = Decimal("1e-128")
+
+
+def _number(text: str) -> Decimal:
+    number = Decimal(text)
+    return number if abs(number) >= SMALLEST_NUMBER else Decimal(0)
+
+
 def to_dynamo(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str), parse_float=Decimal)
+    return json.loads(json.dumps(value, default=str), parse_float=_number)
 
 
 def from_dynamo(value: Any) -> Any:

@@ -37,8 +37,10 @@ def _answer(job: dict[str, Any], key: str, inline: bool, filename: str) -> Respo
     return RedirectResponse(store.presigned_get(key, expires_in=300, filename=filename), status_code=302)
 
 
-@router.get("/{job_id}", response_class=Response, status_code=302,
-            responses={200: {"content": {"audio/*": {}}, "description": "with ?inline=1"}})
+INLINE_AUDIO: dict[int | str, dict[str, Any]] = {200: {"content": {"audio/*": {}}, "description": "with ?inline=1"}}
+
+
+@router.get("/{job_id}", response_class=Response, status_code=302, responses=INLINE_AUDIO)
 def download(job_id: str, inline: bool = Query(False, description="send the bytes, not a redirect"),
              principal: Principal = Depends(current_principal)) -> Response:
     """The combined audio: 302 to a presigned URL valid 5 minutes, or the bytes with ?inline=1."""
@@ -46,7 +48,7 @@ def download(job_id: str, inline: bool = Query(False, description="send the byte
     return _answer(job, job["output_key"], inline, f"{job_id}.{job['output_format']}")
 
 
-@router.get("/{job_id}/blocks/{index}", response_class=Response, status_code=302)
+@router.get("/{job_id}/blocks/{index}", response_class=Response, status_code=302, responses=INLINE_AUDIO)
 def download_block(job_id: str, index: int, inline: bool = False,
                    principal: Principal = Depends(current_principal)) -> Response:
     job = _finished_output(principal, job_id)

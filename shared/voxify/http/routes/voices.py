@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from voxify.domain.jobs import JobCreate
 from voxify.domain.voices import (
+    NAME_PATTERN,
     Clone,
     CloneCreate,
     Sample,
@@ -31,7 +32,7 @@ router = APIRouter(prefix="/api/v1/voice", tags=["voices"])
 def upload_sample(
     request: Request,
     file: UploadFile = File(description="wav, mp3, flac, ogg, m4a or webm; up to ~6 MB here"),
-    name: str = Form(min_length=1, max_length=200),
+    name: str = Form(min_length=1, max_length=200, pattern=NAME_PATTERN),
     description: str | None = Form(default=None, max_length=2000),
     language: str = Form(default="en", min_length=2, max_length=16),
     principal: Principal = Depends(current_principal),
