@@ -124,6 +124,3 @@ class VoiceIndex:
 
         return [{**{key: row[key] for key in ("voice_id", "user_id", "kind", "name", "model")},
                  "similarity": round(1.0 - float(row["_distance"]), 4)} for row in self._run(search)]
-
-    def count(self) -> int:
-        return int(self._run(lambda table: table.count_rows()))
