@@ -17,7 +17,7 @@ define INSTALL_INTO
 endef
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install up test test-fast bench resilience lint-template reset lock clean
+.PHONY: install up test test-fast lint bench resilience lint-template reset lock clean
 
 $(STAMP): $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,15 @@ test: $(STAMP)  ## the whole suite: unit, integration (emulated AWS), e2e (local
 
 test-fast: $(STAMP)  ## unit tests only
 	$(BIN)/python -m pytest tests/unit -q
+
+# all three run, so one report shows every finding; mypy's paths are [tool.mypy] files in
+# pyproject.toml (shared/voxify, inference_container/voxify_worker, functions)
+lint: $(STAMP)  ## ruff lint, ruff format check, mypy (strict on voxify and voxify_worker)
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/ruff format --check . || status=1; \
+	$(BIN)/mypy || status=1; \
+	exit $$status
 
 bench: $(STAMP)  ## print engine RTFs, API load, pipeline overhead, batch throughput, cold starts, embedding figures
 	$(BIN)/python -m bench.engine_rtf

@@ -49,8 +49,9 @@ class PeakMemory(threading.Thread):
                     continue
 
 
-def phase(base: str, headers: dict[str, str], clients: int, send: Callable[[httpx.Client], httpx.Response]
-          ) -> tuple[list[float], int]:
+def phase(
+    base: str, headers: dict[str, str], clients: int, send: Callable[[httpx.Client], httpx.Response]
+) -> tuple[list[float], int]:
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -82,32 +83,41 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        stack = LocalStackProcess(Path(folder) / "data", env={"VOXIFY_RATE_LIMIT_PER_MINUTE": "100000000",
-                                                              "VOXIFY_DAILY_JOB_QUOTA": "100000000"}).start()
+        stack = LocalStackProcess(
+            Path(folder) / "data",
+            env={"VOXIFY_RATE_LIMIT_PER_MINUTE": "100000000", "VOXIFY_DAILY_JOB_QUOTA": "100000000"},
+        ).start()
         assert stack.process is not None
         memory = PeakMemory(stack.process.pid)
         memory.start()
         try:
             api, voice = voice_over_http(stack, "load@example.com")
             headers = {"Authorization": api.headers["Authorization"]}
-            job_id = api.post("/api/v1/job", json={"text_content": "Hi.", "voice_model_id": voice}).json()["data"]["job_id"]
+            job_id = api.post("/api/v1/job", json={"text_content": "Hi.", "voice_model_id": voice}).json()["data"][
+                "job_id"
+            ]
             routes: dict[str, Callable[[httpx.Client], httpx.Response]] = {
                 "GET /health": lambda http: http.get("/health"),
-                "POST /api/v1/job": lambda http: http.post("/api/v1/job", json={"text_content": "Hi.",
-                                                                                 "voice_model_id": voice}),
+                "POST /api/v1/job": lambda http: http.post(
+                    "/api/v1/job", json={"text_content": "Hi.", "voice_model_id": voice}
+                ),
                 "GET /api/v1/job/{id}": lambda http: http.get(f"/api/v1/job/{job_id}"),
             }
-            print(f"{'route':22s} {'clients':>7s} {'req/s':>7s} {'p50 ms':>7s} {'p95 ms':>7s} {'p99 ms':>7s} "
-                  f"{'errors':>6s} {'p50 / health':>12s}")
+            print(
+                f"{'route':22s} {'clients':>7s} {'req/s':>7s} {'p50 ms':>7s} {'p95 ms':>7s} {'p99 ms':>7s} "
+                f"{'errors':>6s} {'p50 / health':>12s}"
+            )
             for clients in CONCURRENCY:
                 health_p50 = None
                 for name, send in routes.items():
                     latencies, errors = phase(stack.api, headers, clients, send)
                     p50 = statistics.median(latencies)
                     health_p50 = health_p50 or p50
-                    print(f"{name:22s} {clients:7d} {len(latencies) / PHASE_SECONDS:7.1f} {p50 * 1000:7.1f} "
-                          f"{percentile(latencies, 0.95) * 1000:7.1f} {percentile(latencies, 0.99) * 1000:7.1f} "
-                          f"{errors:6d} {p50 / health_p50:12.1f}")
+                    print(
+                        f"{name:22s} {clients:7d} {len(latencies) / PHASE_SECONDS:7.1f} {p50 * 1000:7.1f} "
+                        f"{percentile(latencies, 0.95) * 1000:7.1f} {percentile(latencies, 0.99) * 1000:7.1f} "
+                        f"{errors:6d} {p50 / health_p50:12.1f}"
+                    )
         finally:
             memory.stopped.set()
             stack.stop()

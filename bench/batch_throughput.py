@@ -34,19 +34,29 @@ def through_the_drop_folder() -> tuple[float, list[float], str]:
         try:
             api, voice = voice_over_http(stack, "bench-batch@example.com")
             user_id = api.get("/api/v1/auth/profile").json()["data"]["user_id"]
-            s3 = boto3.client("s3", endpoint_url=stack.emulator, region_name="us-east-1",
-                              aws_access_key_id="testing", aws_secret_access_key="testing")
+            s3 = boto3.client(
+                "s3",
+                endpoint_url=stack.emulator,
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
             bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if "-audio-" in b["Name"])
             manifest = "".join(json.dumps({"text": t, "voice_id": voice}) + "\n" for t in TEXTS).encode()
             start = time.monotonic()
             s3.put_object(Bucket=bucket, Key=f"dropbox/{user_id}/bench.jsonl", Body=manifest)
-            batch = poll(lambda: next(iter(api.get("/api/v1/batches").json()["data"]), None),
-                         lambda b: b is not None and b["status"] in ("completed", "completed_with_errors", "failed"),
-                         timeout=600, interval=0.1)
+            batch = poll(
+                lambda: next(iter(api.get("/api/v1/batches").json()["data"]), None),
+                lambda b: b is not None and b["status"] in ("completed", "completed_with_errors", "failed"),
+                timeout=600,
+                interval=0.1,
+            )
             elapsed = time.monotonic() - start
             lines = api.get(f"/api/v1/batches/{batch['batch_id']}", params={"include_lines": True}).json()["data"]
-            engine = [api.get(f"/api/v1/job/{line['job_id']}").json()["data"]["engine"]["engine_seconds"]
-                      for line in lines["lines"]]
+            engine = [
+                api.get(f"/api/v1/job/{line['job_id']}").json()["data"]["engine"]["engine_seconds"]
+                for line in lines["lines"]
+            ]
             return elapsed, engine, batch["status"]
         finally:
             stack.stop()
@@ -55,8 +65,9 @@ def through_the_drop_folder() -> tuple[float, list[float], str]:
 def engine_in_a_loop() -> tuple[float, str]:
     engine = load_engine()
     audio, rate = decode(reference_speech())
-    reference = ReferenceVoice(voice_id="bench", audio=audio, sample_rate=rate, transcript=REFERENCE_TEXT,
-                               language="en")
+    reference = ReferenceVoice(
+        voice_id="bench", audio=audio, sample_rate=rate, transcript=REFERENCE_TEXT, language="en"
+    )
     engine.synthesize(reference, SynthesisRequest(TEXTS[0]))  # warm-up, as the worker's first job
     start = time.monotonic()
     for text in TEXTS:
@@ -68,12 +79,18 @@ def main() -> None:
     loop_seconds, engine_name = engine_in_a_loop()
     batch_seconds, engine_seconds, status = through_the_drop_folder()
     overhead = (batch_seconds - sum(engine_seconds)) / LINES
-    print(f"drop-folder batch of {LINES} lines ({engine_name} engine, one worker): {batch_seconds:.1f} s, "
-          f"{LINES / batch_seconds * 60:.0f} lines/min, status {status}")
-    print(f"engine in a loop, same texts: {loop_seconds:.1f} s, {LINES / loop_seconds * 60:.0f} lines/min "
-          f"(ratio batch/loop {batch_seconds / loop_seconds:.2f})")
-    print(f"per line: engine {statistics.median(engine_seconds) * 1000:.0f} ms (median, in the worker), "
-          f"overhead beyond the engine {overhead * 1000:.0f} ms")
+    print(
+        f"drop-folder batch of {LINES} lines ({engine_name} engine, one worker): {batch_seconds:.1f} s, "
+        f"{LINES / batch_seconds * 60:.0f} lines/min, status {status}"
+    )
+    print(
+        f"engine in a loop, same texts: {loop_seconds:.1f} s, {LINES / loop_seconds * 60:.0f} lines/min "
+        f"(ratio batch/loop {batch_seconds / loop_seconds:.2f})"
+    )
+    print(
+        f"per line: engine {statistics.median(engine_seconds) * 1000:.0f} ms (median, in the worker), "
+        f"overhead beyond the engine {overhead * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

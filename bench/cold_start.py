@@ -18,8 +18,14 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
-HANDLERS = ["functions.api.handler", "functions.dropfolder.handler", "functions.ingest.handler",
-            "functions.dlq.handler", "functions.batches.handler", "functions.webhooks.handler"]
+HANDLERS = [
+    "functions.api.handler",
+    "functions.dropfolder.handler",
+    "functions.ingest.handler",
+    "functions.dlq.handler",
+    "functions.batches.handler",
+    "functions.webhooks.handler",
+]
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
 RUNS = 5
 
@@ -27,9 +33,14 @@ RUNS = 5
 def import_times(module: str) -> list[tuple[str, int]]:
     """(module, cumulative microseconds) for every import `-X importtime` reports; nested
     imports keep their indentation."""
-    result = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], cwd=ROOT,
-                            capture_output=True, text=True, check=True,
-                            env={"POWERTOOLS_TRACE_DISABLED": "true", "PATH": ""})
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": ""},
+    )
     rows = [line.split("|") for line in result.stderr.splitlines() if line.startswith("import time:")]
     return [(name.rstrip(), int(cumulative)) for _, cumulative, name in rows[1:]]
 
@@ -65,16 +76,19 @@ def closure(requirements: list[str]) -> set[str]:
             continue
         for extra_requirement in dist.requires or []:
             parsed = Requirement(extra_requirement)
-            if parsed.marker is None or parsed.marker.evaluate({"extra": ""}) or any(
-                    parsed.marker.evaluate({"extra": e}) for e in requirement.extras):
+            if (
+                parsed.marker is None
+                or parsed.marker.evaluate({"extra": ""})
+                or any(parsed.marker.evaluate({"extra": e}) for e in requirement.extras)
+            ):
                 pending.append(parsed)
     return seen
 
 
 def installed_bytes(name: str) -> int:
     dist = metadata.distribution(name)
-    return sum((dist.locate_file(f).stat().st_size for f in dist.files or []
-                if dist.locate_file(f).is_file()), 0)
+    paths = (Path(str(dist.locate_file(f))) for f in dist.files or [])
+    return sum(path.stat().st_size for path in paths if path.is_file())
 
 
 def main() -> None:
@@ -88,9 +102,14 @@ def main() -> None:
     lines = [line.split("#")[0].strip() for line in (ROOT / "shared/requirements.txt").read_text().splitlines()]
     names = sorted(closure([line for line in lines if line]) - RUNTIME_PROVIDED)
     sizes = {name: installed_bytes(name) for name in names if _installed(name)}
-    own = sum(p.stat().st_size for p in (ROOT / "shared/voxify").rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    own = sum(
+        p.stat().st_size for p in (ROOT / "shared/voxify").rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    )
     total = sum(sizes.values()) + own
-    print(f"\nlayer package without boto3: {total / 2**20:.1f} MiB ({len(sizes)} distributions + voxify {own / 1024:.0f} KiB)")
+    print(
+        f"\nlayer package without boto3: {total / 2**20:.1f} MiB "
+        f"({len(sizes)} distributions + voxify {own / 1024:.0f} KiB)"
+    )
     for name, size in sorted(sizes.items(), key=lambda item: -item[1])[:8]:
         print(f"  {name:<28}{size / 2**20:>8.1f} MiB")
 

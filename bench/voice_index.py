@@ -25,11 +25,15 @@ from tests.fixtures.worker import other_speaker_flac, reference_speech
 from voxify.aws import client, reset_clients
 from voxify.settings import get_settings
 from voxify_worker.audio import decode
-from voxify_worker.speakers import EMBEDDING_MODEL, SpeakerEncoder, similarity
-from voxify_worker.vectors import VoiceIndex
+from voxify_worker.embeddings.encoder import EMBEDDING_MODEL, SpeakerEncoder, similarity
+from voxify_worker.embeddings.index import VoiceIndex
 
-RECORDINGS = {"basic_ref_en": reference_speech, "town": other_speaker_flac,
-              "country": lambda: other_speaker_flac("country.flac"), "main": lambda: other_speaker_flac("main.flac")}
+RECORDINGS = {
+    "basic_ref_en": reference_speech,
+    "town": other_speaker_flac,
+    "country": lambda: other_speaker_flac("country.flac"),
+    "main": lambda: other_speaker_flac("main.flac"),
+}
 VECTORS = 10_000
 USERS = 200
 QUERIES = 30
@@ -48,8 +52,10 @@ def embedding_times(encoder: SpeakerEncoder) -> None:
             times.append(time.perf_counter() - start)
         seconds = len(samples) / rate
         median = statistics.median(times)
-        print(f"  {name:13s} {seconds:5.2f} s of audio: {median * 1000:6.1f} ms "
-              f"({median / seconds * 1000:5.1f} ms per audio second)")
+        print(
+            f"  {name:13s} {seconds:5.2f} s of audio: {median * 1000:6.1f} ms "
+            f"({median / seconds * 1000:5.1f} ms per audio second)"
+        )
 
 
 def threshold_scores(encoder: SpeakerEncoder) -> None:
@@ -63,11 +69,15 @@ def threshold_scores(encoder: SpeakerEncoder) -> None:
     print("cosine similarity, halves of one recording (same speaker):")
     for name, score in same.items():
         print(f"  {name:13s} {score:.3f}")
-    print(f"cross-speaker pairs: min {min(different.values()):.3f}, median "
-          f"{statistics.median(different.values()):.3f}, max {max(different.values()):.3f} "
-          f"({max(different, key=different.get)})")
-    print(f"impersonation threshold: {get_settings().impersonation_threshold} "
-          f"(lowest same-speaker {min(same.values()):.3f}, highest cross-speaker {max(different.values()):.3f})")
+    print(
+        f"cross-speaker pairs: min {min(different.values()):.3f}, median "
+        f"{statistics.median(different.values()):.3f}, max {max(different.values()):.3f} "
+        f"({max(different, key=lambda pair: different[pair])})"
+    )
+    print(
+        f"impersonation threshold: {get_settings().impersonation_threshold} "
+        f"(lowest same-speaker {min(same.values()):.3f}, highest cross-speaker {max(different.values()):.3f})"
+    )
 
 
 def filled_index(uri: str) -> VoiceIndex:
@@ -75,9 +85,20 @@ def filled_index(uri: str) -> VoiceIndex:
     vectors = rng.standard_normal((VECTORS, 256)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     index = VoiceIndex(uri)
-    index.add_many([{"voice_id": f"v{i}", "user_id": f"u{i % USERS}", "kind": "clone" if i % 3 == 0 else "sample",
-                     "name": f"voice {i}", "model": EMBEDDING_MODEL, "created_at": "2026-01-01T00:00:00Z",
-                     "vector": vectors[i].tolist()} for i in range(VECTORS)])
+    index.add_many(
+        [
+            {
+                "voice_id": f"v{i}",
+                "user_id": f"u{i % USERS}",
+                "kind": "clone" if i % 3 == 0 else "sample",
+                "name": f"voice {i}",
+                "model": EMBEDDING_MODEL,
+                "created_at": "2026-01-01T00:00:00Z",
+                "vector": vectors[i].tolist(),
+            }
+            for i in range(VECTORS)
+        ]
+    )
     return index
 
 
@@ -85,16 +106,20 @@ def query_latency(label: str, index: VoiceIndex) -> None:
     rng = np.random.default_rng(1)
     probes = rng.standard_normal((QUERIES, 256)).astype(np.float32)
     index.nearest(probes[0], 5, user_id="u0")  # opens the table
-    for query, kwargs in (("own voices (k=5)", {"user_id": "u7"}),
-                          ("guard: others' clones", {"other_than_user": "u7", "kind": "clone"})):
+    for query, kwargs in (
+        ("own voices (k=5)", {"user_id": "u7"}),
+        ("guard: others' clones", {"other_than_user": "u7", "kind": "clone"}),
+    ):
         times = []
         for probe in probes:
             start = time.perf_counter()
             index.nearest(probe, 5, model=EMBEDDING_MODEL, **kwargs)
             times.append(time.perf_counter() - start)
         times.sort()
-        print(f"  {label:22s} {query:22s} p50 {statistics.median(times) * 1000:6.1f} ms  "
-              f"p95 {times[int(0.95 * len(times)) - 1] * 1000:6.1f} ms")
+        print(
+            f"  {label:22s} {query:22s} p50 {statistics.median(times) * 1000:6.1f} ms  "
+            f"p95 {times[int(0.95 * len(times)) - 1] * 1000:6.1f} ms"
+        )
 
 
 def search_latency() -> None:

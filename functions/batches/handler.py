@@ -8,6 +8,7 @@ import json
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from voxify.domain.jobs import JobStatus
 from voxify.logic.batches import record_job_outcome
 from voxify.observability import logger
 
@@ -17,7 +18,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def handle_job_event(record: SQSRecord) -> None:
     detail = json.loads(record.body)["detail"]
     logger.append_keys(job_id=detail.get("job_id"), batch_id=detail.get("batch_id"))
-    record_job_outcome(detail)
+    record_job_outcome(detail.get("batch_id"), detail["job_id"], JobStatus(detail["status"]))
 
 
 @logger.inject_lambda_context

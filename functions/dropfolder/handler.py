@@ -24,7 +24,7 @@ def handle_notification(record: SQSRecord) -> None:
         etag = s3_record["s3"]["object"].get("eTag", "")
         logger.append_keys(manifest_key=key)
         store = AudioStore(s3_record["s3"]["bucket"]["name"])
-        if store.head(key) is None:
+        if store.size(key) is None:
             logger.info("manifest gone before it was read")
             continue
         ingest_manifest(key, etag, store.get(key))

@@ -30,8 +30,8 @@ def handle_request(record: SQSRecord) -> None:
         EventPublisher().publish("Synthesis Request Rejected", {
             **reply, "reason": {"code": error.code.value, "message": error.message, "details": error.details}})
         return
-    EventPublisher().publish("Synthesis Request Accepted", {**reply, "job_id": job["job_id"],
-                                                            "user_id": job["user_id"]})
+    EventPublisher().publish("Synthesis Request Accepted", {**reply, "job_id": job.job_id,
+                                                            "user_id": job.user_id})
 
 
 @logger.inject_lambda_context

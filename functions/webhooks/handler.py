@@ -9,7 +9,7 @@ import json
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from voxify.logic.webhooks import deliver_event, retry_delivery
+from voxify.logic.webhooks import RetryRequest, deliver_event, retry_delivery
 from voxify.observability import logger
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -19,7 +19,7 @@ def handle_message(record: SQSRecord) -> None:
     message = json.loads(record.body)
     if "retry" in message:
         logger.append_keys(delivery_id=message["retry"]["delivery_id"])
-        retry_delivery(message["retry"])
+        retry_delivery(RetryRequest.model_validate(message["retry"]))
     else:
         logger.append_keys(event_id=message.get("id"))
         deliver_event(message)

@@ -13,13 +13,14 @@ import uuid
 from typing import Any
 
 from voxify.aws import client
+from voxify.domain.workers import WorkerState
 from voxify.observability import logger
 from voxify.settings import get_settings
-from voxify_worker.consumer import WorkConsumer, WorkHandler
 from voxify_worker.engines.registry import chosen_engine_name, load_engine
-from voxify_worker.handlers import wire
-from voxify_worker.heartbeat import Heartbeat
-from voxify_worker.sweeper import Sweeper
+from voxify_worker.runtime.consumer import WorkConsumer, WorkHandler
+from voxify_worker.runtime.heartbeat import Heartbeat
+from voxify_worker.runtime.sweeper import Sweeper
+from voxify_worker.runtime.wiring import wire
 
 SWEEP_INTERVAL_SECONDS = 60.0
 
@@ -41,7 +42,7 @@ def main() -> None:
         signal.signal(signum, lambda *_: stop.set())
 
     heartbeat = Heartbeat(worker_id, chosen_engine_name(), settings.worker_heartbeat_seconds)
-    heartbeat.beat("loading")
+    heartbeat.beat(WorkerState.LOADING)
     engine = load_engine()
     heartbeat.engine = f"{engine.name}:{engine.model}"
     wiring = wire(engine, worker_id)

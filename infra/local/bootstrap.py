@@ -73,8 +73,7 @@ class LocalResources:
 class Bootstrap:
     """Creates the emulated resources of one template against one endpoint."""
 
-    def __init__(self, session: boto3.session.Session, endpoint_url: str | None,
-                 stage: str = LOCAL_STAGE) -> None:
+    def __init__(self, session: boto3.session.Session, endpoint_url: str | None, stage: str = LOCAL_STAGE) -> None:
         self._client = lambda service: session.client(service, endpoint_url=endpoint_url)
         self.region = session.region_name or "us-east-1"
         self.account = self._client("sts").get_caller_identity()["Account"]
@@ -104,9 +103,7 @@ class Bootstrap:
         for name in creation_order(emulated):
             body = emulated[name]
             properties = self.context.resolve(body.get("Properties", {}))
-            physical = getattr(self, "_create_" + body["Type"].split("::")[-1].lower())(
-                name, properties, result
-            )
+            physical = getattr(self, "_create_" + body["Type"].split("::")[-1].lower())(name, properties, result)
             result.created[name] = (body["Type"], physical)
         for name, body in resources.items():
             if body["Type"] not in EMULATED_TYPES and body["Type"] != FUNCTION_TYPE:
@@ -121,9 +118,7 @@ class Bootstrap:
     def apply_notifications(self, result: LocalResources) -> None:
         s3 = self._client("s3")
         for bucket, configuration in result.pending_notifications:
-            s3.put_bucket_notification_configuration(
-                Bucket=bucket, NotificationConfiguration=configuration
-            )
+            s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=configuration)
         result.pending_notifications.clear()
 
     # ------------------------------------------------------------ resources
@@ -174,13 +169,10 @@ class Bootstrap:
                     CreateBucketConfiguration={"LocationConstraint": self.region},
                 )
         except ClientError as error:
-            if error.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou",
-                                                        "BucketAlreadyExists"):
+            if error.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                 raise
         if "VersioningConfiguration" in props:
-            s3.put_bucket_versioning(
-                Bucket=bucket, VersioningConfiguration=props["VersioningConfiguration"]
-            )
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration=props["VersioningConfiguration"])
         if "BucketEncryption" in props:
             s3.put_bucket_encryption(
                 Bucket=bucket,
@@ -200,9 +192,7 @@ class Bootstrap:
         if "CorsConfiguration" in props:
             s3.put_bucket_cors(
                 Bucket=bucket,
-                CORSConfiguration={
-                    "CORSRules": [_cors_rule(rule) for rule in props["CorsConfiguration"]["CorsRules"]]
-                },
+                CORSConfiguration={"CORSRules": [_cors_rule(rule) for rule in props["CorsConfiguration"]["CorsRules"]]},
             )
         notifications = props.get("NotificationConfiguration", {}).get("QueueConfigurations")
         if notifications:
@@ -216,11 +206,14 @@ class Bootstrap:
     def _create_queue(self, name: str, props: dict[str, Any], result: LocalResources) -> str:
         sqs = self._client("sqs")
         queue = props["QueueName"]
-        attributes = {
+        attributes: dict[str, str] = {
             key: str(props[key])
             for key in (
-                "VisibilityTimeout", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds",
-                "DelaySeconds", "MaximumMessageSize",
+                "VisibilityTimeout",
+                "MessageRetentionPeriod",
+                "ReceiveMessageWaitTimeSeconds",
+                "DelaySeconds",
+                "MaximumMessageSize",
             )
             if key in props
         }
@@ -229,9 +222,7 @@ class Bootstrap:
         url = sqs.create_queue(QueueName=queue)["QueueUrl"]
         if attributes:
             sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self.context.refs[name] = url
         self.context.attributes[name] = {"Arn": arn, "QueueName": queue, "QueueUrl": url}
         return queue
@@ -328,11 +319,8 @@ class Bootstrap:
                         queue_url=self._queue_url_for(queue_arn),
                         queue_arn=queue_arn,
                         batch_size=int(source.get("BatchSize", 10)),
-                        batching_window_seconds=int(
-                            source.get("MaximumBatchingWindowInSeconds", 0)
-                        ),
-                        report_batch_item_failures="ReportBatchItemFailures"
-                        in source.get("FunctionResponseTypes", []),
+                        batching_window_seconds=int(source.get("MaximumBatchingWindowInSeconds", 0)),
+                        report_batch_item_failures="ReportBatchItemFailures" in source.get("FunctionResponseTypes", []),
                         timeout_seconds=int(props.get("Timeout", 3)),
                         memory_mb=int(props.get("MemorySize", 128)),
                     )

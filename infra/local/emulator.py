@@ -33,7 +33,7 @@ def use_fake_credentials(region: str = "us-east-1") -> None:
 def endpoint_is_up(url: str, timeout: float = 1.0) -> bool:
     """True when something that answers HTTP listens at `url` (moto or LocalStack)."""
     try:
-        urllib.request.urlopen(url, timeout=timeout)  # noqa: S310 - loopback endpoint
+        urllib.request.urlopen(url, timeout=timeout)  # loopback endpoint
     except urllib.error.HTTPError:
         return True  # it answered, even if with an error status
     except (urllib.error.URLError, OSError):

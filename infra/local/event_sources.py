@@ -50,7 +50,7 @@ class LocalLambdaContext:
 
 def sqs_event_record(message: dict[str, Any], mapping: EventSourceMapping, region: str) -> dict:
     """One record of a Lambda SQS event, built from a ReceiveMessage result."""
-    attributes = {k: v for k, v in message.get("Attributes", {}).items()}
+    attributes = dict(message.get("Attributes", {}))
     message_attributes = {
         name: {
             "stringValue": value.get("StringValue"),
@@ -81,8 +81,7 @@ def load_handler(mapping: EventSourceMapping) -> Callable[[dict, Any], Any]:
 class EventSourcePoller(threading.Thread):
     """Polls one queue for one function until stopped."""
 
-    def __init__(self, mapping: EventSourceMapping, sqs: Any, region: str,
-                 account: str, stop: threading.Event) -> None:
+    def __init__(self, mapping: EventSourceMapping, sqs: Any, region: str, account: str, stop: threading.Event) -> None:
         super().__init__(name=f"esm-{mapping.function}", daemon=True)
         self.mapping = mapping
         self._sqs = sqs
@@ -98,7 +97,7 @@ class EventSourcePoller(threading.Thread):
                 batch = self._gather_batch()
                 if batch:
                     self.invoke(batch)
-            except Exception:  # noqa: BLE001 - the poller must outlive one bad batch
+            except Exception:  # the poller must outlive one bad batch
                 if self._stop_event.is_set():
                     break
                 logger.exception("event source poll failed", extra={"function": self.mapping.function})
@@ -134,9 +133,11 @@ class EventSourcePoller(threading.Thread):
         self.invocations += 1
         try:
             response = self._handler(event, context)
-        except Exception:  # noqa: BLE001 - a function error returns the batch to the queue
-            logger.exception("function failed; batch returns to the queue",
-                             extra={"function": self.mapping.function, "size": len(messages)})
+        except Exception:  # a function error returns the batch to the queue
+            logger.exception(
+                "function failed; batch returns to the queue",
+                extra={"function": self.mapping.function, "size": len(messages)},
+            )
             return
         failed = self._failed_ids(response, messages)
         if failed is None:
@@ -145,8 +146,10 @@ class EventSourcePoller(threading.Thread):
         for start in range(0, len(done), MAX_RECEIVE):
             self._sqs.delete_message_batch(
                 QueueUrl=self.mapping.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                         for i, m in enumerate(done[start:start + MAX_RECEIVE])],
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(done[start : start + MAX_RECEIVE])
+                ],
             )
 
     def _failed_ids(self, response: Any, messages: list[dict[str, Any]]) -> set[str] | None:
@@ -156,17 +159,17 @@ class EventSourcePoller(threading.Thread):
         failures = (response or {}).get("batchItemFailures", []) if isinstance(response, dict) else []
         ids = {failure.get("itemIdentifier") for failure in failures}
         if not ids <= {m["MessageId"] for m in messages}:
-            logger.error("batchItemFailures names unknown messages; whole batch fails",
-                         extra={"function": self.mapping.function})
+            logger.error(
+                "batchItemFailures names unknown messages; whole batch fails", extra={"function": self.mapping.function}
+            )
             return None
-        return ids  # type: ignore[return-value]
+        return ids
 
 
 class EventSourceRunner:
     """All the pollers of a template's SQS-triggered functions."""
 
-    def __init__(self, mappings: list[EventSourceMapping], sqs: Any, region: str,
-                 account: str) -> None:
+    def __init__(self, mappings: list[EventSourceMapping], sqs: Any, region: str, account: str) -> None:
         self._stop_event = threading.Event()
         self.pollers = [EventSourcePoller(m, sqs, region, account, self._stop_event) for m in mappings]
 

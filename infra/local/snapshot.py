@@ -65,9 +65,7 @@ class EmulatorSnapshot:
     def _save_table(self, table: str) -> None:
         paginator = self._client("dynamodb").get_paginator("scan")
         lines = [
-            json.dumps(item, sort_keys=True)
-            for page in paginator.paginate(TableName=table)
-            for item in page["Items"]
+            json.dumps(item, sort_keys=True) for page in paginator.paginate(TableName=table) for item in page["Items"]
         ]
         _write_atomically(self.folder / "dynamodb" / f"{table}.jsonl", "\n".join(lines))
 
@@ -100,9 +98,7 @@ class EmulatorSnapshot:
 
     def _save_secrets(self, names: list[str]) -> None:
         manager = self._client("secretsmanager")
-        values = {
-            name: manager.get_secret_value(SecretId=name)["SecretString"] for name in names
-        }
+        values = {name: manager.get_secret_value(SecretId=name)["SecretString"] for name in names}
         _write_atomically(self.folder / "secrets.json", json.dumps(values, indent=1))
 
     def _drain_queue(self, queue: str) -> None:
@@ -112,22 +108,28 @@ class EmulatorSnapshot:
         saved = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
         while True:
             batch = sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
-                VisibilityTimeout=60, MessageAttributeNames=["All"],
+                QueueUrl=url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=0,
+                VisibilityTimeout=60,
+                MessageAttributeNames=["All"],
             ).get("Messages", [])
             if not batch:
                 break
             for message in batch:
                 if _is_s3_test_event(message["Body"]):
                     continue  # re-sent whenever notifications are configured
-                saved.append(json.dumps({
-                    "body": message["Body"],
-                    "attributes": message.get("MessageAttributes", {}),
-                }))
+                saved.append(
+                    json.dumps(
+                        {
+                            "body": message["Body"],
+                            "attributes": message.get("MessageAttributes", {}),
+                        }
+                    )
+                )
             sqs.delete_message_batch(
                 QueueUrl=url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                         for i, m in enumerate(batch)],
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
             )
         _write_atomically(path, "\n".join(saved))
 
@@ -139,9 +141,7 @@ class EmulatorSnapshot:
             counts["items"] += self._restore_table(table)
         for bucket in resources.names_of("AWS::S3::Bucket"):
             counts["objects"] += self._restore_bucket(bucket)
-        counts["secrets"] = self._restore_secrets(
-            resources.names_of("AWS::SecretsManager::Secret")
-        )
+        counts["secrets"] = self._restore_secrets(resources.names_of("AWS::SecretsManager::Secret"))
         for queue in resources.names_of("AWS::SQS::Queue"):
             counts["messages"] += self._restore_queue(queue)
         return counts
@@ -153,12 +153,10 @@ class EmulatorSnapshot:
         items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
         dynamodb = self._client("dynamodb")
         for start in range(0, len(items), 25):
-            requests = [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]
+            requests = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
             pending = {table: requests}
             while pending:
-                pending = dynamodb.batch_write_item(RequestItems=pending).get(
-                    "UnprocessedItems", {}
-                )
+                pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems", {})
         return len(items)
 
     def _restore_bucket(self, bucket: str) -> int:
@@ -168,8 +166,11 @@ class EmulatorSnapshot:
         for key, entry in index.items():
             with (root / "objects" / entry["blob"]).open("rb") as body:
                 s3.put_object(
-                    Bucket=bucket, Key=key, Body=body,
-                    ContentType=entry["content_type"], Metadata=entry["metadata"],
+                    Bucket=bucket,
+                    Key=key,
+                    Body=body,
+                    ContentType=entry["content_type"],
+                    Metadata=entry["metadata"],
                 )
             # the emulator computes the same ETag for the same bytes; keep the index true
             entry["etag"] = s3.head_object(Bucket=bucket, Key=key)["ETag"]

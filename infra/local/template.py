@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -20,8 +20,21 @@ TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "template.yaml"
 
 _SCALAR_TAGS = {"Ref": "Ref", "Condition": "Condition"}
 _FN_TAGS = (
-    "Sub", "GetAtt", "Join", "Select", "Split", "If", "Not", "Equals", "And", "Or",
-    "Base64", "FindInMap", "GetAZs", "ImportValue", "Cidr",
+    "Sub",
+    "GetAtt",
+    "Join",
+    "Select",
+    "Split",
+    "If",
+    "Not",
+    "Equals",
+    "And",
+    "Or",
+    "Base64",
+    "FindInMap",
+    "GetAZs",
+    "ImportValue",
+    "Cidr",
 )
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
@@ -43,7 +56,7 @@ def _construct(tag: str) -> Callable[[yaml.SafeLoader, yaml.Node], Any]:
         elif isinstance(node, yaml.SequenceNode):
             value = loader.construct_sequence(node, deep=True)
         else:
-            value = loader.construct_mapping(node, deep=True)
+            value = loader.construct_mapping(cast(yaml.MappingNode, node), deep=True)
         key = _SCALAR_TAGS.get(tag, f"Fn::{tag}")
         return {key: value}
 
@@ -56,7 +69,7 @@ for _tag in (*_SCALAR_TAGS, *_FN_TAGS):
 
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=_TemplateLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(handle, Loader=_TemplateLoader)  # a SafeLoader subclass
 
 
 def references(value: Any) -> set[str]:
@@ -116,7 +129,7 @@ class ResolveContext:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(arg)
             if key == "Condition":
@@ -183,10 +196,7 @@ def parameter_values(
 
 def creation_order(resources: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Logical ids ordered so that every resource comes after those it refers to."""
-    pending = {
-        name: (references(body) | set(_depends_on(body))) & set(resources)
-        for name, body in resources.items()
-    }
+    pending = {name: (references(body) | set(_depends_on(body))) & set(resources) for name, body in resources.items()}
     ordered: list[str] = []
     while pending:
         ready = sorted(name for name, deps in pending.items() if deps <= set(ordered))

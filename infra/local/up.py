@@ -34,10 +34,8 @@ WATCH_INTERVAL_SECONDS = 2.0
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--api-port", type=int, default=int(os.environ.get("VOXIFY_API_PORT", 8000)))
-    parser.add_argument("--emulator-port", type=int,
-                        default=int(os.environ.get("VOXIFY_EMULATOR_PORT", DEFAULT_PORT)))
-    parser.add_argument("--data-dir", type=Path,
-                        default=Path(os.environ.get("VOXIFY_DATA_DIR", DEFAULT_DATA_DIR)))
+    parser.add_argument("--emulator-port", type=int, default=int(os.environ.get("VOXIFY_EMULATOR_PORT", DEFAULT_PORT)))
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("VOXIFY_DATA_DIR", DEFAULT_DATA_DIR)))
     parser.add_argument("--no-worker", action="store_true", help="do not start the worker")
     return parser.parse_args(argv)
 
@@ -81,14 +79,14 @@ class LocalStack:
         bootstrap.apply_notifications(self.resources)
 
         os.environ.update(self.resources.environment)
-        os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         self._start_api()
         if not self.args.no_worker:
             self._start_worker()
         self.runner = EventSourceRunner(
-            self.resources.mappings, session.client("sqs", endpoint_url=endpoint),
-            bootstrap.region, bootstrap.account,
+            self.resources.mappings,
+            session.client("sqs", endpoint_url=endpoint),
+            bootstrap.region,
+            bootstrap.account,
         )
         self.runner.start()
         threading.Thread(target=self._maintain, daemon=True).start()
@@ -96,18 +94,31 @@ class LocalStack:
         self._print_summary(endpoint)
 
     def _start_api(self) -> None:
-        self.processes["api"] = subprocess.Popen(  # noqa: S603 - fixed argv
-            [sys.executable, "-m", "uvicorn", "voxify.http.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(self.args.api_port), "--log-level", "warning"],
-            cwd=REPO_ROOT, env=dict(os.environ),
+        self.processes["api"] = subprocess.Popen(  # fixed argv
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "voxify.http.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.args.api_port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=REPO_ROOT,
+            env=dict(os.environ),
         )
 
     def _start_worker(self) -> None:
         assert self.resources is not None
-        env = {**os.environ, **self.resources.worker_environment,
-               "VOXIFY_WORKER_POLL_WAIT_SECONDS": "2"}
-        self.processes["worker"] = subprocess.Popen(  # noqa: S603 - fixed argv
-            [sys.executable, "-m", "voxify_worker"], cwd=REPO_ROOT, env=env,
+        env = {**os.environ, **self.resources.worker_environment, "VOXIFY_WORKER_POLL_WAIT_SECONDS": "2"}
+        self.processes["worker"] = subprocess.Popen(  # fixed argv
+            [sys.executable, "-m", "voxify_worker"],
+            cwd=REPO_ROOT,
+            env=env,
         )
 
     def _wait_for_api(self, timeout: float = 60.0) -> None:
@@ -117,7 +128,7 @@ class LocalStack:
             if self.processes["api"].poll() is not None:
                 raise SystemExit("the API process exited during start-up")
             try:
-                urllib.request.urlopen(url, timeout=1)  # noqa: S310 - loopback
+                urllib.request.urlopen(url, timeout=1)  # loopback
                 return
             except OSError:
                 time.sleep(0.2)
@@ -126,18 +137,21 @@ class LocalStack:
     def _print_summary(self, endpoint: str) -> None:
         assert self.resources is not None and self.runner is not None
         api = f"http://127.0.0.1:{self.args.api_port}"
+        worker = f"pid {self.processes['worker'].pid}" if "worker" in self.processes else "not started"
         lines = [
             "",
             "Voxify local stack is up",
             f"  API            {api}   (docs {api}/docs)",
             f"  AWS emulator   {endpoint}" + ("" if self.emulator else "   (external)"),
-            f"  data folder    {self.args.data_dir}" if self.snapshot else "  data folder    kept by the external endpoint",
-            f"  worker         {'pid ' + str(self.processes['worker'].pid) if 'worker' in self.processes else 'not started'}",
+            f"  data folder    {self.args.data_dir}"
+            if self.snapshot
+            else "  data folder    kept by the external endpoint",
+            f"  worker         {worker}",
         ]
-        lines += [f"  function       {p.mapping.function_name:<28} <- {p.mapping.queue_url}"
-                  for p in self.runner.pollers]
-        lines += [f"  {kind.split('::')[1].lower():<14} {name}"
-                  for kind, name in self.resources.created.values()]
+        lines += [
+            f"  function       {p.mapping.function_name:<28} <- {p.mapping.queue_url}" for p in self.runner.pollers
+        ]
+        lines += [f"  {kind.split('::')[1].lower():<14} {name}" for kind, name in self.resources.created.values()]
         lines += ["", "Press Ctrl-C to stop.", ""]
         print("\n".join(lines), flush=True)
 
@@ -153,7 +167,7 @@ class LocalStack:
                     assert self.resources is not None
                     self.snapshot.save(self.resources)
                     last_save = time.monotonic()
-            except Exception as error:  # noqa: BLE001 - try again next interval
+            except Exception as error:  # try again next interval
                 print(f"emulator upkeep failed: {error}", file=sys.stderr, flush=True)
 
     def _resources_present(self) -> bool:
@@ -193,8 +207,11 @@ class LocalStack:
                 now = time.monotonic()
                 recent = [t for t in restarts.get(name, []) if now - t < 60]
                 if len(recent) >= MAX_RESTARTS_PER_MINUTE:
-                    print(f"{name} exited with {process.returncode} {len(recent)} times in a minute; stopping",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"{name} exited with {process.returncode} {len(recent)} times in a minute; stopping",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     self._stop.set()
                     break
                 print(f"{name} exited with {process.returncode}; starting it again", file=sys.stderr, flush=True)

@@ -1,12 +1,18 @@
-"""Time in one place, so records agree on format (ISO 8601 UTC with a Z)."""
+"""Time and ids in one place, so records agree on format (ISO 8601 UTC with a Z; typed ids)."""
 
+import hashlib
 import time
 import uuid
 from datetime import UTC, datetime
 
 
+def iso(moment: datetime) -> str:
+    """An aware datetime as every record, event and response writes it."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso(datetime.now(UTC))
 
 
 def epoch() -> int:
@@ -16,3 +22,9 @@ def epoch() -> int:
 def new_id(prefix: str) -> str:
     """Ids carry their type, so a job id can never be confused with a clone id in logs."""
     return f"{prefix}_{uuid.uuid4().hex}"
+
+
+def derived_id(prefix: str, seed: str) -> str:
+    """An id that the same `seed` always yields: a redelivered manifest line or event finds
+    the record its first delivery made instead of making another."""
+    return f"{prefix}_{hashlib.sha256(seed.encode()).hexdigest()[:32]}"

@@ -45,8 +45,22 @@ class ErrorCode(StrEnum):
     QUEUE_UNAVAILABLE = "QUEUE_UNAVAILABLE"
     SYNTHESIS_TIMEOUT = "SYNTHESIS_TIMEOUT"
     SYNTHESIS_FAILED = "SYNTHESIS_FAILED"
-    # job failures (worker / DLQ)
+    # job, sample and batch-line failures (worker, DLQ, drop folder); carried in records and events
     RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
+    EMPTY_TEXT = "EMPTY_TEXT"
+    INVALID_SPEED = "INVALID_SPEED"
+    INVALID_REFERENCE = "INVALID_REFERENCE"
+    MODEL_UNAVAILABLE = "MODEL_UNAVAILABLE"
+    UNSUPPORTED_FORMAT = "UNSUPPORTED_FORMAT"
+    UNSUPPORTED_SAMPLE_RATE = "UNSUPPORTED_SAMPLE_RATE"
+    VOICE_NOT_FOUND = "VOICE_NOT_FOUND"
+    POSSIBLE_IMPERSONATION = "POSSIBLE_IMPERSONATION"
+    # drop-folder manifests (written to `<key>.error.json` and per line in reports)
+    MANIFEST_UNREADABLE = "MANIFEST_UNREADABLE"
+    MANIFEST_TOO_LARGE = "MANIFEST_TOO_LARGE"
+    MANIFEST_EMPTY = "MANIFEST_EMPTY"
+    DUPLICATE_OUTPUT_NAME = "DUPLICATE_OUTPUT_NAME"
+    UNKNOWN_USER = "UNKNOWN_USER"
 
 
 STATUS_BY_CODE: dict[ErrorCode, int] = {
@@ -64,14 +78,25 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
 }
 
 
-class VoxifyError(Exception):
-    """An error with a stable code; its HTTP status follows from the code."""
+class CodedError(Exception):
+    """Any failure a client or an event can see: a stable `code` and a plain message.
 
-    def __init__(self, code: ErrorCode, message: str, details: Any | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    Engine, audio, manifest and voice errors derive from it, so whatever reaches a job
+    record, a batch report or an HTTP answer carries a member of ErrorCode.
+    """
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class VoxifyError(CodedError):
+    """An error answered over HTTP; its status follows from the code."""
+
+    def __init__(self, code: ErrorCode, message: str, details: Any | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(code, message)
         self.details = details
         self.headers = headers or {}
 

@@ -18,6 +18,9 @@ from typing import Any
 
 from voxify.aws import client
 from voxify.clock import now_iso
+from voxify.domain.batches import BatchRecord
+from voxify.domain.jobs import JobRecord
+from voxify.domain.voices import CloneRecord, SampleRecord
 from voxify.observability import logger
 from voxify.settings import get_settings
 
@@ -43,30 +46,41 @@ class EventPublisher:
         except Exception:  # noqa: BLE001 - events must not fail the write they describe
             logger.exception("event publish failed", extra={"detail_type": detail_type})
 
-    def job_changed(self, job: dict[str, Any]) -> None:
+    def announce(self, record: JobRecord | SampleRecord | CloneRecord | BatchRecord | None) -> None:
+        """The state-change event for a record a conditional write just returned; nothing
+        when the write found its condition false (None: someone else made the change)."""
+        if isinstance(record, JobRecord):
+            self.job_changed(record)
+        elif isinstance(record, SampleRecord):
+            self.sample_changed(record)
+        elif isinstance(record, CloneRecord):
+            self.clone_changed(record)
+        elif isinstance(record, BatchRecord):
+            self.batch_changed(record)
+
+    def job_changed(self, job: JobRecord) -> None:
         self.publish("Job State Change", {
-            "job_id": job["job_id"], "user_id": job["user_id"], "status": job["status"],
-            "source": job.get("source", "api"), "batch_id": job.get("batch_id"),
-            "correlation_id": job.get("correlation_id"), "output_key": job.get("output_key"),
-            "duration_seconds": job.get("duration_seconds"), "error_code": job.get("error_code"),
+            "job_id": job.job_id, "user_id": job.user_id, "status": job.status.value, "source": job.source,
+            "batch_id": job.batch_id, "correlation_id": job.correlation_id, "output_key": job.output_key,
+            "duration_seconds": job.duration_seconds, "error_code": job.error_code,
         })
 
-    def sample_changed(self, sample: dict[str, Any]) -> None:
+    def sample_changed(self, sample: SampleRecord) -> None:
         self.publish("Voice Sample State Change", {
-            "sample_id": sample["sample_id"], "user_id": sample["user_id"], "status": sample["status"],
-            "rejection_reasons": sample.get("rejection_reasons") or [],
-            "quality_score": (sample.get("quality") or {}).get("score"),
+            "sample_id": sample.sample_id, "user_id": sample.user_id, "status": sample.status.value,
+            "rejection_reasons": sample.rejection_reasons,
+            "quality_score": sample.quality.score if sample.quality else None,
         })
 
-    def clone_changed(self, clone: dict[str, Any]) -> None:
+    def clone_changed(self, clone: CloneRecord) -> None:
         self.publish("Voice Clone State Change", {
-            "clone_id": clone["clone_id"], "user_id": clone["user_id"], "status": clone["status"],
-            "review_code": (clone.get("review") or {}).get("code"),
+            "clone_id": clone.clone_id, "user_id": clone.user_id, "status": clone.status.value,
+            "review_code": (clone.review or {}).get("code"),
         })
 
-    def batch_changed(self, batch: dict[str, Any]) -> None:
+    def batch_changed(self, batch: BatchRecord) -> None:
         self.publish("Batch State Change", {
-            "batch_id": batch["batch_id"], "user_id": batch["user_id"], "status": batch["status"],
-            "manifest_key": batch["manifest_key"], "counts": batch["counts"],
-            "report_key": batch.get("report_key"),
+            "batch_id": batch.batch_id, "user_id": batch.user_id, "status": batch.status.value,
+            "manifest_key": batch.manifest_key, "counts": batch.counts().model_dump(),
+            "report_key": batch.report_key,
         })

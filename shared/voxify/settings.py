@@ -3,25 +3,48 @@
 Resource names arrive as environment variables set by template.yaml (Globals and the
 worker's task definition); the local stack sets the same variables from the same template,
 so code never builds a resource name itself.
+
+Only the local stage (the default) falls back to local resource names. In any other stage a
+resource variable that the template sets for every process (`REQUIRED_RESOURCES`) must be
+set, or settings fail to load, naming it; the ones only the functions get
+(`FUNCTION_RESOURCES`) have no fallback there and are checked where used, with `require`.
 """
 
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "VOXIFY_"
+LOCAL_STAGE = "local"
+
+# Set for every process by template.yaml: in the Globals (all functions) and in the worker's
+# task definition.
+REQUIRED_RESOURCES = ("table_name", "audio_bucket", "jobs_queue_url", "uploads_queue_url", "event_bus_name")
+# Set in the Globals only: the functions get them, the worker does not.
+FUNCTION_RESOURCES = ("idempotency_table_name", "rate_limit_table_name", "webhook_queue_url", "jwt_secret_arn")
+
+
+class ConfigurationError(RuntimeError):
+    """A setting the process needs is missing from its environment."""
+
+
+def env_name(field: str) -> str:
+    """The environment variable a setting is read from."""
+    return f"{ENV_PREFIX}{field.upper()}"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="VOXIFY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
-    stage: str = "local"
-    region: str = Field(
-        default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
-    )
+    stage: str = LOCAL_STAGE
+    region: str = Field(default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
     # Set to talk to the embedded emulator or LocalStack; unset means real AWS.
     aws_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
 
+    # Resource names and URLs. The defaults are the local stack's and apply in the local stage
+    # only (see the module docstring).
     table_name: str = "voxify-local-data"
     idempotency_table_name: str = "voxify-local-idempotency"
     rate_limit_table_name: str = "voxify-local-rate-limits"
@@ -85,6 +108,31 @@ class Settings(BaseSettings):
     # Renewed every quarter of it while the work runs.
     worker_lease_seconds: int = Field(default=120, ge=4, le=43_200)
 
+    @model_validator(mode="after")
+    def _resources_outside_local(self) -> Self:
+        """Outside the local stage, no resource name falls back to a local one."""
+        if self.stage == LOCAL_STAGE:
+            return self
+        missing = [env_name(name) for name in REQUIRED_RESOURCES if not self._given(name)]
+        if missing:
+            verb = "is" if len(missing) == 1 else "are"
+            raise ConfigurationError(f"{', '.join(missing)} {verb} not set (stage {self.stage})")
+        for name in FUNCTION_RESOURCES:
+            if not self._given(name):
+                setattr(self, name, "")  # `require` names the variable where it is used
+        return self
+
+    def _given(self, name: str) -> bool:
+        """Whether the environment (or the caller) set `name` to something non-empty."""
+        return name in self.model_fields_set and bool(getattr(self, name))
+
+    def require(self, name: str) -> str:
+        """The value of the resource setting `name`; raises, naming its environment variable,
+        where it is empty. For the settings only some processes get (FUNCTION_RESOURCES)."""
+        value = getattr(self, name)
+        if not isinstance(value, str) or not value:
+            raise ConfigurationError(f"{env_name(name)} is not set (stage {self.stage})")
+        return value
 
     @property
     def vector_store_uri(self) -> str:

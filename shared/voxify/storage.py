@@ -59,9 +59,10 @@ class AudioStore:
         self._s3.copy_object(Bucket=self.bucket, Key=destination,
                              CopySource={"Bucket": self.bucket, "Key": source})
 
-    def head(self, key: str) -> dict[str, Any] | None:
+    def size(self, key: str) -> int | None:
+        """The object's size in bytes, or None when there is no such object."""
         try:
-            return self._s3.head_object(Bucket=self.bucket, Key=key)
+            return int(self._s3.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
         except self._s3.exceptions.ClientError as error:
             if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
                 return None

@@ -7,6 +7,7 @@ from tests.fixtures.api import PASSWORD, reset_caches, wav_bytes
 from tests.fixtures.lambda_events import http_api_event, lambda_context
 from tests.integration.test_api_jobs import complete
 from voxify.repositories.jobs import JobRepository
+from voxify.domain.voices import CloneStatus
 from voxify.repositories.voices import CloneRepository, SampleRepository
 
 
@@ -48,10 +49,10 @@ def test_json_multipart_and_binary_audio_through_mangum(stack):
     response, body = call("POST", "/api/v1/voice/clones", {
         "sample_ids": [sample["sample_id"]], "name": "L", "ref_text": "hi", "consent": True}, auth)
     clone_id = json.loads(body)["data"]["clone_id"]
-    CloneRepository().set_status(clone_id, "ready")
+    CloneRepository().set_status(clone_id, CloneStatus.READY)
     response, body = call("POST", "/api/v1/job", {"text_content": "hi", "voice_model_id": clone_id}, auth)
     job = json.loads(body)["data"]
-    complete(JobRepository().get(job["job_id"]), wav_bytes(0.5))
+    complete(job, wav_bytes(0.5))
 
     response, audio = call("GET", f"/api/v1/file/synthesis/{job['job_id']}", headers=auth, query="inline=1")
     assert response["statusCode"] == 200

@@ -7,6 +7,7 @@ import boto3
 import httpx
 
 from tests.fixtures.api import wav_bytes
+from voxify.domain.voices import CloneStatus
 from voxify.repositories.voices import CloneRepository, SampleRepository
 
 
@@ -118,7 +119,7 @@ def test_clone_needs_consent_and_ready_owned_samples(alice, bob):
     assert clone["status"] == "processing"  # until the worker has embedded and checked it
     processing = alice.post(f"/api/v1/voice/clones/{clone['clone_id']}/select")
     assert processing.status_code == 400 and error_code(processing) == "VOICE_NOT_READY"
-    CloneRepository().set_status(clone["clone_id"], "ready")
+    CloneRepository().set_status(clone["clone_id"], CloneStatus.READY)
     assert clone["consent"]["attested_by"] == alice.user_id and clone["consent"]["user_agent"] == "pytest-agent"
     assert clone["consent"]["attested_at"]
     assert bob.get(f"/api/v1/voice/clones/{clone['clone_id']}").status_code == 404

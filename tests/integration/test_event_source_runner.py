@@ -10,7 +10,8 @@ import pytest
 
 from infra.local.event_sources import EventSourcePoller
 from voxify.queue import WorkMessage
-from voxify.repositories.jobs import JobRepository, job_key
+from voxify.domain.jobs import JobRecord, JobStatus
+from voxify.repositories.jobs import JobRepository
 
 
 def mapping_named(resources, function):
@@ -115,12 +116,18 @@ def test_batch_size_caps_the_batch(stack, queue):
     assert len(batch) == 2
 
 
+def stored_job(job_id: str, status: JobStatus, **fields: str) -> JobRecord:
+    return JobRecord(job_id=job_id, user_id="usr_1", status=status, blocks=[{"text": "hi"}], voice_model_id="vox_1",
+                     text_language="en", output_format="wav", sample_rate=24000, speed=1.0, pitch=0.0, volume=1.0,
+                     config={}, created_at="2026-01-01T00:00:00.000Z", updated_at="2026-01-01T00:00:00.000Z",
+                     **fields)
+
+
 def test_dead_job_message_fails_its_job_through_the_dlq_function(stack, emulator_endpoint):
     _, resources = stack
-    table = boto3.resource("dynamodb", endpoint_url=emulator_endpoint).Table(
-        resources.environment["VOXIFY_TABLE_NAME"])
-    table.put_item(Item={**job_key("job-1"), "status": "processing", "last_error": "CUDA out of memory"})
-    table.put_item(Item={**job_key("job-2"), "status": "completed"})
+    jobs = JobRepository()
+    jobs.create(stored_job("job-1", JobStatus.PROCESSING, last_error="CUDA out of memory"))
+    jobs.create(stored_job("job-2", JobStatus.COMPLETED))
     mapping = mapping_named(resources, "DlqFunction")
     sqs = boto3.client("sqs", endpoint_url=emulator_endpoint)
     for job_id in ("job-1", "job-2"):
@@ -130,12 +137,11 @@ def test_dead_job_message_fails_its_job_through_the_dlq_function(stack, emulator
     poller = EventSourcePoller(mapping, sqs, "us-east-1", "123456789012", threading.Event())
     poller.invoke(poller._gather_batch())
 
-    jobs = JobRepository()
     failed = jobs.get("job-1")
-    assert failed["status"] == "failed"
-    assert failed["error_code"] == "RETRIES_EXHAUSTED"
-    assert failed["error_message"] == "CUDA out of memory"
-    assert jobs.get("job-2")["status"] == "completed"  # never moved backwards
+    assert failed.status == "failed"
+    assert failed.error_code == "RETRIES_EXHAUSTED"
+    assert failed.error_message == "CUDA out of memory"
+    assert jobs.get("job-2").status == "completed"  # never moved backwards
     leftover = sqs.receive_message(QueueUrl=mapping.queue_url, WaitTimeSeconds=0)
     assert "Messages" not in leftover  # all settled, the garbage one included
     assert json.loads(WorkMessage(kind="synthesis", id="x").model_dump_json())["version"] == 1

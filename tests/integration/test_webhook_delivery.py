@@ -5,7 +5,7 @@ import json
 from tests.fixtures.api import reset_caches
 from tests.fixtures.webhooks import Receiver, verify
 from voxify.aws import client
-from voxify.logic.webhooks import deliver_event, retry_delivery
+from voxify.logic.webhooks import RetryRequest, deliver_event, retry_delivery
 from voxify.settings import get_settings
 
 
@@ -32,7 +32,7 @@ def test_a_failed_attempt_is_retried_then_succeeds(alice, monkeypatch):
     [delivery] = alice.get(f"/api/v1/webhooks/{hook['webhook_id']}/deliveries").json()["data"]
     assert delivery["status"] == "pending" and delivery["attempts"] == 1 and delivery["last_status_code"] == 500
     [retry] = queued_retries()
-    retry_delivery(retry["retry"])
+    retry_delivery(RetryRequest.model_validate(retry["retry"]))
     [delivery] = alice.get(f"/api/v1/webhooks/{hook['webhook_id']}/deliveries").json()["data"]
     assert delivery["status"] == "succeeded" and delivery["attempts"] == 2
     assert all(verify(hook["secret"], h["Voxify-Signature"], b) for h, b in receiver.received)

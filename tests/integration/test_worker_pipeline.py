@@ -12,7 +12,7 @@ from tests.fixtures.worker import REFERENCE_TEXT, reference_speech
 from voxify.domain.jobs import JobStatus
 from voxify.queue import WorkMessage
 from voxify.repositories.jobs import JobRepository
-from voxify_worker.sweeper import sweep_stale_jobs
+from voxify_worker.runtime.sweeper import sweep_stale_jobs
 from voxify.queue import WorkQueue
 
 
@@ -93,11 +93,11 @@ def test_duplicate_delivery_produces_one_output(alice, worker, stack):
     WorkQueue().send(WorkMessage(kind="synthesis", id=job["job_id"], user_id=alice.user_id))
     events = []
     original = worker.synthesis.events.job_changed
-    worker.synthesis.events.job_changed = lambda j: (events.append(j["status"]), original(j))
+    worker.synthesis.events.job_changed = lambda j: (events.append(j.status), original(j))
     assert worker.drain() == 2
     assert events.count("completed") == 1
     done = JobRepository().get(job["job_id"])
-    assert done["status"] == "completed" and done["progress_version"] > 0
+    assert done.status == "completed" and done.progress_version > 0
 
 
 def test_cancel_mid_job_stops_between_chunks_and_leaves_no_audio(alice, worker, stack, emulator_endpoint):
@@ -133,14 +133,14 @@ def test_worker_killed_mid_job_is_recovered_and_finishes_once(alice, worker, eng
     assert jobs.claim(job["job_id"], "dead-worker", lease_seconds=-1) is not None
     assert worker.drain() == 1  # its redelivered message finds a stale claim and takes over
     done = jobs.get(job["job_id"])
-    assert done["status"] == "completed" and done["claim_owner"] is None
+    assert done.status == "completed" and done.claim_owner is None
     # and with no message left at all, the sweep finds a stale claim and re-queues it
     second = alice.post("/api/v1/job", json={"text_content": "Swept.", "voice_model_id": voice}).json()["data"]
     worker.drain()
     jobs.transition(second["job_id"], JobStatus.PROCESSING, [JobStatus.COMPLETED], {"claim_expires": 0})
     assert sweep_stale_jobs(jobs, WorkQueue()) == 1
     worker.drain()
-    assert jobs.get(second["job_id"])["status"] == "completed"
+    assert jobs.get(second["job_id"]).status == "completed"
 
 
 def test_unsupported_language_and_rate_fail_with_a_code(alice, worker):
@@ -163,10 +163,10 @@ def test_transient_errors_retry_then_the_dlq_fails_the_job(alice, worker, stack,
         raise RuntimeError("GPU fell off the bus")
 
     monkeypatch.setattr(worker.synthesis.engine, "synthesize", broken)
-    monkeypatch.setattr("voxify_worker.consumer.RETRY_BACKOFF_SECONDS", 0)
+    monkeypatch.setattr("voxify_worker.runtime.consumer.RETRY_BACKOFF_SECONDS", 0)
     for _ in range(5):  # the jobs queue's maxReceiveCount
         worker.drain()
-        assert JobRepository().get(job["job_id"])["status"] == "pending"
+        assert JobRepository().get(job["job_id"]).status == "pending"
     _, resources = stack
     dlq = next(m for m in resources.mappings if m.function == "DlqFunction")
     from infra.local.event_sources import EventSourcePoller

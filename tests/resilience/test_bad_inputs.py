@@ -43,9 +43,10 @@ from voxify.domain.jobs import MAX_BLOCKS, MAX_TEXT_CHARS, JobStatus
 from voxify.errors import ErrorCode
 from voxify.http.app import create_app
 from voxify.logic.batches import ingest_manifest
-from voxify.logic.manifests import MAX_MANIFEST_BYTES
+from voxify.domain.batches import MAX_MANIFEST_BYTES
 from voxify.repositories.jobs import JobRepository
-from voxify.repositories.secrets import signing_key
+from voxify.adapters.secrets import signing_key
+from voxify.domain.voices import CloneStatus
 from voxify.repositories.voices import CloneRepository, SampleRepository
 from voxify.settings import get_settings
 from voxify.storage import AudioStore, output_key
@@ -224,13 +225,13 @@ def world(emulator_endpoint) -> Iterator[World]:
             bob = register(client, "bob@example.com")
             w = World(client, emulator_endpoint, resources.environment["VOXIFY_AUDIO_BUCKET"], alice, bob)
             w.ids["voice"] = ready_clone(alice, "Narrator")  # ready; alice selects no active voice
-            w.ids["sample"] = CloneRepository().get(w.ids["voice"])["sample_ids"][0]  # ready
+            w.ids["sample"] = CloneRepository().get(w.ids["voice"]).sample_ids[0]  # ready
             clone = {"sample_ids": [w.ids["sample"]], "ref_text": "hello there", "consent": True}
             for name, status in (("processing_clone", None), ("review_clone", "needs_review")):
                 created = alice.post("/api/v1/voice/clones", json={**clone, "name": name})
                 w.ids[name] = created.json()["data"]["clone_id"]
                 if status:
-                    CloneRepository().set_status(w.ids[name], status)
+                    CloneRepository().set_status(w.ids[name], CloneStatus(status))
             w.ids["uploaded_sample"] = alice.post(
                 "/api/v1/voice/samples", files={"file": ("v.wav", wav_bytes(0.5), "audio/wav")},
                 data={"name": "not processed yet"}).json()["data"]["sample_id"]
@@ -245,7 +246,7 @@ def world(emulator_endpoint) -> Iterator[World]:
             webhook = alice.post("/api/v1/webhooks", json={"url": "https://example.com/hooks"})
             w.ids["webhook"] = webhook.json()["data"]["webhook_id"]
             manifest = f"dropbox/{alice.user_id}/mf_corpus.txt"  # as if it had landed in her drop folder
-            w.ids["batch"] = ingest_manifest(manifest, "etag-corpus", b"one line\n")["batch_id"]
+            w.ids["batch"] = ingest_manifest(manifest, "etag-corpus", b"one line\n").batch_id
             search = alice.get(f"/api/v1/voice/clones/{w.ids['voice']}/similar")
             assert search.status_code == 202, search.text
             w.ids["search"] = search.json()["data"]["search_id"]
@@ -819,4 +820,4 @@ def test_odd_but_valid_names_are_kept_verbatim_and_never_reach_s3_keys(world):
         assert set(objects(world.endpoint, world.bucket, "samples/")) == before
     far = world.alice.get("/api/v1/job", params={"offset": 10**30})
     assert far.status_code == 200 and far.json()["data"] == []
-    assert SampleRepository().get(world["sample"])["status"] == "ready"
+    assert SampleRepository().get(world["sample"]).status == "ready"

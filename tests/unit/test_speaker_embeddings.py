@@ -13,7 +13,7 @@ import pytest
 from tests.fixtures.worker import other_speaker_flac, reference_speech
 from voxify.settings import get_settings
 from voxify_worker.audio import decode
-from voxify_worker.speakers import EMBEDDING_SIZE, SpeakerEncoder, mean_embedding, similarity
+from voxify_worker.embeddings.encoder import EMBEDDING_SIZE, SpeakerEncoder, mean_embedding, similarity
 
 RECORDINGS = {"en": reference_speech, "main": lambda: other_speaker_flac("main.flac"),
               "town": other_speaker_flac, "country": lambda: other_speaker_flac("country.flac")}

@@ -15,7 +15,9 @@ from collections.abc import Callable
 import av
 import numpy as np
 import soundfile as sf
+
 from voxify.audio_format import sniff_audio_format
+from voxify.errors import ErrorCode
 
 from .errors import AudioError
 
@@ -34,7 +36,7 @@ def decode(data: bytes) -> Decoded:
     """
     fmt = sniff_audio_format(data[:64])
     if fmt is None:
-        raise AudioError("UNSUPPORTED_AUDIO",
+        raise AudioError(ErrorCode.UNSUPPORTED_AUDIO,
                          "not a wav, mp3, flac, ogg, m4a or webm file (judged by its content)")
     decoders: list[Callable[[bytes], Decoded]] = [_with_pyav]
     if fmt in _LIBSNDFILE_FORMATS:
@@ -49,7 +51,7 @@ def decode(data: bytes) -> Decoded:
         if samples.size and rate > 0 and np.isfinite(samples).all():
             return samples, rate
         problems.append("no usable samples")
-    raise AudioError("CORRUPT_AUDIO",
+    raise AudioError(ErrorCode.CORRUPT_AUDIO,
                      f"looks like {fmt} but does not decode: {'; '.join(dict.fromkeys(problems))}")
 
 
@@ -61,7 +63,7 @@ def _with_soundfile(data: bytes) -> Decoded:
 def _with_pyav(data: bytes) -> Decoded:
     with av.open(io.BytesIO(data), mode="r") as container:
         if not container.streams.audio:
-            raise AudioError("UNSUPPORTED_AUDIO", "the file holds no audio stream")
+            raise AudioError(ErrorCode.UNSUPPORTED_AUDIO, "the file holds no audio stream")
         stream = container.streams.audio[0]
         # planar float keeps every channel apart, so the downmix below is a plain average
         to_float = av.AudioResampler(format="fltp")

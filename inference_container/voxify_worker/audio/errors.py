@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+from voxify.errors import CodedError
 
-class AudioError(Exception):
-    """Audio we cannot use or produce; `code` is stable for clients to match on.
+
+class AudioError(CodedError):
+    """Audio we cannot use or produce; `code` (an ErrorCode) is stable for clients to match on.
 
     Codes: UNSUPPORTED_AUDIO (not an audio container we know), CORRUPT_AUDIO (looks like one
     but does not decode), UNSUPPORTED_FORMAT (no encoder for that output format),
     UNSUPPORTED_SAMPLE_RATE (outside 8000-48000 Hz, or a rate the codec cannot carry).
     """
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code

@@ -14,18 +14,18 @@ from typing import Protocol
 
 import numpy as np
 
+from voxify.errors import CodedError
+
 # progress(fraction 0..1 of the engine's own work, human-readable message)
 ProgressCallback = Callable[[float, str], None]
 # returns True when the job was cancelled; engines check it between text chunks
 CancelCheck = Callable[[], bool]
 
 
-class EngineError(Exception):
-    """A synthesis failure that retrying will not fix (bad voice, unsupported language)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+class EngineError(CodedError):
+    """A synthesis failure that retrying will not fix (bad voice, unsupported language);
+    `code` is an ErrorCode (EMPTY_TEXT, INVALID_SPEED, INVALID_REFERENCE, MODEL_UNAVAILABLE,
+    UNSUPPORTED_LANGUAGE, VOICE_NOT_FOUND)."""
 
 
 class SynthesisCancelled(Exception):

@@ -31,6 +31,7 @@ from f5_tts.model import CFM, DiT
 from pydub import AudioSegment, silence
 from vocos import Vocos
 
+from voxify.errors import ErrorCode
 from voxify_worker.engines.base import (
     CancelCheck,
     EngineError,
@@ -85,9 +86,9 @@ class F5TTSEngine:
                    progress: ProgressCallback | None = None,
                    should_cancel: CancelCheck | None = None) -> SynthesisResult:
         if not any(char.isalnum() for char in request.text):
-            raise EngineError("EMPTY_TEXT", "there is no text to speak")
+            raise EngineError(ErrorCode.EMPTY_TEXT, "there is no text to speak")
         if request.speed <= 0:
-            raise EngineError("INVALID_SPEED", f"speed must be positive, got {request.speed}")
+            raise EngineError(ErrorCode.INVALID_SPEED, f"speed must be positive, got {request.speed}")
         ref_text = reference_text(reference.transcript)
         with self._lock:
             route, requested = self._route(request.language)
@@ -143,7 +144,7 @@ class F5TTSEngine:
             return self._models[name]
         files = self.store.model_files(name)
         if files is None:
-            raise EngineError("MODEL_UNAVAILABLE",
+            raise EngineError(ErrorCode.MODEL_UNAVAILABLE,
                               f"F5-TTS weights for {name} are not in the model store "
                               f"{self.store.root}")
         checkpoint, vocab = files
@@ -154,7 +155,7 @@ class F5TTSEngine:
             raise  # transient: another attempt may find the memory free
         except Exception as error:  # a corrupt or mismatched checkpoint stays so
             message = f"{name} could not be loaded: {error}"
-            raise EngineError("MODEL_UNAVAILABLE", message) from error
+            raise EngineError(ErrorCode.MODEL_UNAVAILABLE, message) from error
         self._models[name] = model
         while len(self._models) > self._max_loaded_models:
             self._models.popitem(last=False)
@@ -164,7 +165,7 @@ class F5TTSEngine:
         if self._vocoder is None:
             directory = self.store.vocoder_dir()
             if directory is None:
-                raise EngineError("MODEL_UNAVAILABLE",
+                raise EngineError(ErrorCode.MODEL_UNAVAILABLE,
                                   f"the Vocos vocoder is not in the model store {self.store.root}")
             self._vocoder = load_vocoder(vocoder_name="vocos", is_local=True,
                                          local_path=str(directory), device=self.device)
@@ -212,7 +213,7 @@ def prepare_reference(audio: np.ndarray, sample_rate: int) -> torch.Tensor:
             break
     trimmed = remove_silence_edges(kept[:MAX_REFERENCE_MS])
     if len(trimmed) == 0:
-        raise EngineError("INVALID_REFERENCE", "the reference audio is silent")
+        raise EngineError(ErrorCode.INVALID_REFERENCE, "the reference audio is silent")
     padded = trimmed + AudioSegment.silent(duration=50, frame_rate=sample_rate)
     samples = np.asarray(padded.get_array_of_samples(), dtype=np.float32) / 32768.0
     wave = torch.from_numpy(samples).unsqueeze(0)
@@ -223,7 +224,7 @@ def reference_text(transcript: str) -> str:
     """The transcript ending the way F5's preprocessing leaves it ('. ' or '。')."""
     text = transcript.strip()
     if not text:
-        raise EngineError("INVALID_REFERENCE", "F5-TTS needs the reference audio's transcript")
+        raise EngineError(ErrorCode.INVALID_REFERENCE, "F5-TTS needs the reference audio's transcript")
     if text.endswith("。"):
         return text
     return text + (" " if text.endswith(".") else ". ")

@@ -5,6 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from voxify.domain.records import OwnedRecord, view
+
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
 OutputFormat = Literal["wav", "mp3", "flac", "ogg"]
 MAX_TEXT_CHARS = 20_000
@@ -134,7 +136,6 @@ class Job(BaseModel):
     batch_id: str | None = None
     progress: int = 0
     progress_message: str | None = None
-    progress_version: int = 0
     output_key: str | None = None
     block_keys: list[str] = []
     duration_seconds: float | None = None
@@ -149,3 +150,25 @@ class Job(BaseModel):
     started_at: str | None = None
     finished_at: str | None = None
 
+
+
+class JobRecord(Job, OwnedRecord):
+    """A job as stored: the public fields plus what only the pipeline uses."""
+
+    progress_version: int = Field(default=0, description="bumped by every write a progress stream shows")
+    claim_owner: str | None = None
+    claim_expires: int | None = Field(default=None, description="epoch seconds the worker's lease ends")
+    last_error: str | None = Field(default=None, description="why the last attempt was handed back")
+    batch_output_name: str | None = None
+    batch_counted: str | None = Field(default=None, description="the outcome its batch has counted")
+    correlation_id: str | None = Field(default=None, description="an inbound request's, echoed in events")
+
+    @property
+    def text(self) -> str:
+        return " ".join(block.text or "" for block in self.blocks)
+
+    def public(self, include_text: bool = True) -> Job:
+        job = view(Job, self)
+        if not include_text:
+            job.blocks = [block.model_copy(update={"text": None}) for block in job.blocks]
+        return job

@@ -4,6 +4,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, EmailStr, Field
 
+from voxify.domain.records import OwnedRecord, view
+
 
 class Role(StrEnum):
     USER = "user"
@@ -20,6 +22,15 @@ class User(BaseModel):
     active_voice_id: str | None = None
     created_at: str
     updated_at: str
+
+
+class UserRecord(User):
+    """A user as stored: the profile plus the password hash, which never leaves the service."""
+
+    password_hash: str | None = None
+
+    def public(self) -> User:
+        return view(User, self)
 
 
 class RegisterRequest(BaseModel):
@@ -73,3 +84,10 @@ class ApiKey(BaseModel):
 
 class ApiKeyCreated(ApiKey):
     key: str = Field(description="shown once; store it now")
+
+
+class ApiKeyRecord(ApiKey, OwnedRecord):
+    """An API key as stored (under the hash of the key, which is never kept)."""
+
+    def public(self) -> ApiKey:
+        return view(ApiKey, self)

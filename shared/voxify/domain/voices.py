@@ -5,6 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from voxify.domain.records import OwnedRecord, view
+
 
 # Names are shown back in listings, logs and reports: no control characters (NUL included).
 NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
@@ -51,6 +53,13 @@ class Sample(BaseModel):
     reference_key: str | None = None
     created_at: str
     updated_at: str
+
+
+class SampleRecord(Sample, OwnedRecord):
+    """A sample as stored; every field of it is the owner's to see."""
+
+    def public(self) -> Sample:
+        return view(Sample, self)
 
 
 class UploadRequest(BaseModel):
@@ -102,6 +111,16 @@ class AdminClone(Clone):
         default=None, description="the other user's clone this one resembles (admins only)")
 
 
+class CloneRecord(AdminClone, OwnedRecord):
+    """A clone as stored; its owner sees it without whose voice it resembles."""
+
+    def public(self) -> Clone:
+        return view(Clone, self)
+
+    def admin_view(self) -> AdminClone:
+        return view(AdminClone, self)
+
+
 class ReviewDecision(BaseModel):
     approve: bool
     note: str | None = Field(default=None, max_length=1000)
@@ -114,12 +133,27 @@ class SimilarVoice(BaseModel):
     similarity: float = Field(description="cosine similarity of the speaker embeddings, -1..1")
 
 
+class SearchStatus(StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
 class VoiceSearch(BaseModel):
     search_id: str
-    status: str = Field(description="pending, completed or failed")
+    status: SearchStatus
     source: str = Field(description="clone:<id> or clip")
     k: int
     results: list[SimilarVoice] = []
     error: str | None = None
     embedding_model: str | None = None
     created_at: str
+
+
+class SearchRecord(VoiceSearch, OwnedRecord):
+    """A search as stored: whose it is, and the clip the worker embeds (deleted after)."""
+
+    clip_key: str | None = None
+
+    def public(self) -> VoiceSearch:
+        return view(VoiceSearch, self)

@@ -1,8 +1,11 @@
 """Webhooks: HTTPS endpoints that receive Voxify's state-change events, signed."""
 
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field, HttpUrl
+
+from voxify.domain.records import OwnedRecord, view
 
 WebhookEvent = Literal["*", "Job State Change", "Batch State Change", "Voice Sample State Change",
                        "Voice Clone State Change"]
@@ -16,12 +19,23 @@ class WebhookCreate(BaseModel):
     description: str | None = Field(default=None, max_length=500)
 
 
+class WebhookStatus(StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 class Webhook(BaseModel):
     webhook_id: str
     url: str
     events: list[str]
     description: str | None = None
-    status: Literal["active", "disabled"]
+    status: WebhookStatus
     consecutive_failures: int = 0
     disabled_reason: str | None = None
     created_at: str
@@ -37,10 +51,32 @@ class WebhookDelivery(BaseModel):
     webhook_id: str
     event_id: str
     detail_type: str
-    status: Literal["pending", "succeeded", "failed"]
+    status: DeliveryStatus
     attempts: int
     last_status_code: int | None = None
     last_error: str | None = None
     next_attempt_at: str | None = None
     created_at: str
     updated_at: str
+
+
+class WebhookRecord(WebhookCreated, OwnedRecord):
+    """A webhook as stored, its signing secret included."""
+
+    def public(self) -> Webhook:
+        return view(Webhook, self)
+
+    def with_secret(self) -> WebhookCreated:
+        return view(WebhookCreated, self)
+
+    def wants(self, detail_type: str) -> bool:
+        return "*" in self.events or detail_type in self.events
+
+
+class DeliveryRecord(WebhookDelivery):
+    """A delivery as stored: the exact body every attempt sends."""
+
+    payload: str
+
+    def public(self) -> WebhookDelivery:
+        return view(WebhookDelivery, self)

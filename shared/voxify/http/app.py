@@ -65,8 +65,8 @@ def create_app() -> FastAPI:
         response.headers["X-Request-Id"] = request_id
         rate = getattr(request.state, "rate_limit", None)
         if rate:
-            response.headers["X-RateLimit-Limit"] = str(rate[0])
-            response.headers["X-RateLimit-Remaining"] = str(rate[1])
+            response.headers["X-RateLimit-Limit"] = str(rate.limit)
+            response.headers["X-RateLimit-Remaining"] = str(rate.remaining)
         return response
 
     @app.exception_handler(VoxifyError)

@@ -1,22 +1,25 @@
-"""FastAPI dependencies: who is calling, whether they may, and how often."""
+"""FastAPI dependencies, named: who is calling (`CurrentUser`, `AdminUser`), how often
+(counted against the per-minute limit), and which page of a list (`Page`, `AdminPage`)."""
 
 from __future__ import annotations
 
-from fastapi import Depends, Request
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from voxify.domain.users import Role
 from voxify.errors import ErrorCode, VoxifyError
+from voxify.http.envelope import PageRequest
+from voxify.logic import usage
 from voxify.logic.auth import Principal, authenticate
 from voxify.observability import logger
-from voxify.repositories.runtime_config import RuntimeConfigRepository
-from voxify.repositories.usage import UsageRepository
 
 bearer = HTTPBearer(auto_error=False, description="an access token or an API key (vx_...)")
 
 
 def current_principal(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
     """Authenticates, then counts the request against the caller's per-minute limit."""
     if credentials is None:
@@ -24,17 +27,34 @@ def current_principal(
                           headers={"WWW-Authenticate": "Bearer"})
     principal = authenticate(credentials.credentials)
     logger.append_keys(user_id=principal.user_id)
-    limit = RuntimeConfigRepository().current()["rate_limit_per_minute"]
-    count, reset_in = UsageRepository().count_request(principal.user_id)
-    request.state.rate_limit = (limit, max(0, limit - count), reset_in)
-    if count > limit:
-        raise VoxifyError(ErrorCode.RATE_LIMITED, f"more than {limit} requests in a minute",
-                          {"limit": limit, "retry_after_seconds": reset_in},
-                          headers={"Retry-After": str(max(1, reset_in))})
+    rate = usage.count_request(principal.user_id)
+    request.state.rate_limit = rate
+    rate.enforce()
     return principal
 
 
-def require_admin(principal: Principal = Depends(current_principal)) -> Principal:
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def require_admin(principal: CurrentUser) -> Principal:
     if principal.role != Role.ADMIN:
         raise VoxifyError(ErrorCode.FORBIDDEN, "administrators only")
     return principal
+
+
+AdminUser = Annotated[Principal, Depends(require_admin)]
+
+
+def _page_params(default: int, maximum: int) -> type[PageRequest]:
+    """A dependency class reading `limit` (default, at most `maximum`) and `offset`."""
+
+    class Params(PageRequest):
+        def __init__(self, limit: int = Query(default, ge=1, le=maximum), offset: int = Query(0, ge=0)) -> None:
+            super().__init__(limit, offset)
+
+    return Params
+
+
+Page = Annotated[PageRequest, Depends(_page_params(20, 100))]
+AdminPage = Annotated[PageRequest, Depends(_page_params(50, 500))]
+DeliveryPage = Annotated[PageRequest, Depends(_page_params(50, 200))]

@@ -1,15 +1,23 @@
 """The unified response envelope every route answers with."""
 
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
+from voxify.clock import now_iso
+
 T = TypeVar("T")
+Answer = dict[str, Any]  # an envelope as the plain dict FastAPI validates against the route's model
 
 
-def utc_now_iso() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+@dataclass(frozen=True)
+class PageRequest:
+    """`limit` and `offset` of a list request."""
+
+    limit: int
+    offset: int
 
 
 class ErrorBody(BaseModel):
@@ -24,25 +32,25 @@ class Envelope(BaseModel, Generic[T]):
     message: str | None = None
     error: ErrorBody | None = None
     meta: dict[str, Any] | None = None
-    timestamp: str = Field(default_factory=utc_now_iso)
+    timestamp: str = Field(default_factory=now_iso)
 
 
-def ok(data: Any = None, message: str | None = None, meta: dict[str, Any] | None = None) -> dict:
-    """A success envelope as a plain dict (FastAPI validates it against the route's model)."""
-    return Envelope[Any](data=data, message=message, meta=meta).model_dump()
+def ok(data: Any = None, message: str | None = None, meta: dict[str, Any] | None = None) -> Answer:
+    """A success envelope as a plain, JSON-ready dict (replayable as it is)."""
+    return Envelope[Any](data=data, message=message, meta=meta).model_dump(mode="json")
 
 
-def error_envelope(code: str, message: str, details: Any = None) -> dict:
+def error_envelope(code: str, message: str, details: Any = None) -> Answer:
     return Envelope[Any](success=False, error=ErrorBody(code=code, message=message,
-                                                         details=details)).model_dump()
+                                                         details=details)).model_dump(mode="json")
 
 
-def paged(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
-    """One page of a list, in the envelope, with its pagination meta."""
-    return ok(items[offset:offset + limit], meta=page_meta(len(items), limit, offset))
+def paged(items: Sequence[Any], page: PageRequest, **meta: Any) -> Answer:
+    """One page of a list, in the envelope, with `meta.pagination` (and any other meta)."""
+    return ok(list(items[page.offset:page.offset + page.limit]), meta={**page_meta(len(items), page), **meta})
 
 
-def page_meta(total: int, limit: int, offset: int) -> dict[str, Any]:
+def page_meta(total: int, page: PageRequest) -> dict[str, Any]:
     """`meta.pagination` of every list."""
-    return {"pagination": {"total_count": total, "limit": limit, "offset": offset,
-                           "has_more": offset + limit < total}}
+    return {"pagination": {"total_count": total, "limit": page.limit, "offset": page.offset,
+                           "has_more": page.offset + page.limit < total}}

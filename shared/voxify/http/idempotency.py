@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from voxify.errors import ErrorCode, VoxifyError
-from voxify.repositories.idempotency import IdempotencyRepository
+from voxify.repositories.idempotency import IdempotencyRepository, IdempotencyStatus
 
 MAX_KEY_LENGTH = 255
 
@@ -40,14 +40,14 @@ def idempotent(request: Request, user_id: str, body: Any,
     records = IdempotencyRepository()
     existing = records.begin(record_id, body_hash)
     if existing is not None:
-        if existing.get("body_hash") != body_hash:
+        if existing.body_hash != body_hash:
             raise VoxifyError(ErrorCode.IDEMPOTENCY_KEY_REUSED,
                               "this Idempotency-Key was used with a different request")
-        if existing.get("status") != "COMPLETED":
+        if existing.status != IdempotencyStatus.COMPLETED or existing.response is None:
             raise VoxifyError(ErrorCode.IDEMPOTENCY_IN_PROGRESS,
                               "the first request with this Idempotency-Key is still running",
                               headers={"Retry-After": "1"})
-        return int(existing["status_code"]), existing["response"], True
+        return int(existing.status_code or 200), existing.response, True
     try:
         status, envelope = create()
     except Exception:

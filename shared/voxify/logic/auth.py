@@ -18,16 +18,15 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
 from voxify.clock import epoch, new_id, now_iso
-from voxify.domain.users import Role
-from voxify.errors import ErrorCode, VoxifyError
-from voxify.repositories.mail import send_email
-from voxify.repositories.secrets import signing_key
+from voxify.domain.users import ApiKeyCreated, ApiKeyRecord, ProfileUpdate, Role, TokenPair, UserRecord
+from voxify.errors import ErrorCode, VoxifyError, found, not_found
+from voxify.adapters.mail import send_email
+from voxify.adapters.secrets import signing_key
 from voxify.repositories.users import (
     ApiKeyRepository,
     RefreshTokenRepository,
     ResetTokenRepository,
     UserRepository,
-    public_user,
 )
 from voxify.settings import get_settings
 
@@ -58,37 +57,36 @@ def check_password_policy(password: str, email: str) -> None:
                           {"requirements": problems})
 
 
-def register(email: str, password: str, first_name: str, last_name: str) -> dict[str, Any]:
+def register(email: str, password: str, first_name: str, last_name: str) -> UserRecord:
     email = email.lower()
     check_password_policy(password, email)
     now = now_iso()
-    user = {"user_id": new_id("usr"), "email": email, "first_name": first_name,
-            "last_name": last_name,
-            "role": (Role.ADMIN if email in get_settings().admin_emails else Role.USER).value, "disabled": False,
-            "active_voice_id": None, "created_at": now, "updated_at": now}
-    if not UserRepository().create(user, _hasher.hash(password)):
+    user = UserRecord(user_id=new_id("usr"), email=email, first_name=first_name, last_name=last_name,
+                      role=Role.ADMIN if email in get_settings().admin_emails else Role.USER,
+                      password_hash=_hasher.hash(password), created_at=now, updated_at=now)
+    if not UserRepository().create(user):
         raise VoxifyError(ErrorCode.EMAIL_TAKEN, "an account with this e-mail already exists")
     return user
 
 
-def login(email: str, password: str) -> dict[str, Any]:
+def login(email: str, password: str) -> TokenPair:
     """A token pair for valid credentials; the same error for every kind of mismatch."""
     user = UserRepository().get_by_email(email.lower())
     try:
-        _hasher.verify(user["password_hash"] if user else _DUMMY_HASH, password)
+        _hasher.verify((user.password_hash if user else None) or _DUMMY_HASH, password)
     except (VerifyMismatchError, InvalidHashError):
         user = None
     if user is None:
         raise VoxifyError(ErrorCode.INVALID_CREDENTIALS, "e-mail or password is wrong")
-    if user.get("disabled"):
+    if user.disabled:
         raise VoxifyError(ErrorCode.ACCOUNT_DISABLED, "this account is disabled")
-    return issue_tokens(user["user_id"], user["role"], family=new_id("fam"))
+    return issue_tokens(user.user_id, user.role, family=new_id("fam"))
 
 
-def issue_tokens(user_id: str, role: str, family: str) -> dict[str, Any]:
+def issue_tokens(user_id: str, role: Role, family: str) -> TokenPair:
     settings = get_settings()
     now = epoch()
-    access = jwt.encode({"sub": user_id, "role": role, "type": "access", "iat": now,
+    access = jwt.encode({"sub": user_id, "role": role.value, "type": "access", "iat": now,
                          "exp": now + settings.access_token_ttl_seconds, "jti": new_id("at")},
                         signing_key(), algorithm="HS256")
     jti = new_id("rt")
@@ -96,8 +94,7 @@ def issue_tokens(user_id: str, role: str, family: str) -> dict[str, Any]:
     refresh = jwt.encode({"sub": user_id, "type": "refresh", "iat": now, "exp": refresh_expiry,
                           "jti": jti, "fam": family}, signing_key(), algorithm="HS256")
     RefreshTokenRepository().issue(jti, family, user_id, refresh_expiry)
-    return {"access_token": access, "refresh_token": refresh, "token_type": "bearer",
-            "expires_in": settings.access_token_ttl_seconds}
+    return TokenPair(access_token=access, refresh_token=refresh, expires_in=settings.access_token_ttl_seconds)
 
 
 def _decode(token: str, expected_type: str) -> dict[str, Any]:
@@ -113,20 +110,20 @@ def _decode(token: str, expected_type: str) -> dict[str, Any]:
     return claims
 
 
-def refresh(refresh_token: str) -> dict[str, Any]:
+def refresh(refresh_token: str) -> TokenPair:
     claims = _decode(refresh_token, "refresh")
     tokens = RefreshTokenRepository()
     family = claims.get("fam", "")
     if tokens.family_revoked(family):
         raise VoxifyError(ErrorCode.TOKEN_INVALID, "this session has ended; log in again")
-    if tokens.spend(claims["jti"]) is None:
+    if not tokens.spend(claims["jti"]):
         tokens.revoke_family(family, claims["exp"])
         raise VoxifyError(ErrorCode.TOKEN_REUSED,
                           "refresh token was already used; every session of this login is revoked")
     user = UserRepository().get(claims["sub"])
-    if not user or user.get("disabled"):
+    if not user or user.disabled:
         raise VoxifyError(ErrorCode.ACCOUNT_DISABLED, "this account is disabled")
-    return issue_tokens(user["user_id"], user["role"], family)
+    return issue_tokens(user.user_id, user.role, family)
 
 
 def logout(refresh_token: str) -> None:
@@ -140,29 +137,33 @@ def authenticate(credential: str) -> Principal:
         record = ApiKeyRepository().get_by_hash(_sha256(credential))
         if record is None:
             raise VoxifyError(ErrorCode.TOKEN_INVALID, "API key is not valid")
-        user_id, via = record["user_id"], "api_key"
+        user_id, via = record.user_id, "api_key"
     else:
         user_id, via = _decode(credential, "access")["sub"], "token"
     user = UserRepository().get(user_id)
     if user is None:
         raise VoxifyError(ErrorCode.TOKEN_INVALID, "the account behind this credential is gone")
-    if user.get("disabled"):
+    if user.disabled:
         raise VoxifyError(ErrorCode.ACCOUNT_DISABLED, "this account is disabled")
-    return Principal(user_id=user_id, role=Role(user["role"]), via=via)
+    return Principal(user_id=user_id, role=user.role, via=via)
 
 
-def profile(user_id: str) -> dict[str, Any]:
-    user = UserRepository().get(user_id)
-    if user is None:
-        raise VoxifyError(ErrorCode.NOT_FOUND, "user not found")
-    return public_user(user)
+def profile(user_id: str) -> UserRecord:
+    return found(UserRepository().get(user_id), "user")
 
 
-def update_profile(user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-    user = UserRepository().update(user_id, changes) if changes else UserRepository().get(user_id)
-    if user is None:
-        raise VoxifyError(ErrorCode.NOT_FOUND, "user not found")
-    return public_user(user)
+def update_profile(user_id: str, update: ProfileUpdate) -> UserRecord:
+    changes = update.model_dump(exclude_none=True)
+    return found(UserRepository().update(user_id, changes) if changes else UserRepository().get(user_id), "user")
+
+
+def list_users() -> list[UserRecord]:
+    return UserRepository().list_all()
+
+
+def set_user_disabled(user_id: str, disabled: bool) -> UserRecord:
+    """Disable (or re-enable) an account; a disabled account's tokens and keys stop working."""
+    return found(UserRepository().update(user_id, {"disabled": disabled}), "user")
 
 
 def forgot_password(email: str) -> None:
@@ -172,8 +173,8 @@ def forgot_password(email: str) -> None:
         return
     settings = get_settings()
     token = secrets.token_urlsafe(32)
-    ResetTokenRepository().save(_sha256(token), user["user_id"], epoch() + settings.reset_token_ttl_seconds)
-    send_email(user["email"], "Reset your Voxify password",
+    ResetTokenRepository().save(_sha256(token), user.user_id, epoch() + settings.reset_token_ttl_seconds)
+    send_email(user.email, "Reset your Voxify password",
                f"Use this token within the hour to choose a new password:\n\n{token}\n\n"
                f"POST {settings.public_url}/api/v1/auth/reset-password")
 
@@ -187,33 +188,24 @@ def reset_password(token: str, new_password: str) -> None:
     user = users.get(user_id)
     if user is None:
         raise VoxifyError(ErrorCode.INVALID_RESET_TOKEN, "reset token is unknown, used or expired")
-    check_password_policy(new_password, user["email"])
+    check_password_policy(new_password, user.email)
     users.update(user_id, {"password_hash": _hasher.hash(new_password)})
 
 
-def create_api_key(user_id: str, name: str) -> dict[str, Any]:
+def create_api_key(user_id: str, name: str) -> ApiKeyCreated:
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    record = {"key_id": new_id("key"), "user_id": user_id, "name": name,
-              "prefix": key[:10], "created_at": now_iso(), "last_used_at": None}
+    record = ApiKeyRecord(key_id=new_id("key"), user_id=user_id, name=name, prefix=key[:10], created_at=now_iso())
     ApiKeyRepository().create(_sha256(key), record)
-    return {**_public_key(record), "key": key}
+    return ApiKeyCreated(**record.public().model_dump(), key=key)
 
 
-def list_api_keys(user_id: str) -> list[dict[str, Any]]:
-    return [_public_key(k) for k in ApiKeyRepository().list_for(user_id)]
+def list_api_keys(user_id: str) -> list[ApiKeyRecord]:
+    return ApiKeyRepository().list_for(user_id)
 
 
 def delete_api_key(user_id: str, key_id: str) -> None:
-    keys = ApiKeyRepository()
-    for record in keys.list_for(user_id):
-        if record["key_id"] == key_id:
-            keys.delete(record)
-            return
-    raise VoxifyError(ErrorCode.NOT_FOUND, "API key not found")
-
-
-def _public_key(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: record.get(k) for k in ("key_id", "name", "prefix", "created_at", "last_used_at")}
+    if not ApiKeyRepository().delete_owned(user_id, key_id):
+        raise not_found("API key")
 
 
 def _sha256(value: str) -> str:

@@ -8,17 +8,15 @@ from the event id, so the queue's at-least-once delivery never makes two jobs of
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from voxify.domain.jobs import MAX_TEXT_CHARS, JobCreate, JobOptions
+from voxify.clock import derived_id
+from voxify.domain.jobs import MAX_TEXT_CHARS, JobCreate, JobOptions, JobRecord
 from voxify.errors import ErrorCode, VoxifyError
 from voxify.logic.auth import authenticate
-from voxify.logic.jobs import create_job
-from voxify.logic.usage import with_daily_quota
-from voxify.repositories.jobs import JobRepository
+from voxify.logic.jobs import find_job, submit_job
 from voxify.repositories.users import UserRepository
 
 
@@ -34,10 +32,10 @@ class SynthesisRequested(BaseModel):
 
 
 def request_job_id(event_id: str) -> str:
-    return "job_" + hashlib.sha256(f"event:{event_id}".encode()).hexdigest()[:32]
+    return derived_id("job", f"event:{event_id}")
 
 
-def accept_synthesis_request(event: dict[str, Any]) -> dict[str, Any]:
+def accept_synthesis_request(event: dict[str, Any]) -> JobRecord:
     """The job for this event (made now, or by an earlier delivery). Raises VoxifyError."""
     try:
         request = SynthesisRequested.model_validate(event.get("detail") or {})
@@ -47,13 +45,12 @@ def accept_synthesis_request(event: dict[str, Any]) -> dict[str, Any]:
                           ) from error
     user_id = _requester(request)
     job_id = request_job_id(str(event.get("id")))
-    existing = JobRepository().get(job_id)
+    existing = find_job(job_id)
     if existing is not None:
         return existing
     body = JobCreate.model_validate({**request.options.model_dump(exclude={"voice_model_id"}),
                                      "text_content": request.text, "voice_model_id": request.voice_id})
-    return with_daily_quota(user_id, "job", lambda: create_job(
-        user_id, body, source="event", job_id=job_id, labels={"correlation_id": request.correlation_id}))
+    return submit_job(user_id, body, source="event", job_id=job_id, correlation_id=request.correlation_id)
 
 
 def _requester(request: SynthesisRequested) -> str:
@@ -61,7 +58,7 @@ def _requester(request: SynthesisRequested) -> str:
         return authenticate(request.api_key).user_id
     if request.user_id:
         user = UserRepository().get(request.user_id)
-        if user is None or user.get("disabled"):
+        if user is None or user.disabled:
             raise VoxifyError(ErrorCode.UNAUTHORIZED, "user_id names no active user")
         return request.user_id
     raise VoxifyError(ErrorCode.UNAUTHORIZED, "name the requester: api_key or user_id")

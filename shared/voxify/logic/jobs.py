@@ -1,35 +1,40 @@
-"""Synthesis jobs: creation, listing, edits, cancellation, deletion.
+"""Synthesis jobs: submission, listing, edits, cancellation, deletion, waiting, dead letters.
 
-Creating a job writes the record first and enqueues second. If the enqueue fails the job is
-failed at once (QUEUE_UNAVAILABLE) and the quota refunded, so there is never a message for
-a job that does not exist, nor a pending job the API knows nobody will process; a process
-that dies between the two steps leaves a pending job that the worker's stale-job sweep
-re-enqueues.
+Submitting a job takes one unit of the daily quota, writes the record first and enqueues
+second. If the enqueue fails the job is failed at once (QUEUE_UNAVAILABLE) and the quota
+refunded, so there is never a message for a job that does not exist, nor a pending job the
+API knows nobody will process; a process that dies between the two steps leaves a pending
+job that the worker's stale-job sweep re-enqueues.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import time
+from typing import Literal
 
 from voxify.clock import new_id, now_iso
-from voxify.domain.jobs import TERMINAL, JobCreate, JobStatus, JobUpdate, rate_problem
+from voxify.domain.jobs import Block, JobBlock, JobCreate, JobRecord, JobStatus, JobUpdate, rate_problem
 from voxify.errors import ErrorCode, VoxifyError, found
 from voxify.events import EventPublisher
+from voxify.logic.usage import with_daily_quota
 from voxify.logic.voices import require_usable
 from voxify.queue import WorkMessage, enqueue_or_undo
+from voxify.repositories.base import Fields
 from voxify.repositories.jobs import JobRepository
 from voxify.repositories.users import UserRepository
 from voxify.repositories.voices import CloneRepository
 from voxify.storage import AudioStore, output_prefix
 
 SortField = Literal["created_at", "updated_at", "status", "duration_seconds"]
+JobSource = Literal["api", "dropfolder", "event"]
+POLL_SECONDS = 0.25
 
 
 def resolve_voice(user_id: str, voice_id: str | None) -> str:
     """The clone a job speaks with: the one named, else the user's active voice."""
     if voice_id is None:
-        user = UserRepository().get(user_id) or {}
-        voice_id = user.get("active_voice_id")
+        user = UserRepository().get(user_id)
+        voice_id = user.active_voice_id if user else None
         if not voice_id:
             raise VoxifyError(ErrorCode.NO_ACTIVE_VOICE,
                               "name a voice_model_id or select an active voice first")
@@ -41,66 +46,80 @@ def resolve_voice(user_id: str, voice_id: str | None) -> str:
     return voice_id
 
 
-def create_job(user_id: str, request: JobCreate, *, source: str = "api", batch_id: str | None = None,
-               job_id: str | None = None, labels: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A pending job, queued. `labels` ride along on the record and in its events (a batch
-    line's output name, an inbound request's correlation id)."""
+def _resolved_block(user_id: str, block: Block) -> JobBlock:
+    voice = resolve_voice(user_id, block.voice_model_id) if block.voice_model_id else None
+    return JobBlock(text=block.text, voice_model_id=voice, wait_after_ms=block.wait_after_ms)
+
+
+def submit_job(user_id: str, request: JobCreate, *, source: JobSource = "api", batch_id: str | None = None,
+               job_id: str | None = None, batch_output_name: str | None = None,
+               correlation_id: str | None = None) -> JobRecord:
+    """The one way a job comes to be, whatever asked for it (HTTP, drop folder, event):
+    one unit of the daily job quota (refunded if anything below fails), a pending record,
+    its queue message, and its first state-change event."""
+    return with_daily_quota(user_id, "job", lambda: _create_job(
+        user_id, request, source, batch_id, job_id, batch_output_name, correlation_id))
+
+
+def _create_job(user_id: str, request: JobCreate, source: JobSource, batch_id: str | None,
+                job_id: str | None, batch_output_name: str | None, correlation_id: str | None) -> JobRecord:
     voice_id = resolve_voice(user_id, request.voice_model_id)
-    blocks = [block.model_dump() for block in request.as_blocks()]
-    for block in blocks:
-        if block["voice_model_id"]:
-            block["voice_model_id"] = resolve_voice(user_id, block["voice_model_id"])
     now = now_iso()
-    job = {
+    job = JobRecord.model_validate({
         **request.model_dump(exclude={"text_content", "blocks"}),
-        "job_id": job_id or new_id("job"), "user_id": user_id, "status": JobStatus.PENDING.value,
-        "voice_model_id": voice_id, "blocks": blocks, "source": source, "batch_id": batch_id,
-        "progress": 0, "progress_message": "queued", "progress_version": 0,
-        "output_key": None, "block_keys": [], "created_at": now, "updated_at": now, **(labels or {}),
-    }
+        "job_id": job_id or new_id("job"), "user_id": user_id, "status": JobStatus.PENDING,
+        "voice_model_id": voice_id, "blocks": [_resolved_block(user_id, b) for b in request.as_blocks()],
+        "source": source, "batch_id": batch_id, "progress_message": "queued",
+        "created_at": now, "updated_at": now, "batch_output_name": batch_output_name,
+        "correlation_id": correlation_id,
+    })
     jobs = JobRepository()
     jobs.create(job)
-    enqueue_or_undo(WorkMessage(kind="synthesis", id=job["job_id"], user_id=user_id),
-                    lambda: jobs.mark_failed(job["job_id"], ErrorCode.QUEUE_UNAVAILABLE, "the job could not be queued"),
+    enqueue_or_undo(WorkMessage(kind="synthesis", id=job.job_id, user_id=user_id),
+                    lambda: jobs.mark_failed(job.job_id, ErrorCode.QUEUE_UNAVAILABLE, "the job could not be queued"),
                     "job")
     EventPublisher().job_changed(job)
     return job
 
 
-def get_job(user_id: str, job_id: str) -> dict[str, Any]:
+def get_job(user_id: str, job_id: str) -> JobRecord:
     return found(JobRepository().get_owned(job_id, user_id), "job")
+
+
+def find_job(job_id: str) -> JobRecord | None:
+    """A job by id, whoever owns it: for callers that derived the id themselves."""
+    return JobRepository().get(job_id)
 
 
 def list_jobs(user_id: str, *, status: JobStatus | None = None, voice_model_id: str | None = None,
               project_id: str | None = None, text_search: str | None = None,
               sort_by: SortField = "created_at", sort_order: Literal["asc", "desc"] = "desc",
-              ) -> list[dict[str, Any]]:
-    jobs = JobRepository().list_for(user_id)
+              ) -> list[JobRecord]:
     needle = text_search.lower() if text_search else None
     selected = [
-        job for job in jobs
-        if (status is None or job["status"] == status.value)
-        and (voice_model_id is None or job["voice_model_id"] == voice_model_id)
-        and (project_id is None or job.get("project_id") == project_id)
-        and (needle is None or needle in " ".join(b["text"] for b in job["blocks"]).lower())
+        job for job in JobRepository().list_for(user_id)
+        if (status is None or job.status == status)
+        and (voice_model_id is None or job.voice_model_id == voice_model_id)
+        and (project_id is None or job.project_id == project_id)
+        and (needle is None or needle in job.text.lower())
     ]
-    selected.sort(key=lambda job: (job.get(sort_by) is None, job.get(sort_by) or 0),
+    selected.sort(key=lambda job: (getattr(job, sort_by) is None, getattr(job, sort_by) or 0),
                   reverse=sort_order == "desc")
     return selected
 
 
-def update_job(user_id: str, job_id: str, update: JobUpdate) -> dict[str, Any]:
+def update_job(user_id: str, job_id: str, update: JobUpdate) -> JobRecord:
     """Edit a pending job's text or options; a PATCH with status=cancelled cancels it."""
     job = get_job(user_id, job_id)
     if update.status == "cancelled":
         return cancel_job(user_id, job_id)
-    changes = update.model_dump(exclude_unset=True, exclude={"status", "text_content"})
+    changes: Fields = update.model_dump(exclude_unset=True, exclude={"status", "text_content"})
     if update.text_content is not None:
-        changes["blocks"] = [{"text": update.text_content, "voice_model_id": None, "wait_after_ms": 0}]
+        changes["blocks"] = [JobBlock(text=update.text_content).model_dump()]
     if "voice_model_id" in changes:
         changes["voice_model_id"] = resolve_voice(user_id, changes["voice_model_id"])
-    problem = rate_problem(changes.get("output_format", job["output_format"]),
-                           int(changes.get("sample_rate", job["sample_rate"])))
+    problem = rate_problem(changes.get("output_format", job.output_format),
+                           int(changes.get("sample_rate", job.sample_rate)))
     if problem:
         raise VoxifyError(ErrorCode.VALIDATION_ERROR, problem, [{"field": "sample_rate", "message": problem}])
     if not changes:
@@ -108,20 +127,20 @@ def update_job(user_id: str, job_id: str, update: JobUpdate) -> dict[str, Any]:
     updated = JobRepository().update_fields(job_id, changes, only_in=[JobStatus.PENDING])
     if updated is None:
         raise VoxifyError(ErrorCode.JOB_NOT_EDITABLE, "only pending jobs can be edited",
-                          {"status": get_job(user_id, job_id)["status"]})
+                          {"status": get_job(user_id, job_id).status})
     return updated
 
 
-def cancel_job(user_id: str, job_id: str) -> dict[str, Any]:
+def cancel_job(user_id: str, job_id: str) -> JobRecord:
     job = get_job(user_id, job_id)
-    if job["status"] == JobStatus.CANCELLED:
+    if job.status == JobStatus.CANCELLED:
         return job
     cancelled = JobRepository().transition(job_id, JobStatus.CANCELLED,
                                            [JobStatus.PENDING, JobStatus.PROCESSING],
                                            {"progress_message": "cancelled"})
     if cancelled is None:
         raise VoxifyError(ErrorCode.INVALID_STATE, "a finished job cannot be cancelled",
-                          {"status": get_job(user_id, job_id)["status"]})
+                          {"status": get_job(user_id, job_id).status})
     EventPublisher().job_changed(cancelled)
     return cancelled
 
@@ -129,27 +148,41 @@ def cancel_job(user_id: str, job_id: str) -> dict[str, Any]:
 def delete_job(user_id: str, job_id: str) -> None:
     """Delete a job and its audio; refused while a worker is producing it."""
     job = get_job(user_id, job_id)
-    if job["status"] == JobStatus.PROCESSING:
+    if job.status == JobStatus.PROCESSING:
         raise VoxifyError(ErrorCode.JOB_PROCESSING, "cancel the job before deleting it")
-    if job["status"] == JobStatus.PENDING:
+    if job.status == JobStatus.PENDING:
         cancel_job(user_id, job_id)
     AudioStore().delete_prefix(output_prefix(user_id, job_id))
     JobRepository().delete(job_id)
 
 
-def delete_output(user_id: str, job_id: str) -> dict[str, Any]:
+def delete_output(user_id: str, job_id: str) -> JobRecord:
     """Remove a finished job's audio but keep its record."""
     job = get_job(user_id, job_id)
-    if job["status"] not in TERMINAL:
+    if not job.status.is_terminal:
         raise VoxifyError(ErrorCode.JOB_PROCESSING, "the job has not finished")
     AudioStore().delete_prefix(output_prefix(user_id, job_id))
     return JobRepository().update_fields(job_id, {"output_key": None, "block_keys": []},
-                                         only_in=[JobStatus(job["status"])]) or job
+                                         only_in=[job.status]) or job
 
 
-def public_job(job: dict[str, Any], include_text: bool = True) -> dict[str, Any]:
-    """A job as the API shows it: internal fields out, text optional."""
-    shown = {k: v for k, v in job.items() if k not in ("progress_version", "last_error")}
-    if not include_text:
-        shown["blocks"] = [{**b, "text": None} for b in job["blocks"]]
-    return shown
+def wait_for_job(job: JobRecord, timeout: float) -> JobRecord:
+    """The job once it has ended, or as it is when `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    repository = JobRepository()
+    while not job.status.is_terminal and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+        job = repository.get(job.job_id) or job
+    return job
+
+
+def fail_dead_job(job_id: str) -> JobRecord | None:
+    """A job whose work message exhausted its deliveries fails with its last error (once:
+    a job that already ended is left as it is). The failed job, or None."""
+    jobs = JobRepository()
+    job = jobs.get(job_id)
+    last_error = (job.last_error if job else None) or "the job's message exhausted its delivery attempts"
+    failed = jobs.mark_failed(job_id, ErrorCode.RETRIES_EXHAUSTED, last_error)
+    if failed:
+        EventPublisher().job_changed(failed)
+    return failed

@@ -9,12 +9,11 @@ worker has embedded them.
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from voxify.audio_format import sniff_audio_format
 from voxify.clock import new_id, now_iso
-from voxify.errors import ErrorCode, VoxifyError, found
-from voxify.logic.voices import get_clone
+from voxify.domain.voices import SearchRecord, SearchStatus
+from voxify.errors import found
+from voxify.logic.voices import get_clone, inline_audio_format
 from voxify.queue import WorkMessage, enqueue_or_undo
 from voxify.repositories.searches import SearchRepository
 from voxify.settings import get_settings
@@ -23,22 +22,13 @@ from voxify.storage import CONTENT_TYPES, AudioStore, search_clip_key
 POLL_SECONDS = 0.2
 
 
-def search_by_clone(user_id: str, clone_id: str, k: int) -> dict[str, Any]:
+def search_by_clone(user_id: str, clone_id: str, k: int) -> SearchRecord:
     get_clone(user_id, clone_id)  # 404 unless it is this user's
     return _start(user_id, f"clone:{clone_id}", k, clip_key=None)
 
 
-def search_by_clip(user_id: str, data: bytes, k: int) -> dict[str, Any]:
-    settings = get_settings()
-    if not data:
-        raise VoxifyError(ErrorCode.UNSUPPORTED_AUDIO, "the file is empty")
-    if len(data) > settings.max_inline_upload_bytes:
-        raise VoxifyError(ErrorCode.PAYLOAD_TOO_LARGE,
-                          f"search clips are limited to {settings.max_inline_upload_bytes} bytes")
-    fmt = sniff_audio_format(data[:64])
-    if fmt is None:
-        raise VoxifyError(ErrorCode.UNSUPPORTED_AUDIO,
-                          "not a wav, mp3, flac, ogg, m4a or webm file (judged by its content)")
+def search_by_clip(user_id: str, data: bytes, k: int) -> SearchRecord:
+    fmt = inline_audio_format(data, "search clips")
     search_id = new_id("srch")
     key = search_clip_key(user_id, search_id, fmt)
     AudioStore().put(key, data, CONTENT_TYPES[fmt])
@@ -46,36 +36,31 @@ def search_by_clip(user_id: str, data: bytes, k: int) -> dict[str, Any]:
 
 
 def _start(user_id: str, source: str, k: int, clip_key: str | None,
-           search_id: str | None = None) -> dict[str, Any]:
+           search_id: str | None = None) -> SearchRecord:
     """Write the pending search and queue it; undo both if the queue refuses."""
-    search = {"search_id": search_id or new_id("srch"), "user_id": user_id, "status": "pending",
-              "source": source, "k": k, "clip_key": clip_key, "results": [], "error": None,
-              "created_at": now_iso()}
+    search = SearchRecord(search_id=search_id or new_id("srch"), user_id=user_id, status=SearchStatus.PENDING,
+                          source=source, k=k, clip_key=clip_key, created_at=now_iso())
     searches = SearchRepository()
     searches.create(search)
 
     def undo() -> None:
-        searches.delete(search["search_id"])
+        searches.delete(search.search_id)
         if clip_key:
             AudioStore().delete_prefix(clip_key)
 
-    enqueue_or_undo(WorkMessage(kind="search", id=search["search_id"], user_id=user_id), undo, "search")
+    enqueue_or_undo(WorkMessage(kind="search", id=search.search_id, user_id=user_id), undo, "search")
     return search
 
 
-def get_search(user_id: str, search_id: str) -> dict[str, Any]:
-    search = SearchRepository().get(search_id)
-    return found(search if search and search["user_id"] == user_id else None, "search")
+def get_search(user_id: str, search_id: str) -> SearchRecord:
+    return found(SearchRepository().get_owned(search_id, user_id), "search")
 
 
-def wait_for_search(search: dict[str, Any], timeout: float) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
+def wait_for_search(search: SearchRecord, timeout: float | None = None) -> SearchRecord:
+    """The search once answered, or as it is after `timeout` (default: the configured wait)."""
+    deadline = time.monotonic() + (get_settings().search_wait_seconds if timeout is None else timeout)
     searches = SearchRepository()
-    while search["status"] == "pending" and time.monotonic() < deadline:
+    while search.status == SearchStatus.PENDING and time.monotonic() < deadline:
         time.sleep(POLL_SECONDS)
-        search = searches.get(search["search_id"]) or search
+        search = searches.get(search.search_id) or search
     return search
-
-
-def public_search(search: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in search.items() if k not in ("user_id", "clip_key", "expires_at")}

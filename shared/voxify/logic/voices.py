@@ -10,9 +10,17 @@ from typing import Any
 
 from voxify.audio_format import sniff_audio_format
 from voxify.clock import new_id, now_iso
-from voxify.domain.voices import CloneCreate, CloneStatus, SampleStatus, UploadRequest
+from voxify.domain.voices import (
+    CloneCreate,
+    CloneRecord,
+    CloneStatus,
+    SampleRecord,
+    SampleStatus,
+    UploadRequest,
+)
 from voxify.errors import ErrorCode, VoxifyError, found, not_found
 from voxify.events import EventPublisher
+from voxify.logic.usage import with_daily_quota
 from voxify.observability import logger
 from voxify.queue import WorkMessage, WorkQueue, enqueue_or_undo, upload_key
 from voxify.repositories.users import UserRepository
@@ -21,66 +29,83 @@ from voxify.settings import get_settings
 from voxify.storage import CONTENT_TYPES, AudioStore, sample_prefix
 
 
-def _new_sample(user_id: str, name: str, description: str | None, language: str,
-                status: SampleStatus, key: str, size: int, fmt: str | None) -> dict[str, Any]:
-    now = now_iso()
-    return {"sample_id": new_id("smp"), "user_id": user_id, "name": name,
-            "description": description, "language": language, "status": status.value,
-            "format": fmt, "size_bytes": size, "duration_seconds": None, "quality": None,
-            "rejection_reasons": [], "original_key": key, "normalized_key": None,
-            "reference_key": None, "created_at": now, "updated_at": now}
-
-
-def upload_sample(user_id: str, name: str, description: str | None, language: str,
-                  data: bytes) -> dict[str, Any]:
-    """Store a small upload and queue its processing; refuses what is not audio."""
-    settings = get_settings()
+def inline_audio_format(data: bytes, what: str) -> str:
+    """The format of an audio file sent in the request body (judged by its content);
+    refuses an empty, oversized or non-audio file before anything is stored."""
+    limit = get_settings().max_inline_upload_bytes
     if not data:
         raise VoxifyError(ErrorCode.UNSUPPORTED_AUDIO, "the file is empty")
-    if len(data) > settings.max_inline_upload_bytes:
-        raise VoxifyError(ErrorCode.PAYLOAD_TOO_LARGE,
-                          f"files over {settings.max_inline_upload_bytes} bytes go through "
-                          "POST /api/v1/voice/samples/uploads")
+    if len(data) > limit:
+        raise VoxifyError(ErrorCode.PAYLOAD_TOO_LARGE, f"{what} are limited to {limit} bytes here")
     fmt = sniff_audio_format(data[:64])
     if fmt is None:
         raise VoxifyError(ErrorCode.UNSUPPORTED_AUDIO,
                           "not a wav, mp3, flac, ogg, m4a or webm file (judged by its content)")
-    sample = _new_sample(user_id, name, description, language, SampleStatus.UPLOADED,
-                         "", len(data), fmt)
-    sample["original_key"] = f"{sample_prefix(user_id, sample['sample_id'])}original.{fmt}"
-    AudioStore().put(sample["original_key"], data, CONTENT_TYPES[fmt])
+    return fmt
+
+
+def _new_sample(user_id: str, name: str, description: str | None, language: str,
+                status: SampleStatus, size: int, fmt: str | None) -> SampleRecord:
+    now = now_iso()
+    sample_id = new_id("smp")
+    key = f"{sample_prefix(user_id, sample_id)}original.{fmt}" if fmt else upload_key(user_id, sample_id)
+    return SampleRecord(sample_id=sample_id, user_id=user_id, name=name, description=description,
+                        language=language, status=status, format=fmt, size_bytes=size, original_key=key,
+                        created_at=now, updated_at=now)
+
+
+def upload_sample(user_id: str, name: str, description: str | None, language: str,
+                  data: bytes) -> SampleRecord:
+    """Store a small upload and queue its processing, for one unit of the daily sample
+    quota; refuses what is not audio. Larger files go through a presigned upload."""
+    fmt = inline_audio_format(data, "samples sent inline (larger ones: POST /api/v1/voice/samples/uploads)")
+    return with_daily_quota(user_id, "sample", lambda: _store_sample(user_id, name, description, language, data, fmt))
+
+
+def _store_sample(user_id: str, name: str, description: str | None, language: str,
+                  data: bytes, fmt: str) -> SampleRecord:
+    sample = _new_sample(user_id, name, description, language, SampleStatus.UPLOADED, len(data), fmt)
+    AudioStore().put(sample.original_key, data, CONTENT_TYPES[fmt])
     SampleRepository().create(sample)
     _queue_processing(sample)
     EventPublisher().sample_changed(sample)
     return sample
 
 
-def start_presigned_upload(user_id: str, request: UploadRequest) -> dict[str, Any]:
-    """A record in `uploading` and a presigned POST; the S3 event starts processing."""
+def start_presigned_upload(user_id: str, request: UploadRequest) -> tuple[SampleRecord, dict[str, Any]]:
+    """A record in `uploading` and a presigned POST, for one unit of the daily sample quota;
+    the S3 event starts processing."""
     settings = get_settings()
     if request.size_bytes > settings.max_sample_bytes:
         raise VoxifyError(ErrorCode.PAYLOAD_TOO_LARGE,
                           f"samples are limited to {settings.max_sample_bytes} bytes")
+    return with_daily_quota(user_id, "sample", lambda: _start_upload(user_id, request))
+
+
+def _start_upload(user_id: str, request: UploadRequest) -> tuple[SampleRecord, dict[str, Any]]:
     sample = _new_sample(user_id, request.name, request.description, request.language,
-                         SampleStatus.UPLOADING, "", request.size_bytes, None)
-    sample["original_key"] = upload_key(user_id, sample["sample_id"])
+                         SampleStatus.UPLOADING, request.size_bytes, None)
     SampleRepository().create(sample)
-    upload = AudioStore().presigned_post(sample["original_key"], request.size_bytes)
+    upload = AudioStore().presigned_post(sample.original_key, request.size_bytes)
     EventPublisher().sample_changed(sample)
-    return {"sample": sample, "upload": upload}
+    return sample, upload
 
 
-def _queue_processing(sample: dict[str, Any]) -> None:
-    WorkQueue().send(WorkMessage(kind="sample", id=sample["sample_id"], user_id=sample["user_id"]))
+def _queue_processing(sample: SampleRecord) -> None:
+    WorkQueue().send(WorkMessage(kind="sample", id=sample.sample_id, user_id=sample.user_id))
 
 
-def get_sample(user_id: str, sample_id: str) -> dict[str, Any]:
+def get_sample(user_id: str, sample_id: str) -> SampleRecord:
     return found(SampleRepository().get_owned(sample_id, user_id), "sample")
 
 
-def reprocess_sample(user_id: str, sample_id: str) -> dict[str, Any]:
+def list_samples(user_id: str, status: SampleStatus | None = None) -> list[SampleRecord]:
+    return [s for s in SampleRepository().list_for(user_id) if status is None or s.status == status]
+
+
+def reprocess_sample(user_id: str, sample_id: str) -> SampleRecord:
     sample = get_sample(user_id, sample_id)
-    if sample["status"] == SampleStatus.UPLOADING:
+    if sample.status == SampleStatus.UPLOADING:
         raise VoxifyError(ErrorCode.INVALID_STATE, "the upload has not arrived yet")
     updated = SampleRepository().update(sample_id, {"status": SampleStatus.UPLOADED.value}) or sample
     _queue_processing(sample)
@@ -106,7 +131,7 @@ def _forget_embeddings(voice_id: str, user_id: str) -> None:
         logger.exception("could not queue the removal of embeddings", extra={"voice_id": voice_id})
 
 
-def create_clone(user_id: str, request: CloneCreate, origin: dict[str, Any]) -> dict[str, Any]:
+def create_clone(user_id: str, request: CloneCreate, origin: dict[str, str | None]) -> CloneRecord:
     """A clone from the user's ready samples, with the consent attestation stored.
 
     It is `processing` until the worker has embedded it and run the impersonation check; if
@@ -116,62 +141,68 @@ def create_clone(user_id: str, request: CloneCreate, origin: dict[str, Any]) -> 
         raise VoxifyError(ErrorCode.CONSENT_REQUIRED,
                           "cloning a voice needs the speaker's consent: send consent: true")
     samples = [get_sample(user_id, sample_id) for sample_id in dict.fromkeys(request.sample_ids)]
-    not_ready = [s["sample_id"] for s in samples if s["status"] != SampleStatus.READY]
+    not_ready = [s.sample_id for s in samples if s.status != SampleStatus.READY]
     if not_ready:
         raise VoxifyError(ErrorCode.SAMPLE_NOT_READY, "every sample must be processed and ready",
                           {"sample_ids": not_ready})
     now = now_iso()
     first = samples[0]
-    clone = {
-        "clone_id": new_id("vox"), "user_id": user_id, "name": request.name,
-        "description": request.description, "sample_ids": [s["sample_id"] for s in samples],
-        "ref_text": request.ref_text, "language": request.language,
-        "status": CloneStatus.PROCESSING.value,
-        "reference_key": first.get("reference_key") or first.get("normalized_key") or first["original_key"],
-        "consent": {"attested_by": user_id, "attested_at": now, **origin},
-        "created_at": now, "updated_at": now,
-    }
+    clone = CloneRecord(
+        clone_id=new_id("vox"), user_id=user_id, name=request.name, description=request.description,
+        sample_ids=[s.sample_id for s in samples], ref_text=request.ref_text, language=request.language,
+        status=CloneStatus.PROCESSING,
+        reference_key=first.reference_key or first.normalized_key or first.original_key,
+        consent={"attested_by": user_id, "attested_at": now, **origin}, created_at=now, updated_at=now)
     clones = CloneRepository()
     clones.create(clone)
-    enqueue_or_undo(WorkMessage(kind="clone", id=clone["clone_id"], user_id=user_id),
-                    lambda: clones.delete(clone["clone_id"]), "clone")
+    enqueue_or_undo(WorkMessage(kind="clone", id=clone.clone_id, user_id=user_id),
+                    lambda: clones.delete(clone.clone_id), "clone")
     EventPublisher().clone_changed(clone)
     return clone
 
 
-def require_usable(clone: dict[str, Any]) -> None:
+def require_usable(clone: CloneRecord) -> None:
     """Only a ready clone speaks; one held for review says so with its own code."""
-    if clone["status"] == CloneStatus.NEEDS_REVIEW:
+    if clone.status == CloneStatus.NEEDS_REVIEW:
         raise VoxifyError(ErrorCode.VOICE_UNDER_REVIEW,
                           "this voice resembles another user's voice and awaits an administrator's review",
-                          {"voice_model_id": clone["clone_id"]})
-    if clone["status"] != CloneStatus.READY:
-        raise VoxifyError(ErrorCode.VOICE_NOT_READY, f"voice clone {clone['clone_id']} is {clone['status']}",
-                          {"voice_model_id": clone["clone_id"]})
+                          {"voice_model_id": clone.clone_id})
+    if clone.status != CloneStatus.READY:
+        raise VoxifyError(ErrorCode.VOICE_NOT_READY, f"voice clone {clone.clone_id} is {clone.status}",
+                          {"voice_model_id": clone.clone_id})
 
 
-def review_clone(clone_id: str, admin_id: str, approve: bool, note: str | None) -> dict[str, Any]:
+def clones_in_state(status: CloneStatus) -> list[CloneRecord]:
+    """Clones in one state across users, oldest first (admins' review queue)."""
+    return CloneRepository().list_in_state(status)
+
+
+def review_clone(clone_id: str, admin_id: str, approve: bool, note: str | None) -> CloneRecord:
     """An admin's decision on a clone held for review."""
     clones = CloneRepository()
     clone = found(clones.get(clone_id), "voice clone")
-    if clone["status"] != CloneStatus.NEEDS_REVIEW:
-        raise VoxifyError(ErrorCode.INVALID_STATE, f"the clone is {clone['status']}, not needs_review")
-    decision = {**(clone.get("review") or {}), "decided_by": admin_id, "decided_at": now_iso(),
+    if clone.status != CloneStatus.NEEDS_REVIEW:
+        raise VoxifyError(ErrorCode.INVALID_STATE, f"the clone is {clone.status}, not needs_review")
+    decision = {**(clone.review or {}), "decided_by": admin_id, "decided_at": now_iso(),
                 "approved": approve, "note": note}
     status = CloneStatus.READY if approve else CloneStatus.REJECTED
-    updated = clones.set_status(clone_id, status.value, {"review": decision},
-                                expected_status=[CloneStatus.NEEDS_REVIEW.value])
+    updated = clones.set_status(clone_id, status, {"review": decision},
+                                expected_status=[CloneStatus.NEEDS_REVIEW])
     if updated is None:
         raise VoxifyError(ErrorCode.CONFLICT, "the clone changed while it was being reviewed")
     EventPublisher().clone_changed(updated)
     return updated
 
 
-def get_clone(user_id: str, clone_id: str) -> dict[str, Any]:
+def get_clone(user_id: str, clone_id: str) -> CloneRecord:
     return found(CloneRepository().get_owned(clone_id, user_id), "voice clone")
 
 
-def select_clone(user_id: str, clone_id: str) -> dict[str, Any]:
+def list_clones(user_id: str) -> list[CloneRecord]:
+    return CloneRepository().list_for(user_id)
+
+
+def select_clone(user_id: str, clone_id: str) -> CloneRecord:
     clone = get_clone(user_id, clone_id)
     require_usable(clone)
     UserRepository().update(user_id, {"active_voice_id": clone_id})
@@ -184,16 +215,16 @@ def delete_clone(user_id: str, clone_id: str) -> None:
     _forget_embeddings(clone_id, user_id)
     users = UserRepository()
     user = users.get(user_id)
-    if user and user.get("active_voice_id") == clone_id:
+    if user and user.active_voice_id == clone_id:
         users.update(user_id, {"active_voice_id": None})
 
 
-def find_clone(user_id: str, id_or_name: str) -> dict[str, Any]:
+def find_clone(user_id: str, id_or_name: str) -> CloneRecord:
     """A clone by id, or else by exact name (what OpenAI-style `voice` fields carry)."""
     clone = CloneRepository().get_owned(id_or_name, user_id)
     if clone:
         return clone
     for candidate in CloneRepository().list_for(user_id):
-        if candidate["name"] == id_or_name:
+        if candidate.name == id_or_name:
             return candidate
     raise not_found("voice clone")

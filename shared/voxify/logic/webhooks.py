@@ -24,9 +24,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import BaseModel
+
 from voxify.aws import client
-from voxify.clock import new_id, now_iso
-from voxify.domain.webhooks import WebhookCreate
+from voxify.clock import iso, new_id, now_iso
+from voxify.domain.webhooks import (
+    DeliveryRecord,
+    DeliveryStatus,
+    WebhookCreate,
+    WebhookRecord,
+    WebhookStatus,
+)
 from voxify.errors import ErrorCode, VoxifyError, found
 from voxify.observability import logger
 from voxify.repositories.webhooks import DeliveryRepository, WebhookRepository
@@ -82,19 +90,23 @@ def _bad_url(reason: str) -> VoxifyError:
                        [{"field": "url", "message": reason}])
 
 
-def create_webhook(user_id: str, request: WebhookCreate) -> dict[str, Any]:
+def create_webhook(user_id: str, request: WebhookCreate) -> WebhookRecord:
     check_url(str(request.url))
     now = now_iso()
-    webhook = {"webhook_id": new_id("whk"), "user_id": user_id, "url": str(request.url),
-               "events": list(dict.fromkeys(request.events)), "description": request.description,
-               "secret": SECRET_PREFIX + secrets.token_urlsafe(32), "status": "active",
-               "consecutive_failures": 0, "disabled_reason": None, "created_at": now, "updated_at": now}
+    webhook = WebhookRecord(webhook_id=new_id("whk"), user_id=user_id, url=str(request.url),
+                            events=list(dict.fromkeys(request.events)), description=request.description,
+                            secret=SECRET_PREFIX + secrets.token_urlsafe(32), status=WebhookStatus.ACTIVE,
+                            created_at=now, updated_at=now)
     WebhookRepository().create(webhook)
     return webhook
 
 
-def get_webhook(user_id: str, webhook_id: str) -> dict[str, Any]:
+def get_webhook(user_id: str, webhook_id: str) -> WebhookRecord:
     return found(WebhookRepository().get_owned(webhook_id, user_id), "webhook")
+
+
+def list_webhooks(user_id: str) -> list[WebhookRecord]:
+    return WebhookRepository().list_for(user_id)
 
 
 def delete_webhook(user_id: str, webhook_id: str) -> None:
@@ -102,7 +114,7 @@ def delete_webhook(user_id: str, webhook_id: str) -> None:
     WebhookRepository().delete(webhook_id)
 
 
-def list_deliveries(user_id: str, webhook_id: str) -> list[dict[str, Any]]:
+def list_deliveries(user_id: str, webhook_id: str) -> list[DeliveryRecord]:
     get_webhook(user_id, webhook_id)
     return DeliveryRepository().list_for_webhook(webhook_id)
 
@@ -113,62 +125,68 @@ def deliver_event(event: dict[str, Any]) -> None:
     if not user_id:
         return
     for webhook in WebhookRepository().list_for(user_id):
-        if webhook["status"] != "active" or not _wants(webhook, event["detail-type"]):
+        if webhook.status != WebhookStatus.ACTIVE or not webhook.wants(event["detail-type"]):
             continue
         now = now_iso()
-        delivery = {"delivery_id": new_id("dlv"), "webhook_id": webhook["webhook_id"],
-                    "event_id": event["id"], "detail_type": event["detail-type"], "status": "pending",
-                    "attempts": 0, "last_status_code": None, "last_error": None, "next_attempt_at": now,
-                    "payload": json.dumps(event, separators=(",", ":")), "created_at": now, "updated_at": now}
+        delivery = DeliveryRecord(delivery_id=new_id("dlv"), webhook_id=webhook.webhook_id, event_id=event["id"],
+                                  detail_type=event["detail-type"], status=DeliveryStatus.PENDING, attempts=0,
+                                  next_attempt_at=now, payload=json.dumps(event, separators=(",", ":")),
+                                  created_at=now, updated_at=now)
         _attempt(webhook, delivery)
 
 
-def retry_delivery(retry: dict[str, Any]) -> None:
+class RetryRequest(BaseModel):
+    """What a delayed retry message names: one delivery of one webhook."""
+
+    webhook_id: str
+    created_at: str
+    delivery_id: str
+
+
+def retry_delivery(retry: RetryRequest) -> None:
     deliveries = DeliveryRepository()
-    delivery = deliveries.find(retry["webhook_id"], retry["created_at"], retry["delivery_id"])
-    webhook = WebhookRepository().get(retry["webhook_id"])
-    if delivery is None or delivery["status"] != "pending":
+    delivery = deliveries.find(retry.webhook_id, retry.created_at, retry.delivery_id)
+    webhook = WebhookRepository().get(retry.webhook_id)
+    if delivery is None or delivery.status != DeliveryStatus.PENDING:
         return
-    if webhook is None or webhook["status"] != "active":
-        deliveries.save({**delivery, "status": "failed", "next_attempt_at": None,
-                         "last_error": "the webhook was deleted or disabled"})
+    if webhook is None or webhook.status != WebhookStatus.ACTIVE:
+        deliveries.save(delivery.model_copy(update={"status": DeliveryStatus.FAILED, "next_attempt_at": None,
+                                                    "last_error": "the webhook was deleted or disabled"}))
         return
     _attempt(webhook, delivery)
 
 
-def _wants(webhook: dict[str, Any], detail_type: str) -> bool:
-    return "*" in webhook["events"] or detail_type in webhook["events"]
-
-
-def _attempt(webhook: dict[str, Any], delivery: dict[str, Any]) -> None:
+def _attempt(webhook: WebhookRecord, delivery: DeliveryRecord) -> None:
     settings = get_settings()
-    status_code, error = _post(webhook, delivery["payload"].encode(), delivery["delivery_id"],
-                               json.loads(delivery["payload"])["id"])
+    status_code, error = _post(webhook, delivery.payload.encode(), delivery.delivery_id, delivery.event_id)
     succeeded = status_code is not None and 200 <= status_code < 300
-    attempts = int(delivery["attempts"]) + 1
-    delivery = {**delivery, "attempts": attempts, "last_status_code": status_code, "last_error": error}
-    current = WebhookRepository().record_attempt(webhook["webhook_id"], succeeded,
+    attempts = delivery.attempts + 1
+    update: dict[str, Any] = {"attempts": attempts, "last_status_code": status_code, "last_error": error}
+    current = WebhookRepository().record_attempt(webhook.webhook_id, succeeded,
                                                  settings.webhook_disable_after_failures)
     if succeeded:
-        delivery |= {"status": "succeeded", "next_attempt_at": None}
-    elif attempts >= settings.webhook_max_attempts or not current or current["status"] != "active":
-        delivery |= {"status": "failed", "next_attempt_at": None}
+        update |= {"status": DeliveryStatus.SUCCEEDED, "next_attempt_at": None}
+    elif attempts >= settings.webhook_max_attempts or not current or current.status != WebhookStatus.ACTIVE:
+        update |= {"status": DeliveryStatus.FAILED, "next_attempt_at": None}
     else:
         delay = min(MAX_SQS_DELAY_SECONDS, settings.webhook_retry_base_seconds * 2 ** (attempts - 1))
-        delivery["next_attempt_at"] = (datetime.now(UTC) + timedelta(seconds=delay)).isoformat()
-        client("sqs").send_message(QueueUrl=settings.webhook_queue_url, DelaySeconds=delay, MessageBody=json.dumps(
-            {"retry": {k: delivery[k] for k in ("webhook_id", "created_at", "delivery_id")}}))
+        update["next_attempt_at"] = iso(datetime.now(UTC) + timedelta(seconds=delay))
+        retry = RetryRequest(webhook_id=webhook.webhook_id, created_at=delivery.created_at,
+                             delivery_id=delivery.delivery_id)
+        client("sqs").send_message(QueueUrl=settings.require("webhook_queue_url"), DelaySeconds=delay,
+                                   MessageBody=json.dumps({"retry": retry.model_dump()}))
+    delivery = delivery.model_copy(update=update)
     DeliveryRepository().save(delivery)
-    logger.info("webhook delivery attempted", extra={"webhook_id": webhook["webhook_id"], "attempt": attempts,
-                                                     "status_code": status_code, "delivery": delivery["status"]})
+    logger.info("webhook delivery attempted", extra={"webhook_id": webhook.webhook_id, "attempt": attempts,
+                                                     "status_code": status_code, "delivery": delivery.status})
 
 
-def _post(webhook: dict[str, Any], body: bytes, delivery_id: str, event_id: str) -> tuple[int | None, str | None]:
+def _post(webhook: WebhookRecord, body: bytes, delivery_id: str, event_id: str) -> tuple[int | None, str | None]:
     """POST the signed body; (status code, None) when the endpoint answered, else (None, why)."""
     timestamp = int(time.time())
-    request = urllib.request.Request(webhook["url"], data=body, method="POST", headers={
+    request = urllib.request.Request(webhook.url, data=body, method="POST", headers={
         "Content-Type": "application/json", "User-Agent": "Voxify-Webhooks/1",
-        SIGNATURE_HEADER: signature(webhook["secret"], timestamp, body),
+        SIGNATURE_HEADER: signature(webhook.secret, timestamp, body),
         "Voxify-Delivery-Id": delivery_id, "Voxify-Event-Id": event_id})
     try:
         with _opener.open(request, timeout=get_settings().webhook_timeout_seconds) as response:

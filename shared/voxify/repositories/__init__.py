@@ -1,1 +1,1 @@
-"""Data access: DynamoDB, S3, SQS and EventBridge behind small interfaces."""
+"""Table access: one repository per kind of record in DynamoDB, returning typed records."""

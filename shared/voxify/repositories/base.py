@@ -7,15 +7,22 @@ values in both directions so nothing above it sees Decimal.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
+from pydantic import BaseModel
 
 from voxify.aws import resource
 from voxify.clock import now_iso
+from voxify.domain.records import OwnedRecord
 from voxify.settings import get_settings
+
+Item = dict[str, Any]  # a raw table item: attribute name -> plain Python value
+Fields = dict[str, Any]  # a partial update: field name -> new value
+RecordT = TypeVar("RecordT", bound=OwnedRecord)
 
 
 # DynamoDB numbers reach down to 1e-130; smaller magnitudes (a valid float such as 5e-324)
@@ -28,8 +35,13 @@ def _number(text: str) -> Decimal:
     return number if abs(number) >= SMALLEST_NUMBER else Decimal(0)
 
 
+def _plain(value: Any) -> Any:
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else str(value)
+
+
 def to_dynamo(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str), parse_float=_number)
+    """Plain values (records and enums included) as DynamoDB wants them."""
+    return json.loads(json.dumps(value, default=_plain), parse_float=_number)
 
 
 def from_dynamo(value: Any) -> Any:
@@ -47,26 +59,19 @@ def is_condition_failure(error: ClientError) -> bool:
     return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
 
 
-KEY_ATTRIBUTES = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")
-
-
-def strip_keys(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k not in KEY_ATTRIBUTES}
-
-
 class TableRepository:
     """Shared plumbing: get/put/query on one table, values converted at the boundary."""
 
     def __init__(self, table_name: str | None = None) -> None:
         self.table = resource("dynamodb").Table(table_name or get_settings().table_name)
 
-    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+    def _get(self, pk: str, sk: str) -> Item | None:
         item = self.table.get_item(Key={"pk": pk, "sk": sk}, ConsistentRead=True).get("Item")
         return from_dynamo(item) if item else None
 
-    def _put(self, item: dict[str, Any], condition: str | None = None, **kwargs: Any) -> bool:
+    def _put(self, item: Item, condition: str | None = None, **kwargs: Any) -> bool:
         """Put an item; False when `condition` failed."""
-        request: dict[str, Any] = {"Item": to_dynamo(item), **kwargs}
+        request: Item = {"Item": to_dynamo(item), **kwargs}
         if condition:
             request["ConditionExpression"] = condition
         try:
@@ -77,7 +82,7 @@ class TableRepository:
             raise
         return True
 
-    def _update(self, pk: str, sk: str, **kwargs: Any) -> dict[str, Any] | None:
+    def _update(self, pk: str, sk: str, **kwargs: Any) -> Item | None:
         """Conditional update; the new item, or None when the condition failed."""
         if "ExpressionAttributeValues" in kwargs:
             kwargs["ExpressionAttributeValues"] = to_dynamo(kwargs["ExpressionAttributeValues"])
@@ -89,9 +94,9 @@ class TableRepository:
             raise
         return from_dynamo(response["Attributes"])
 
-    def _set_fields(self, pk: str, sk: str, fields: dict[str, Any], condition: str,
-                    values: dict[str, Any] | None = None, names: dict[str, str] | None = None,
-                    add: dict[str, int] | None = None) -> dict[str, Any] | None:
+    def _set_fields(self, pk: str, sk: str, fields: Fields, condition: str,
+                    values: Fields | None = None, names: dict[str, str] | None = None,
+                    add: dict[str, int] | None = None) -> Item | None:
         """SET `fields` (and ADD `add` counters) if `condition` holds; the new item or None.
 
         Field names are always aliased, so reserved words (status, response) are safe.
@@ -109,14 +114,14 @@ class TableRepository:
     def _delete(self, pk: str, sk: str) -> None:
         self.table.delete_item(Key={"pk": pk, "sk": sk})
 
-    def _query_index(self, index: str, partition: str, *, newest_first: bool = True) -> list[dict[str, Any]]:
-        """Every item under one GSI partition (paginated through)."""
-        items: list[dict[str, Any]] = []
-        request: dict[str, Any] = {
-            "IndexName": index,
-            "KeyConditionExpression": Key(f"{index}pk").eq(partition),
-            "ScanIndexForward": not newest_first,
-        }
+    def _query_index(self, index: str, partition: str, *, newest_first: bool = True) -> list[Item]:
+        """Every item under one GSI partition."""
+        return self._query(IndexName=index, KeyConditionExpression=Key(f"{index}pk").eq(partition),
+                           ScanIndexForward=not newest_first)
+
+    def _query(self, **request: Any) -> list[Item]:
+        """Every item a query matches, paginated through (records ignore the key attributes)."""
+        items: list[Item] = []
         while True:
             page = self.table.query(**request)
             items.extend(from_dynamo(page["Items"]))
@@ -125,42 +130,50 @@ class TableRepository:
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-class OwnedRecords(TableRepository):
-    """Records of one kind, keyed by id and listed per owner."""
+class OwnedRecords(TableRepository, Generic[RecordT]):
+    """Records of one kind, keyed by id and listed per owner (gsi1, newest first)."""
 
-    kind = ""
-    id_field = ""
+    kind: ClassVar[str]
+    id_field: ClassVar[str]
+    record_type: type[RecordT]
 
-    def create(self, record: dict[str, Any]) -> None:
-        self._put({
-            "pk": f"{self.kind}#{record[self.id_field]}", "sk": self.kind,
-            "gsi1pk": f"USER#{record['user_id']}#{self.kind}S", "gsi1sk": record["created_at"],
-            **record,
-        })
+    def _key(self, record_id: str) -> tuple[str, str]:
+        return f"{self.kind}#{record_id}", self.kind
 
-    def get(self, record_id: str) -> dict[str, Any] | None:
-        item = self._get(f"{self.kind}#{record_id}", self.kind)
-        return strip_keys(item) if item else None
+    def _record(self, item: Item | None) -> RecordT | None:
+        return self.record_type.model_validate(item) if item else None
 
-    def get_owned(self, record_id: str, user_id: str) -> dict[str, Any] | None:
+    def _item(self, record: RecordT, **keys: str) -> Item:
+        """The table item for a record: its fields, its key, its owner listing key."""
+        pk, sk = self._key(getattr(record, self.id_field))
+        return {"pk": pk, "sk": sk, "gsi1pk": f"USER#{record.user_id}#{self.kind}S",
+                "gsi1sk": record.created_at, **keys, **record.model_dump(mode="json")}
+
+    def create(self, record: RecordT) -> bool:
+        """False when a record with this id exists already."""
+        return self._put(self._item(record), condition="attribute_not_exists(pk)")
+
+    def get(self, record_id: str) -> RecordT | None:
+        return self._record(self._get(*self._key(record_id)))
+
+    def get_owned(self, record_id: str, user_id: str) -> RecordT | None:
         """The record, or None when absent or owned by someone else (callers answer 404)."""
-        item = self.get(record_id)
-        return item if item and item["user_id"] == user_id else None
+        record = self.get(record_id)
+        return record if record and record.user_id == user_id else None
 
-    def list_for(self, user_id: str) -> list[dict[str, Any]]:
-        return [strip_keys(i) for i in self._query_index("gsi1", f"USER#{user_id}#{self.kind}S")]
+    def list_for(self, user_id: str) -> list[RecordT]:
+        return [self.record_type.model_validate(item) for item in self._query_index("gsi1", f"USER#{user_id}#{self.kind}S")]
 
-    def update(self, record_id: str, changes: dict[str, Any],
-               expected_status: list[str] | None = None) -> dict[str, Any] | None:
+    def update(self, record_id: str, changes: Fields,
+               expected_status: Sequence[str] | None = None) -> RecordT | None:
         """Set fields; with `expected_status`, only from those states (None otherwise)."""
         condition, names, values = "attribute_exists(pk)", {}, {}
         if expected_status:
             names["#status"] = "status"
-            values = {f":s{i}": s for i, s in enumerate(expected_status)}
+            values = {f":s{i}": str(s) for i, s in enumerate(expected_status)}
             condition += " AND #status IN (" + ", ".join(values) + ")"
-        item = self._set_fields(f"{self.kind}#{record_id}", self.kind,
-                                {**changes, "updated_at": now_iso()}, condition, values, names)
-        return strip_keys(item) if item else None
+        return self._record(self._set_fields(*self._key(record_id), {**changes, "updated_at": now_iso()},
+                                             condition, values, names))
 
     def delete(self, record_id: str) -> None:
-        self._delete(f"{self.kind}#{record_id}", self.kind)
+        self._delete(*self._key(record_id))

@@ -7,28 +7,20 @@ counted once.
 
 from __future__ import annotations
 
-from typing import Any
-
 from botocore.exceptions import ClientError
 
 from voxify.clock import now_iso
+from voxify.domain.batches import OUTCOMES, BatchRecord
+from voxify.domain.jobs import JobStatus
 from voxify.repositories.base import OwnedRecords, is_condition_failure
 
-OUTCOMES = ("completed", "failed", "cancelled")
 
-
-class BatchRepository(OwnedRecords):
+class BatchRepository(OwnedRecords[BatchRecord]):
     kind = "BATCH"
     id_field = "batch_id"
+    record_type = BatchRecord
 
-    def create_once(self, batch: dict[str, Any]) -> bool:
-        """False when this batch exists already (the same manifest delivered again)."""
-        return self._put({
-            "pk": f"BATCH#{batch['batch_id']}", "sk": "BATCH",
-            "gsi1pk": f"USER#{batch['user_id']}#BATCHS", "gsi1sk": batch["created_at"], **batch,
-        }, condition="attribute_not_exists(pk)")
-
-    def count_outcome(self, batch_id: str, job_id: str, outcome: str) -> bool:
+    def count_outcome(self, batch_id: str, job_id: str, outcome: JobStatus) -> bool:
         """Add one job's outcome to its batch, once; False when it was counted before."""
         if outcome not in OUTCOMES:
             raise ValueError(f"not a terminal outcome: {outcome}")
@@ -37,11 +29,11 @@ class BatchRepository(OwnedRecords):
                 {"Update": {"TableName": self.table.name, "Key": {"pk": f"JOB#{job_id}", "sk": "JOB"},
                             "UpdateExpression": "SET batch_counted = :outcome",
                             "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(batch_counted)",
-                            "ExpressionAttributeValues": {":outcome": outcome}}},
+                            "ExpressionAttributeValues": {":outcome": outcome.value}}},
                 {"Update": {"TableName": self.table.name, "Key": {"pk": f"BATCH#{batch_id}", "sk": "BATCH"},
                             "UpdateExpression": "ADD #outcome :one SET updated_at = :now",
                             "ConditionExpression": "attribute_exists(pk)",
-                            "ExpressionAttributeNames": {"#outcome": outcome},
+                            "ExpressionAttributeNames": {"#outcome": outcome.value},
                             "ExpressionAttributeValues": {":one": 1, ":now": now_iso()}}},
             ])
         except ClientError as error:

@@ -8,22 +8,16 @@ Each write that a progress stream should see bumps `progress_version` (the SSE e
 
 from __future__ import annotations
 
-from typing import Any
-
 from voxify.clock import epoch, now_iso
-from voxify.domain.jobs import TERMINAL, JobStatus
-from voxify.repositories.base import TableRepository, strip_keys
+from voxify.domain.jobs import JobRecord, JobStatus
+from voxify.repositories.base import Fields, OwnedRecords
 
 _STATUS = {"#status": "status"}
 _BUMP = {"progress_version": 1}
 
 
-def job_key(job_id: str) -> dict[str, str]:
-    return {"pk": f"JOB#{job_id}", "sk": "JOB"}
-
-
-def _state_fields(status: str, at: str) -> dict[str, str]:
-    return {"status": status, "updated_at": at, "gsi2pk": f"JOBSTATE#{status}", "gsi2sk": at}
+def _state_fields(status: JobStatus, at: str) -> dict[str, str]:
+    return {"status": status.value, "updated_at": at, "gsi2pk": f"JOBSTATE#{status.value}", "gsi2sk": at}
 
 
 def _in_states(states: list[JobStatus]) -> tuple[str, dict[str, str]]:
@@ -31,63 +25,52 @@ def _in_states(states: list[JobStatus]) -> tuple[str, dict[str, str]]:
     return "#status IN (" + ", ".join(values) + ")", values
 
 
-class JobRepository(TableRepository):
-    def create(self, job: dict[str, Any]) -> None:
-        self._put({**job_key(job["job_id"]),
-                   "gsi1pk": f"USER#{job['user_id']}#JOBS", "gsi1sk": job["created_at"],
-                   **_state_fields(job["status"], job["created_at"]), **job},
-                  condition="attribute_not_exists(pk)")
+class JobRepository(OwnedRecords[JobRecord]):
+    kind = "JOB"
+    id_field = "job_id"
+    record_type = JobRecord
 
-    def get(self, job_id: str) -> dict[str, Any] | None:
-        item = self._get(f"JOB#{job_id}", "JOB")
-        return strip_keys(item) if item else None
+    def create(self, record: JobRecord) -> bool:
+        """False when the job exists already (a redelivered request that derives its id)."""
+        item = self._item(record, **_state_fields(record.status, record.created_at))
+        return self._put(item, condition="attribute_not_exists(pk)")
 
-    def get_owned(self, job_id: str, user_id: str) -> dict[str, Any] | None:
-        job = self.get(job_id)
-        return job if job and job["user_id"] == user_id else None
-
-    def list_for(self, user_id: str) -> list[dict[str, Any]]:
-        return [strip_keys(i) for i in self._query_index("gsi1", f"USER#{user_id}#JOBS")]
-
-    def list_in_state(self, status: JobStatus) -> list[dict[str, Any]]:
+    def list_in_state(self, status: JobStatus) -> list[JobRecord]:
         """Oldest first: the stale-job sweep and admin views read this."""
-        return [strip_keys(i) for i in
+        return [JobRecord.model_validate(item) for item in
                 self._query_index("gsi2", f"JOBSTATE#{status.value}", newest_first=False)]
 
-    def _write(self, job_id: str, fields: dict[str, Any], condition: str,
-               values: dict[str, Any]) -> dict[str, Any] | None:
-        item = self._set_fields(f"JOB#{job_id}", "JOB", fields, "attribute_exists(pk) AND " + condition,
-                                values, _STATUS, _BUMP)
-        return strip_keys(item) if item else None
+    def _write(self, job_id: str, fields: Fields, condition: str, values: Fields) -> JobRecord | None:
+        return self._record(self._set_fields(*self._key(job_id), fields, "attribute_exists(pk) AND " + condition,
+                                             values, _STATUS, _BUMP))
 
     def transition(self, job_id: str, to: JobStatus, from_states: list[JobStatus],
-                   changes: dict[str, Any] | None = None) -> dict[str, Any] | None:
+                   changes: Fields | None = None) -> JobRecord | None:
         """Move a job from one of `from_states` to `to`; None when it was in no such state."""
         now = now_iso()
-        fields = {**(changes or {}), **_state_fields(to.value, now)}
+        fields = {**(changes or {}), **_state_fields(to, now)}
         if to.is_terminal:
             fields.setdefault("finished_at", now)
         condition, values = _in_states(from_states)
         return self._write(job_id, fields, condition, values)
 
-    def update_fields(self, job_id: str, changes: dict[str, Any],
-                      only_in: list[JobStatus]) -> dict[str, Any] | None:
+    def update_fields(self, job_id: str, changes: Fields, only_in: list[JobStatus]) -> JobRecord | None:
         """Change fields without a transition, only while in `only_in` (e.g. PUT while pending)."""
         condition, values = _in_states(only_in)
         return self._write(job_id, {**changes, "updated_at": now_iso()}, condition, values)
 
-    def mark_failed(self, job_id: str, code: str, message: str) -> dict[str, Any] | None:
+    def mark_failed(self, job_id: str, code: str, message: str) -> JobRecord | None:
         """Fail a job that is not finished yet; the failed job, or None when it was already
         terminal or absent."""
-        open_states = [s for s in JobStatus if s.value not in TERMINAL]
+        open_states = [s for s in JobStatus if not s.is_terminal]
         return self.transition(job_id, JobStatus.FAILED, open_states,
-                               {"error_code": code, "error_message": message})
+                               {"error_code": str(code), "error_message": message})
 
     # ---------------------------------------------------------------- claims
-    def claim(self, job_id: str, owner: str, lease_seconds: int) -> dict[str, Any] | None:
+    def claim(self, job_id: str, owner: str, lease_seconds: int) -> JobRecord | None:
         """Take a pending job, or a processing one whose lease ran out; None otherwise."""
         now = now_iso()
-        fields = {**_state_fields(JobStatus.PROCESSING.value, now), "claim_owner": owner,
+        fields = {**_state_fields(JobStatus.PROCESSING, now), "claim_owner": owner,
                   "claim_expires": epoch() + lease_seconds, "started_at": now,
                   "progress_message": "started"}
         condition = "(#status = :pending OR (#status = :processing AND claim_expires < :now))"
@@ -95,7 +78,7 @@ class JobRepository(TableRepository):
             ":pending": JobStatus.PENDING.value, ":processing": JobStatus.PROCESSING.value,
             ":now": epoch()})
 
-    def _owned(self, job_id: str, owner: str, fields: dict[str, Any]) -> dict[str, Any] | None:
+    def _owned(self, job_id: str, owner: str, fields: Fields) -> JobRecord | None:
         return self._write(job_id, fields, "#status = :processing AND claim_owner = :owner",
                            {":processing": JobStatus.PROCESSING.value, ":owner": owner})
 
@@ -107,13 +90,10 @@ class JobRepository(TableRepository):
         return self._owned(job_id, owner, {"progress": percent, "progress_message": message,
                                            "updated_at": now_iso()}) is not None
 
-    def finish(self, job_id: str, owner: str, to: JobStatus, changes: dict[str, Any]) -> dict[str, Any] | None:
+    def finish(self, job_id: str, owner: str, to: JobStatus, changes: Fields) -> JobRecord | None:
         """End our claim with `to` (completed, failed, or pending to hand it back)."""
         now = now_iso()
-        fields = {**changes, **_state_fields(to.value, now), "claim_owner": None}
+        fields = {**changes, **_state_fields(to, now), "claim_owner": None}
         if to.is_terminal:
             fields["finished_at"] = now
         return self._owned(job_id, owner, fields)
-
-    def delete(self, job_id: str) -> None:
-        self._delete(f"JOB#{job_id}", "JOB")

@@ -2,38 +2,39 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
-from voxify.repositories.base import TableRepository, strip_keys
+from voxify.cache import LruCache
+from voxify.domain.runtime_config import RuntimeConfig
+from voxify.repositories.base import Fields, TableRepository
 from voxify.settings import get_settings
 
 CACHE_SECONDS = 10.0
-_cache: tuple[float, dict[str, Any]] | None = None
+_cache: LruCache[str, RuntimeConfig] = LruCache(max_entries=1, ttl_seconds=CACHE_SECONDS)
 
 
-def defaults() -> dict[str, Any]:
+def defaults() -> RuntimeConfig:
     settings = get_settings()
-    return {"rate_limit_per_minute": settings.rate_limit_per_minute,
-            "daily_sample_quota": settings.daily_sample_quota,
-            "daily_job_quota": settings.daily_job_quota,
-            "default_engine": settings.default_engine}
+    return RuntimeConfig(rate_limit_per_minute=settings.rate_limit_per_minute,
+                         daily_sample_quota=settings.daily_sample_quota,
+                         daily_job_quota=settings.daily_job_quota,
+                         default_engine=settings.default_engine)
+
+
+def forget_cached_config() -> None:
+    """The next read goes to the table (tests that change the stored values call this)."""
+    _cache.clear()
 
 
 class RuntimeConfigRepository(TableRepository):
-    def current(self) -> dict[str, Any]:
+    def current(self) -> RuntimeConfig:
         """Stored values over the environment's defaults; re-read at most every 10 s."""
-        global _cache
-        if _cache and time.monotonic() - _cache[0] < CACHE_SECONDS:
-            return _cache[1]
-        stored = self._get("CONFIG", "RUNTIME") or {}
-        config = {**defaults(), **{k: v for k, v in strip_keys(stored).items() if k in defaults()}}
-        _cache = (time.monotonic(), config)
-        return config
+        return _cache.get_or_load("current", self._load)
 
-    def update(self, changes: dict[str, Any]) -> dict[str, Any]:
-        global _cache
-        merged = {**self.current(), **changes}
-        self._put({"pk": "CONFIG", "sk": "RUNTIME", **merged})
-        _cache = None
+    def _load(self) -> RuntimeConfig:
+        stored = self._get("CONFIG", "RUNTIME") or {}
+        return defaults().model_copy(update={k: v for k, v in stored.items() if k in RuntimeConfig.model_fields})
+
+    def update(self, changes: Fields) -> RuntimeConfig:
+        merged = self.current().model_copy(update=changes)
+        self._put({"pk": "CONFIG", "sk": "RUNTIME", **merged.model_dump(mode="json")})
+        forget_cached_config()
         return self.current()

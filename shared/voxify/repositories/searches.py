@@ -6,29 +6,23 @@ API writes a pending record, queues it, and reads the answer back. Records expir
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
-from voxify.repositories.base import TableRepository, strip_keys
+from voxify.clock import epoch
+from voxify.domain.voices import SearchRecord, SearchStatus
+from voxify.repositories.base import Fields, Item, OwnedRecords
 
 SEARCH_TTL_SECONDS = 24 * 3600
 
 
-class SearchRepository(TableRepository):
-    def create(self, record: dict[str, Any]) -> None:
-        self._put({"pk": f"SEARCH#{record['search_id']}", "sk": "SEARCH",
-                   "expires_at": int(time.time()) + SEARCH_TTL_SECONDS, **record})
+class SearchRepository(OwnedRecords[SearchRecord]):
+    kind = "SEARCH"
+    id_field = "search_id"
+    record_type = SearchRecord
 
-    def get(self, search_id: str) -> dict[str, Any] | None:
-        item = self._get(f"SEARCH#{search_id}", "SEARCH")
-        return strip_keys(item) if item else None
+    def _item(self, record: SearchRecord, **keys: str) -> Item:
+        """Searches are not listed per owner; they expire instead."""
+        return {"pk": f"SEARCH#{record.search_id}", "sk": "SEARCH", "expires_at": epoch() + SEARCH_TTL_SECONDS,
+                **record.model_dump(mode="json")}
 
-    def delete(self, search_id: str) -> None:
-        self._delete(f"SEARCH#{search_id}", "SEARCH")
-
-    def finish(self, search_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+    def finish(self, search_id: str, changes: Fields) -> SearchRecord | None:
         """Record the answer once; a duplicate delivery finds the search no longer pending."""
-        item = self._set_fields(f"SEARCH#{search_id}", "SEARCH", changes,
-                                "attribute_exists(pk) AND #status = :pending",
-                                {":pending": "pending"}, {"#status": "status"})
-        return strip_keys(item) if item else None
+        return self.update(search_id, changes, expected_status=[SearchStatus.PENDING])

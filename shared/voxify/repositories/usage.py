@@ -12,7 +12,7 @@ from voxify.settings import get_settings
 
 class UsageRepository:
     def __init__(self, table_name: str | None = None) -> None:
-        self.table = resource("dynamodb").Table(table_name or get_settings().rate_limit_table_name)
+        self.table = resource("dynamodb").Table(table_name or get_settings().require("rate_limit_table_name"))
 
     def count_request(self, user_id: str, window_seconds: int = 60) -> tuple[int, int]:
         """Count a request in the current fixed window; (count so far, seconds until reset)."""

@@ -6,23 +6,19 @@ same transaction as the user, since a GSI cannot carry a uniqueness constraint.
 
 from __future__ import annotations
 
-from typing import Any
-
 from botocore.exceptions import ClientError
 
 from voxify.clock import epoch, now_iso
-from voxify.repositories.base import TableRepository, is_condition_failure, strip_keys, to_dynamo
+from voxify.domain.users import ApiKeyRecord, UserRecord
+from voxify.repositories.base import Fields, TableRepository, is_condition_failure, to_dynamo
 
 
 class UserRepository(TableRepository):
-    def create(self, user: dict[str, Any], password_hash: str) -> bool:
+    def create(self, user: UserRecord) -> bool:
         """False when the e-mail address is taken."""
-        item = {
-            "pk": f"USER#{user['user_id']}", "sk": "PROFILE",
-            "gsi2pk": "USERS", "gsi2sk": user["created_at"],
-            **user, "password_hash": password_hash,
-        }
-        email = {"pk": f"EMAIL#{user['email']}", "sk": "EMAIL", "user_id": user["user_id"]}
+        item = {"pk": f"USER#{user.user_id}", "sk": "PROFILE", "gsi2pk": "USERS", "gsi2sk": user.created_at,
+                **user.model_dump(mode="json")}
+        email = {"pk": f"EMAIL#{user.email}", "sk": "EMAIL", "user_id": user.user_id}
         try:
             # the resource's client serialises plain values itself
             self.table.meta.client.transact_write_items(TransactItems=[
@@ -36,26 +32,21 @@ class UserRepository(TableRepository):
             raise
         return True
 
-    def get(self, user_id: str) -> dict[str, Any] | None:
-        return self._get(f"USER#{user_id}", "PROFILE")
+    def get(self, user_id: str) -> UserRecord | None:
+        item = self._get(f"USER#{user_id}", "PROFILE")
+        return UserRecord.model_validate(item) if item else None
 
-    def get_by_email(self, email: str) -> dict[str, Any] | None:
+    def get_by_email(self, email: str) -> UserRecord | None:
         pointer = self._get(f"EMAIL#{email}", "EMAIL")
         return self.get(pointer["user_id"]) if pointer else None
 
-    def update(self, user_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
-        return self._set_fields(f"USER#{user_id}", "PROFILE", {**changes, "updated_at": now_iso()},
+    def update(self, user_id: str, changes: Fields) -> UserRecord | None:
+        item = self._set_fields(f"USER#{user_id}", "PROFILE", {**changes, "updated_at": now_iso()},
                                 "attribute_exists(pk)")
+        return UserRecord.model_validate(item) if item else None
 
-    def list_all(self) -> list[dict[str, Any]]:
-        return [public_user(u) for u in self._query_index("gsi2", "USERS")]
-
-
-def public_user(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in strip_keys(item).items() if k != "password_hash"}
-
-
-
+    def list_all(self) -> list[UserRecord]:
+        return [UserRecord.model_validate(item) for item in self._query_index("gsi2", "USERS")]
 
 
 class RefreshTokenRepository(TableRepository):
@@ -65,17 +56,14 @@ class RefreshTokenRepository(TableRepository):
         self._put({"pk": f"REFRESH#{jti}", "sk": "TOKEN", "family": family, "user_id": user_id,
                    "used": False, "expires_at": expires_at})
 
-    def spend(self, jti: str) -> dict[str, Any] | None:
-        """Mark a token used; None if it was already used (reuse) or unknown."""
-        return self._update(
+    def spend(self, jti: str) -> bool:
+        """Mark a token used; False if it was already used (reuse) or unknown."""
+        return None is not self._update(
             f"REFRESH#{jti}", "TOKEN",
             UpdateExpression="SET used = :true, used_at = :now",
             ConditionExpression="attribute_exists(pk) AND used = :false",
             ExpressionAttributeValues={":true": True, ":false": False, ":now": now_iso()},
         )
-
-    def get(self, jti: str) -> dict[str, Any] | None:
-        return self._get(f"REFRESH#{jti}", "TOKEN")
 
     def revoke_family(self, family: str, expires_at: int) -> None:
         self._put({"pk": f"FAMILY#{family}", "sk": "REVOKED", "revoked_at": now_iso(),
@@ -107,16 +95,24 @@ class ResetTokenRepository(TableRepository):
 
 
 class ApiKeyRepository(TableRepository):
-    def create(self, key_hash: str, record: dict[str, Any]) -> None:
+    """Keys are stored under the SHA-256 of the key (the key itself is never kept)."""
+
+    def create(self, key_hash: str, record: ApiKeyRecord) -> None:
         self._put({"pk": f"APIKEY#{key_hash}", "sk": "APIKEY",
-                   "gsi1pk": f"USER#{record['user_id']}#APIKEYS", "gsi1sk": record["created_at"],
-                   **record})
+                   "gsi1pk": f"USER#{record.user_id}#APIKEYS", "gsi1sk": record.created_at,
+                   **record.model_dump(mode="json")})
 
-    def get_by_hash(self, key_hash: str) -> dict[str, Any] | None:
-        return self._get(f"APIKEY#{key_hash}", "APIKEY")
+    def get_by_hash(self, key_hash: str) -> ApiKeyRecord | None:
+        item = self._get(f"APIKEY#{key_hash}", "APIKEY")
+        return ApiKeyRecord.model_validate(item) if item else None
 
-    def list_for(self, user_id: str) -> list[dict[str, Any]]:
-        return self._query_index("gsi1", f"USER#{user_id}#APIKEYS")
+    def delete_owned(self, user_id: str, key_id: str) -> bool:
+        """Delete one of the user's keys by id; False when the user has no such key."""
+        for item in self._query_index("gsi1", f"USER#{user_id}#APIKEYS"):
+            if item["key_id"] == key_id:
+                self._delete(item["pk"], item["sk"])
+                return True
+        return False
 
-    def delete(self, item: dict[str, Any]) -> None:
-        self._delete(item["pk"], item["sk"])
+    def list_for(self, user_id: str) -> list[ApiKeyRecord]:
+        return [ApiKeyRecord.model_validate(item) for item in self._query_index("gsi1", f"USER#{user_id}#APIKEYS")]

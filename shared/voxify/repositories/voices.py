@@ -2,35 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from voxify.clock import now_iso
-from voxify.repositories.base import OwnedRecords, strip_keys
+from voxify.domain.voices import CloneRecord, CloneStatus, SampleRecord
+from voxify.repositories.base import Fields, OwnedRecords
 
 
-class SampleRepository(OwnedRecords):
+class SampleRepository(OwnedRecords[SampleRecord]):
     kind = "SAMPLE"
     id_field = "sample_id"
+    record_type = SampleRecord
 
 
-class CloneRepository(OwnedRecords):
+class CloneRepository(OwnedRecords[CloneRecord]):
     """Clones; also listed per state through gsi2 so admins find those held for review."""
 
     kind = "CLONE"
     id_field = "clone_id"
+    record_type = CloneRecord
 
-    def create(self, record: dict[str, Any]) -> None:
-        super().create({**record, **_state_keys(record["status"], record["created_at"])})
+    def create(self, record: CloneRecord) -> bool:
+        return self._put(self._item(record, **_state_keys(record.status, record.created_at)),
+                         condition="attribute_not_exists(pk)")
 
-    def set_status(self, clone_id: str, status: str, changes: dict[str, Any] | None = None,
-                   expected_status: list[str] | None = None) -> dict[str, Any] | None:
+    def set_status(self, clone_id: str, status: CloneStatus, changes: Fields | None = None,
+                   expected_status: list[CloneStatus] | None = None) -> CloneRecord | None:
         """Move to `status` (from one of `expected_status`, if given); None when not moved."""
-        return self.update(clone_id, {**(changes or {}), "status": status, **_state_keys(status, now_iso())},
+        return self.update(clone_id, {**(changes or {}), "status": status.value, **_state_keys(status, now_iso())},
                            expected_status=expected_status)
 
-    def list_in_state(self, status: str) -> list[dict[str, Any]]:
-        return [strip_keys(i) for i in self._query_index("gsi2", f"CLONESTATE#{status}", newest_first=False)]
+    def list_in_state(self, status: CloneStatus) -> list[CloneRecord]:
+        return [CloneRecord.model_validate(item)
+                for item in self._query_index("gsi2", f"CLONESTATE#{status.value}", newest_first=False)]
 
 
-def _state_keys(status: str, at: str) -> dict[str, str]:
-    return {"gsi2pk": f"CLONESTATE#{status}", "gsi2sk": at}
+def _state_keys(status: CloneStatus, at: str) -> dict[str, str]:
+    return {"gsi2pk": f"CLONESTATE#{status.value}", "gsi2sk": at}

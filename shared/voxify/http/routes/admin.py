@@ -1,30 +1,17 @@
-"""/api/v1/admin: statistics, users, live configuration (admins only)."""
+"""/api/v1/admin: statistics, users, live configuration, clone reviews (admins only)."""
 
-from collections import Counter
-from typing import Any, Literal
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter
+from pydantic import BaseModel
 
+from voxify.domain.runtime_config import ConfigUpdate
 from voxify.domain.voices import AdminClone, CloneStatus, ReviewDecision
-from voxify.errors import not_found
-from voxify.http.deps import require_admin
-from voxify.http.envelope import Envelope, ok, paged
-from voxify.logic import voices
-from voxify.logic.auth import Principal
-from voxify.repositories.base import TableRepository
-from voxify.repositories.runtime_config import RuntimeConfigRepository
-from voxify.repositories.users import UserRepository, public_user
-from voxify.repositories.voices import CloneRepository
+from voxify.http.deps import AdminPage, AdminUser
+from voxify.http.envelope import Answer, Envelope, ok, paged
+from voxify.logic import admin, auth, voices
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
-
-
-class ConfigUpdate(BaseModel):
-    rate_limit_per_minute: int | None = Field(default=None, ge=1, le=100_000)
-    daily_sample_quota: int | None = Field(default=None, ge=1, le=1_000_000)
-    daily_job_quota: int | None = Field(default=None, ge=1, le=1_000_000)
-    default_engine: Literal["auto", "f5tts", "formant"] | None = None
 
 
 class UserStatusUpdate(BaseModel):
@@ -32,55 +19,39 @@ class UserStatusUpdate(BaseModel):
 
 
 @router.get("/stats", response_model=Envelope[dict[str, Any]])
-def stats(_: Principal = Depends(require_admin)) -> dict:
-    table = TableRepository()
-    counts: Counter[str] = Counter()
-    jobs_by_status: Counter[str] = Counter()
-    for page_item in table.table.scan(ProjectionExpression="sk, #s",
-                                      ExpressionAttributeNames={"#s": "status"}).get("Items", []):
-        counts[page_item["sk"]] += 1
-        if page_item["sk"] == "JOB":
-            jobs_by_status[page_item["status"]] += 1
-    return ok({"users": counts["PROFILE"], "samples": counts["SAMPLE"], "clones": counts["CLONE"],
-               "jobs": counts["JOB"], "jobs_by_status": dict(jobs_by_status)})
+def stats(_: AdminUser) -> Answer:
+    return ok(admin.stats())
 
 
 @router.get("/users", response_model=Envelope[list[dict[str, Any]]])
-def users(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
-          _: Principal = Depends(require_admin)) -> dict:
-    everyone = UserRepository().list_all()
-    return paged(everyone, limit, offset)
+def users(_: AdminUser, page: AdminPage) -> Answer:
+    return paged([user.public() for user in auth.list_users()], page)
 
 
 @router.patch("/users/{user_id}", response_model=Envelope[dict[str, Any]])
-def set_user_status(user_id: str, body: UserStatusUpdate, _: Principal = Depends(require_admin)) -> dict:
+def set_user_status(user_id: str, body: UserStatusUpdate, _: AdminUser) -> Answer:
     """Disable (or re-enable) an account; a disabled account's tokens and keys stop working."""
-    updated = UserRepository().update(user_id, {"disabled": body.disabled})
-    if updated is None:
-        raise not_found("user")
-    return ok(public_user(updated))
+    return ok(auth.set_user_disabled(user_id, body.disabled).public())
 
 
 @router.get("/config", response_model=Envelope[dict[str, Any]])
-def get_config(_: Principal = Depends(require_admin)) -> dict:
-    return ok(RuntimeConfigRepository().current())
+def get_config(_: AdminUser) -> Answer:
+    return ok(admin.runtime_config())
 
 
 @router.put("/config", response_model=Envelope[dict[str, Any]])
-def put_config(body: ConfigUpdate, _: Principal = Depends(require_admin)) -> dict:
-    return ok(RuntimeConfigRepository().update(body.model_dump(exclude_none=True)), "configuration saved")
+def put_config(body: ConfigUpdate, _: AdminUser) -> Answer:
+    return ok(admin.update_runtime_config(body), "configuration saved")
 
 
 @router.get("/clones", response_model=Envelope[list[AdminClone]])
-def clones_in_state(status: CloneStatus = CloneStatus.NEEDS_REVIEW, limit: int = Query(50, ge=1, le=500),
-                    offset: int = Query(0, ge=0), _: Principal = Depends(require_admin)) -> dict:
+def clones_in_state(_: AdminUser, page: AdminPage, status: CloneStatus = CloneStatus.NEEDS_REVIEW) -> Answer:
     """Clones in one state across users, oldest first: by default those held for review."""
-    clones = CloneRepository().list_in_state(status.value)
-    return paged(clones, limit, offset)
+    return paged([clone.admin_view() for clone in voices.clones_in_state(status)], page)
 
 
 @router.post("/clones/{clone_id}/review", response_model=Envelope[AdminClone])
-def review_clone(clone_id: str, body: ReviewDecision, admin: Principal = Depends(require_admin)) -> dict:
+def review_clone(clone_id: str, body: ReviewDecision, admin_user: AdminUser) -> Answer:
     """Approve (ready) or reject a clone held for review; the decision is kept on the clone."""
-    clone = voices.review_clone(clone_id, admin.user_id, body.approve, body.note)
-    return ok(clone, "approved" if body.approve else "rejected")
+    clone = voices.review_clone(clone_id, admin_user.user_id, body.approve, body.note)
+    return ok(clone.admin_view(), "approved" if body.approve else "rejected")

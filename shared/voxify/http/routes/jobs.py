@@ -8,17 +8,14 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
-from voxify.domain.jobs import TERMINAL, Job, JobCreate, JobStatus, JobUpdate
-from voxify.http.deps import current_principal
-from voxify.http.envelope import Envelope, ok, page_meta
+from voxify.domain.jobs import Job, JobCreate, JobStatus, JobUpdate
+from voxify.http.deps import CurrentUser, Page
+from voxify.http.envelope import Answer, Envelope, ok, paged
 from voxify.http.idempotency import run_idempotent
-from voxify.http.synthesis import create_job_for
 from voxify.logic import jobs
-from voxify.logic.auth import Principal
-from voxify.repositories.jobs import JobRepository
 from voxify.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/job", tags=["jobs"])
@@ -30,61 +27,58 @@ JOB_EXAMPLE = {"text_content": "Hello from Voxify.", "voice_model_id": "vox_..."
 
 @router.post("", status_code=201, response_model=Envelope[Job],
              openapi_extra={"requestBody": {"content": {"application/json": {"example": JOB_EXAMPLE}}}})
-def create_job(body: JobCreate, request: Request,
-               principal: Principal = Depends(current_principal)) -> Any:
+def create_job(body: JobCreate, request: Request, principal: CurrentUser) -> Any:
     """Queue a synthesis job: `text_content`, or `blocks` for multi-voice scripts with pauses."""
     return run_idempotent(request, principal.user_id, body.model_dump(), lambda: (
-        201, ok(jobs.public_job(create_job_for(principal, body)), "job created")))
+        201, ok(jobs.submit_job(principal.user_id, body).public(), "job created")))
 
 
 @router.get("", response_model=Envelope[list[Job]])
 def list_jobs(
+    principal: CurrentUser,
+    page: Page,
     status: JobStatus | None = None,
     voice_model_id: str | None = None,
     project_id: str | None = None,
     text_search: str | None = Query(default=None, max_length=200),
-    limit: int = Query(20, ge=1, le=100),
-    offset: int = Query(0, ge=0),
     sort_by: jobs.SortField = "created_at",
     sort_order: Literal["asc", "desc"] = "desc",
     include_text: bool = True,
-    principal: Principal = Depends(current_principal),
-) -> dict:
+) -> Answer:
     found = jobs.list_jobs(principal.user_id, status=status, voice_model_id=voice_model_id,
                            project_id=project_id, text_search=text_search,
                            sort_by=sort_by, sort_order=sort_order)
-    page = [jobs.public_job(j, include_text) for j in found[offset:offset + limit]]
-    return ok(page, meta=page_meta(len(found), limit, offset))
+    return paged([job.public(include_text) for job in found], page)
 
 
 @router.get("/{job_id}", response_model=Envelope[Job])
-def get_job(job_id: str, principal: Principal = Depends(current_principal)) -> dict:
-    return ok(jobs.public_job(jobs.get_job(principal.user_id, job_id)))
+def get_job(job_id: str, principal: CurrentUser) -> Answer:
+    return ok(jobs.get_job(principal.user_id, job_id).public())
 
 
 @router.put("/{job_id}", response_model=Envelope[Job])
 @router.patch("/{job_id}", response_model=Envelope[Job])
-def update_job(job_id: str, body: JobUpdate, principal: Principal = Depends(current_principal)) -> dict:
+def update_job(job_id: str, body: JobUpdate, principal: CurrentUser) -> Answer:
     """Edit a pending job; `{"status": "cancelled"}` cancels a pending or running one."""
-    return ok(jobs.public_job(jobs.update_job(principal.user_id, job_id, body)))
+    return ok(jobs.update_job(principal.user_id, job_id, body).public())
 
 
 @router.delete("/{job_id}", response_model=Envelope[None])
-def delete_job(job_id: str, principal: Principal = Depends(current_principal)) -> dict:
+def delete_job(job_id: str, principal: CurrentUser) -> Answer:
     """Deletes the job and its audio; 409 JOB_PROCESSING while a worker is on it."""
     jobs.delete_job(principal.user_id, job_id)
     return ok(None, "job deleted")
 
 
 @router.post("/{job_id}/cancel", response_model=Envelope[Job], deprecated=True)
-def cancel_job(job_id: str, principal: Principal = Depends(current_principal)) -> dict:
+def cancel_job(job_id: str, principal: CurrentUser) -> Answer:
     """Deprecated: use PATCH /job/{id} with `{"status": "cancelled"}`."""
-    return ok(jobs.public_job(jobs.cancel_job(principal.user_id, job_id)))
+    return ok(jobs.cancel_job(principal.user_id, job_id).public())
 
 
 @router.get("/{job_id}/progress", response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}}}})
-async def job_progress(job_id: str, principal: Principal = Depends(current_principal),
+async def job_progress(job_id: str, principal: CurrentUser,
                        last_event_id: str | None = Header(default=None)) -> StreamingResponse:
     """Server-Sent Events: one `progress` event per change, `done` at a terminal state.
 
@@ -101,20 +95,18 @@ async def job_progress(job_id: str, principal: Principal = Depends(current_princ
 async def _progress_events(job_id: str, last_sent: int) -> AsyncIterator[str]:
     settings = get_settings()
     deadline = time.monotonic() + settings.sse_max_seconds
-    repository = JobRepository()
     yield "retry: 1000\n\n"
     while True:
-        job = await asyncio.to_thread(repository.get, job_id)
+        job = await asyncio.to_thread(jobs.find_job, job_id)
         if job is None:
             yield _event("gone", {"job_id": job_id}, None)
             return
-        version = int(job.get("progress_version", 0))
-        terminal = job["status"] in TERMINAL
-        if version > last_sent or terminal:
-            payload = {k: job.get(k) for k in ("job_id", "status", "progress", "progress_message",
-                                               "error_code", "error_message", "duration_seconds")}
-            yield _event("done" if terminal else "progress", payload, version)
-            last_sent = version
+        terminal = job.status.is_terminal
+        if job.progress_version > last_sent or terminal:
+            payload = job.model_dump(mode="json", include={"job_id", "status", "progress", "progress_message",
+                                                           "error_code", "error_message", "duration_seconds"})
+            yield _event("done" if terminal else "progress", payload, job.progress_version)
+            last_sent = job.progress_version
         if terminal or time.monotonic() >= deadline:
             return
         await asyncio.sleep(settings.sse_poll_seconds)

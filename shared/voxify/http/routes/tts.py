@@ -2,38 +2,34 @@
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from voxify.domain.jobs import MAX_TEXT_CHARS, JobCreate
+from voxify.domain.jobs import MAX_TEXT_CHARS, JobCreate, JobStatus
 from voxify.errors import ErrorCode, VoxifyError
-from voxify.http.deps import current_principal
+from voxify.http.deps import CurrentUser
 from voxify.http.envelope import Envelope, ok
 from voxify.http.idempotency import run_idempotent
-from voxify.http.synthesis import create_job_for, synthesize_and_wait, wait_for_job
-from voxify.logic import jobs, voices
-from voxify.logic.auth import Principal
+from voxify.http.synthesis import synthesize_and_wait
+from voxify.logic import files, jobs, voices
 from voxify.settings import get_settings
-from voxify.storage import CONTENT_TYPES, AudioStore
 
 router = APIRouter(tags=["tts"])
 
 
 @router.post("/api/v1/tts/synthesize", response_model=Envelope[dict[str, Any]],
              responses={200: {"content": {"audio/*": {}}}, 202: {"description": "still running"}})
-def synthesize(body: JobCreate, request: Request,
-               principal: Principal = Depends(current_principal)) -> Response:
+def synthesize(body: JobCreate, request: Request, principal: CurrentUser) -> Response:
     """Synchronous: JSON with `audio_url`, `duration` and timestamps, or the raw audio for
     `Accept: audio/*`. Jobs that take longer than ~20 s answer 202 with the job."""
     return synthesize_and_wait(request, principal, body)
 
 
 @router.post("/api/v1/tts/synthesize/async", status_code=202, response_model=Envelope[dict[str, Any]])
-def synthesize_async(body: JobCreate, request: Request,
-                     principal: Principal = Depends(current_principal)) -> Any:
+def synthesize_async(body: JobCreate, request: Request, principal: CurrentUser) -> Any:
     return run_idempotent(request, principal.user_id, body.model_dump(), lambda: (
-        202, ok(jobs.public_job(create_job_for(principal, body)), "job queued")))
+        202, ok(jobs.submit_job(principal.user_id, body).public(), "job queued")))
 
 
 class SpeechRequest(BaseModel):
@@ -51,19 +47,19 @@ OPENAI_FORMATS = {"mp3": "mp3", "opus": "ogg", "flac": "flac", "wav": "wav"}
 
 @router.post("/v1/audio/speech", response_class=Response, tags=["openai compatible"],
              responses={200: {"content": {"audio/mpeg": {}, "audio/wav": {}, "audio/flac": {}, "audio/ogg": {}}}})
-def openai_speech(body: SpeechRequest, principal: Principal = Depends(current_principal)) -> Response:
+def openai_speech(body: SpeechRequest, principal: CurrentUser) -> Response:
     """OpenAI-compatible speech: existing OpenAI clients can speak with cloned voices."""
     if body.response_format not in OPENAI_FORMATS:
         raise VoxifyError(ErrorCode.VALIDATION_ERROR, f"response_format {body.response_format} is not offered",
                           {"supported": sorted(OPENAI_FORMATS)})
     clone = voices.find_clone(principal.user_id, body.voice)
-    job = create_job_for(principal, JobCreate(text_content=body.input, voice_model_id=clone["clone_id"],
-                                              output_format=OPENAI_FORMATS[body.response_format],
-                                              speed=body.speed, text_language=clone["language"]))
-    job = wait_for_job(job["job_id"], get_settings().sync_wait_seconds)
-    if job.get("status") != "completed":
-        raise VoxifyError(ErrorCode.SYNTHESIS_TIMEOUT if job.get("status") in ("pending", "processing")
-                          else ErrorCode.SYNTHESIS_FAILED,
-                          job.get("error_message") or "the speech was not ready in time",
-                          {"job_id": job.get("job_id"), "status": job.get("status")})
-    return Response(AudioStore().get(job["output_key"]), media_type=CONTENT_TYPES[job["output_format"]])
+    job = jobs.submit_job(principal.user_id, JobCreate(
+        text_content=body.input, voice_model_id=clone.clone_id, output_format=OPENAI_FORMATS[body.response_format],
+        speed=body.speed, text_language=clone.language))
+    job = jobs.wait_for_job(job, get_settings().sync_wait_seconds)
+    if job.status != JobStatus.COMPLETED:
+        raise VoxifyError(ErrorCode.SYNTHESIS_FAILED if job.status.is_terminal else ErrorCode.SYNTHESIS_TIMEOUT,
+                          job.error_message or "the speech was not ready in time",
+                          {"job_id": job.job_id, "status": job.status})
+    audio = files.job_output(job)
+    return Response(audio.read(), media_type=audio.content_type)

@@ -1,8 +1,8 @@
-"""/api/v1/voice: samples and clones."""
+"""/api/v1/voice: samples, clones and similar-voice searches."""
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from voxify.domain.jobs import JobCreate
@@ -12,18 +12,16 @@ from voxify.domain.voices import (
     CloneCreate,
     Sample,
     SampleStatus,
+    SearchRecord,
+    SearchStatus,
     UploadRequest,
     VoiceSearch,
 )
-from voxify.http.deps import current_principal
-from voxify.http.envelope import Envelope, ok, paged
-from voxify.http.idempotency import run_idempotent
+from voxify.http.deps import CurrentUser, Page
+from voxify.http.envelope import Answer, Envelope, ok, paged
+from voxify.http.idempotency import Created, run_idempotent
 from voxify.http.synthesis import synthesize_and_wait
 from voxify.logic import searches, voices
-from voxify.logic.auth import Principal
-from voxify.logic.usage import with_daily_quota
-from voxify.repositories.voices import CloneRepository, SampleRepository
-from voxify.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/voice", tags=["voices"])
 
@@ -31,99 +29,89 @@ router = APIRouter(prefix="/api/v1/voice", tags=["voices"])
 @router.post("/samples", status_code=201, response_model=Envelope[Sample])
 def upload_sample(
     request: Request,
+    principal: CurrentUser,
     file: UploadFile = File(description="wav, mp3, flac, ogg, m4a or webm; up to ~6 MB here"),
     name: str = Form(min_length=1, max_length=200, pattern=NAME_PATTERN),
     description: str | None = Form(default=None, max_length=2000),
     language: str = Form(default="en", min_length=2, max_length=16),
-    principal: Principal = Depends(current_principal),
 ) -> Any:
     """Upload a short sample. Larger files: POST /voice/samples/uploads."""
     data = file.file.read()
 
-    def create() -> tuple[int, dict]:
-        sample = with_daily_quota(principal.user_id, "sample", lambda: voices.upload_sample(
-            principal.user_id, name, description, language, data))
-        return 201, ok(sample, "sample stored; processing")
+    def create() -> Created:
+        sample = voices.upload_sample(principal.user_id, name, description, language, data)
+        return 201, ok(sample.public(), "sample stored; processing")
 
     fields = {"name": name, "description": description, "language": language, "size": len(data)}
     return run_idempotent(request, principal.user_id, fields, create)
 
 
 @router.post("/samples/uploads", status_code=201, response_model=Envelope[dict[str, Any]])
-def presigned_upload(body: UploadRequest, request: Request,
-                     principal: Principal = Depends(current_principal)) -> Any:
+def presigned_upload(body: UploadRequest, request: Request, principal: CurrentUser) -> Any:
     """A presigned S3 POST for files up to 50 MB; processing starts when the upload lands."""
-    def create() -> tuple[int, dict]:
-        upload = with_daily_quota(principal.user_id, "sample",
-                                  lambda: voices.start_presigned_upload(principal.user_id, body))
-        return 201, ok(upload, "POST the file to upload.url with upload.fields")
+
+    def create() -> Created:
+        sample, upload = voices.start_presigned_upload(principal.user_id, body)
+        return 201, ok({"sample": sample.public(), "upload": upload}, "POST the file to upload.url with upload.fields")
 
     return run_idempotent(request, principal.user_id, body.model_dump(), create)
 
 
 @router.get("/samples", response_model=Envelope[list[Sample]])
-def list_samples(status: SampleStatus | None = None, limit: int = Query(20, ge=1, le=100),
-                 offset: int = Query(0, ge=0),
-                 principal: Principal = Depends(current_principal)) -> dict:
-    samples = [s for s in SampleRepository().list_for(principal.user_id)
-               if status is None or s["status"] == status.value]
-    return paged(samples, limit, offset)
+def list_samples(principal: CurrentUser, page: Page, status: SampleStatus | None = None) -> Answer:
+    return paged([s.public() for s in voices.list_samples(principal.user_id, status)], page)
 
 
 @router.get("/samples/{sample_id}", response_model=Envelope[Sample])
-def get_sample(sample_id: str, principal: Principal = Depends(current_principal)) -> dict:
-    return ok(voices.get_sample(principal.user_id, sample_id))
+def get_sample(sample_id: str, principal: CurrentUser) -> Answer:
+    return ok(voices.get_sample(principal.user_id, sample_id).public())
 
 
 @router.delete("/samples/{sample_id}", response_model=Envelope[None])
-def delete_sample(sample_id: str, principal: Principal = Depends(current_principal)) -> dict:
+def delete_sample(sample_id: str, principal: CurrentUser) -> Answer:
     voices.delete_sample(principal.user_id, sample_id)
     return ok(None, "sample and its audio deleted")
 
 
 @router.post("/samples/{sample_id}/process", status_code=202, response_model=Envelope[Sample])
-def process_sample(sample_id: str, principal: Principal = Depends(current_principal)) -> dict:
-    return ok(voices.reprocess_sample(principal.user_id, sample_id), "processing queued")
+def process_sample(sample_id: str, principal: CurrentUser) -> Answer:
+    return ok(voices.reprocess_sample(principal.user_id, sample_id).public(), "processing queued")
 
 
 @router.post("/clones", status_code=201, response_model=Envelope[Clone])
-def create_clone(body: CloneCreate, request: Request,
-                 principal: Principal = Depends(current_principal)) -> Any:
+def create_clone(body: CloneCreate, request: Request, principal: CurrentUser) -> Any:
     """Needs `consent: true` and ready samples. Stores who attested consent, when and from where."""
     origin = {"source_ip": request.client.host if request.client else None,
               "user_agent": request.headers.get("user-agent")}
     return run_idempotent(request, principal.user_id, body.model_dump(), lambda: (
-        201, ok(voices.create_clone(principal.user_id, body, origin), "voice clone created")))
+        201, ok(voices.create_clone(principal.user_id, body, origin).public(), "voice clone created")))
 
 
 @router.get("/clones", response_model=Envelope[list[Clone]])
-def list_clones(limit: int = Query(20, ge=1, le=100), offset: int = Query(0, ge=0),
-                principal: Principal = Depends(current_principal)) -> dict:
-    clones = CloneRepository().list_for(principal.user_id)
-    return paged(clones, limit, offset)
+def list_clones(principal: CurrentUser, page: Page) -> Answer:
+    return paged([c.public() for c in voices.list_clones(principal.user_id)], page)
 
 
 @router.get("/clones/{clone_id}", response_model=Envelope[Clone])
-def get_clone(clone_id: str, principal: Principal = Depends(current_principal)) -> dict:
-    return ok(voices.get_clone(principal.user_id, clone_id))
+def get_clone(clone_id: str, principal: CurrentUser) -> Answer:
+    return ok(voices.get_clone(principal.user_id, clone_id).public())
 
 
 @router.delete("/clones/{clone_id}", response_model=Envelope[None])
-def delete_clone(clone_id: str, principal: Principal = Depends(current_principal)) -> dict:
+def delete_clone(clone_id: str, principal: CurrentUser) -> Answer:
     voices.delete_clone(principal.user_id, clone_id)
     return ok(None, "voice clone deleted")
 
 
 @router.post("/clones/{clone_id}/select", response_model=Envelope[Clone])
-def select_clone(clone_id: str, principal: Principal = Depends(current_principal)) -> dict:
-    return ok(voices.select_clone(principal.user_id, clone_id), "active voice selected")
+def select_clone(clone_id: str, principal: CurrentUser) -> Answer:
+    return ok(voices.select_clone(principal.user_id, clone_id).public(), "active voice selected")
 
 
 @router.post("/clones/{clone_id}/synthesize", response_model=Envelope[dict[str, Any]],
              responses={202: {"description": "still running; poll the job"}})
-def synthesize_with_clone(clone_id: str, body: JobCreate, request: Request,
-                          wait: Literal["true", "false"] = "true",
-                          principal: Principal = Depends(current_principal)) -> Any:
+def synthesize_with_clone(clone_id: str, body: JobCreate, request: Request, principal: CurrentUser,
+                          wait: Literal["true", "false"] = "true") -> Any:
     """Create a job with this voice; wait up to ~20 s for the audio, else 202 with the job."""
     voices.get_clone(principal.user_id, clone_id)
     job_request = body.model_copy(update={"voice_model_id": clone_id})
@@ -134,31 +122,29 @@ SEARCH_RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {"description": "still running; poll GET /api/v1/voice/searches/{search_id}"}}
 
 
-def _search_answer(search: dict[str, Any]) -> Any:
+def _search_answer(search: SearchRecord) -> Any:
     """200 with the nearest voices, or 202 with the pending search if the worker is slow."""
-    search = searches.wait_for_search(search, get_settings().search_wait_seconds)
-    body = searches.public_search(search)
-    if search["status"] == "pending":
-        return JSONResponse(ok(body, "still searching; poll the search"), status_code=202,
-                            headers={"Location": f"/api/v1/voice/searches/{search['search_id']}"})
-    return ok(body)
+    search = searches.wait_for_search(search)
+    if search.status == SearchStatus.PENDING:
+        return JSONResponse(ok(search.public(), "still searching; poll the search"), status_code=202,
+                            headers={"Location": f"/api/v1/voice/searches/{search.search_id}"})
+    return ok(search.public())
 
 
 @router.get("/clones/{clone_id}/similar", response_model=Envelope[VoiceSearch], responses=SEARCH_RESPONSES)
-def similar_voices(clone_id: str, k: int = Query(5, ge=1, le=50),
-                   principal: Principal = Depends(current_principal)) -> Any:
+def similar_voices(clone_id: str, principal: CurrentUser, k: int = Query(5, ge=1, le=50)) -> Any:
     """The k voices (clones and samples) of yours that sound most like this clone."""
     return _search_answer(searches.search_by_clone(principal.user_id, clone_id, k))
 
 
 @router.post("/search", response_model=Envelope[VoiceSearch], responses=SEARCH_RESPONSES)
-def search_voices(file: UploadFile = File(description="a clip of someone speaking, a few seconds"),
-                  k: int = Form(5, ge=1, le=50),
-                  principal: Principal = Depends(current_principal)) -> Any:
+def search_voices(principal: CurrentUser,
+                  file: UploadFile = File(description="a clip of someone speaking, a few seconds"),
+                  k: int = Form(5, ge=1, le=50)) -> Any:
     """Upload a clip; get the k voices of yours that sound most like it."""
     return _search_answer(searches.search_by_clip(principal.user_id, file.file.read(), k))
 
 
 @router.get("/searches/{search_id}", response_model=Envelope[VoiceSearch])
-def get_search(search_id: str, principal: Principal = Depends(current_principal)) -> dict:
-    return ok(searches.public_search(searches.get_search(principal.user_id, search_id)))
+def get_search(search_id: str, principal: CurrentUser) -> Answer:
+    return ok(searches.get_search(principal.user_id, search_id).public())

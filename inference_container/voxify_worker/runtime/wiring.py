@@ -14,15 +14,17 @@ from voxify.repositories.jobs import JobRepository
 from voxify.repositories.searches import SearchRepository
 from voxify.repositories.voices import CloneRepository, SampleRepository
 from voxify.storage import AudioStore
-
-from voxify_worker.consumer import WorkHandler
+from voxify_worker.embeddings.encoder import SpeakerEncoder
+from voxify_worker.embeddings.index import VoiceIndex
 from voxify_worker.engines.base import Engine
-from voxify_worker.references import ReferenceCache
-from voxify_worker.samples import process_sample
-from voxify_worker.speakers import SpeakerEncoder
-from voxify_worker.synthesis import SynthesisContext, synthesize_job
-from voxify_worker.vectors import VoiceIndex
-from voxify_worker.voices import VoiceContext, answer_search, forget_voice, process_clone
+from voxify_worker.runtime.consumer import WorkHandler
+from voxify_worker.work.clones import process_clone
+from voxify_worker.work.forget import forget_voice
+from voxify_worker.work.references import ReferenceCache
+from voxify_worker.work.samples import process_sample
+from voxify_worker.work.searches import answer_search
+from voxify_worker.work.synthesis import SynthesisContext, synthesize_job
+from voxify_worker.work.voice_context import VoiceContext
 
 
 @dataclass

@@ -2,15 +2,15 @@
 
 Records carry a TTL a few beats ahead so a dead worker's heartbeat ages out on AWS
 (the emulator does not reap TTL, so readers also compare `last_seen` with the clock).
+The record's keys and fields are HeartbeatRepository's (voxify/repositories/heartbeats.py).
 """
 
 import threading
-import time
 from datetime import UTC, datetime
 
-from voxify.aws import resource
+from voxify.domain.workers import WorkerState
 from voxify.observability import logger
-from voxify.settings import get_settings
+from voxify.repositories.heartbeats import HeartbeatRepository
 
 MISSED_BEATS_BEFORE_EXPIRY = 6
 
@@ -21,24 +21,13 @@ class Heartbeat(threading.Thread):
         self.worker_id = worker_id
         self.engine = engine
         self.interval = interval
-        self.started_at = datetime.now(UTC).isoformat()
+        self.started_at = datetime.now(UTC)
         self._stop_event = threading.Event()
-        self._table = resource("dynamodb").Table(get_settings().table_name)
+        self._heartbeats = HeartbeatRepository()
 
-    def beat(self, state: str = "running") -> None:
-        now = datetime.now(UTC)
-        self._table.put_item(Item={
-            "pk": f"WORKER#{self.worker_id}",
-            "sk": "HEARTBEAT",
-            "gsi2pk": "WORKERS",
-            "gsi2sk": self.worker_id,
-            "worker_id": self.worker_id,
-            "engine": self.engine,
-            "state": state,
-            "started_at": self.started_at,
-            "last_seen": now.isoformat(),
-            "expires_at": int(time.time() + self.interval * MISSED_BEATS_BEFORE_EXPIRY),
-        })
+    def beat(self, state: WorkerState = WorkerState.RUNNING) -> None:
+        self._heartbeats.beat(self.worker_id, self.engine, state, self.started_at,
+                              expires_in=self.interval * MISSED_BEATS_BEFORE_EXPIRY)
 
     def run(self) -> None:
         while not self._stop_event.wait(self.interval):
@@ -49,4 +38,4 @@ class Heartbeat(threading.Thread):
 
     def stop(self) -> None:
         self._stop_event.set()
-        self.beat("stopped")
+        self.beat(WorkerState.STOPPED)

@@ -17,20 +17,21 @@ from typing import Any
 
 import numpy as np
 
-from voxify.domain.jobs import JobStatus
+from voxify.domain.jobs import JobRecord, JobStatus
+from voxify.errors import CodedError, ErrorCode
 from voxify.events import EventPublisher
-from voxify.observability import logger, metrics
+from voxify.observability import logger
 from voxify.queue import WorkMessage
 from voxify.repositories.jobs import JobRepository
 from voxify.settings import get_settings
 from voxify.storage import CONTENT_TYPES, AudioStore, block_key, output_key, output_prefix
-from voxify_worker.audio import AudioError, check_output, concatenate, encode, postprocess, resample, silence
-from voxify_worker.engines.base import Engine, EngineError, SynthesisCancelled, SynthesisRequest, WordTiming
-from voxify_worker.consumer import Delivery
-from voxify_worker.lease import Lease
-from voxify_worker.references import ReferenceCache
-from voxify_worker.timestamps import timestamps
-from voxify_worker.voices import VoiceContext, speaker_similarity
+from voxify_worker.audio import check_output, concatenate, encode, postprocess, resample, silence
+from voxify_worker.engines.base import Engine, SynthesisCancelled, SynthesisRequest, WordTiming
+from voxify_worker.runtime.consumer import Delivery
+from voxify_worker.runtime.lease import Lease
+from voxify_worker.work.references import ReferenceCache
+from voxify_worker.work.timestamps import timestamps
+from voxify_worker.work.voice_context import VoiceContext, speaker_similarity
 
 PROGRESS_MIN_INTERVAL_SECONDS = 1.0
 
@@ -61,7 +62,7 @@ class ProgressReporter:
     def cancelled(self) -> bool:
         """Asked by engines between text chunks: is the job still ours to finish?"""
         job = self._ctx.jobs.get(self._job_id)
-        return job is None or job["status"] != JobStatus.PROCESSING or job.get("claim_owner") != self._ctx.worker_id
+        return job is None or job.status != JobStatus.PROCESSING or job.claim_owner != self._ctx.worker_id
 
     def __call__(self, percent: float, message: str, force: bool = False) -> None:
         now = time.monotonic()
@@ -80,41 +81,40 @@ def synthesize_job(work: WorkMessage, delivery: Delivery, ctx: SynthesisContext)
     if job is None:
         current = ctx.jobs.get(work.id)
         logger.info("not claimed: duplicate, late or finished delivery",
-                    extra={"status": current and current["status"]})
+                    extra={"status": current and current.status})
         return
     ctx.events.job_changed(job)
-    report = ProgressReporter(ctx, job["job_id"])
+    report = ProgressReporter(ctx, job.job_id)
     started = time.monotonic()
     try:
-        check_output(job["output_format"], int(job["sample_rate"]))
-        with Lease(delivery, ctx.jobs, job["job_id"], ctx.worker_id):
+        check_output(job.output_format, job.sample_rate)
+        with Lease(delivery, ctx.jobs, job.job_id, ctx.worker_id):
             outcome = _render(job, ctx, report)
     except (JobAbandoned, SynthesisCancelled):
         _discard_outputs(job, ctx)
         logger.info("job abandoned: cancelled or taken over")
         return
-    except (EngineError, AudioError) as error:
-        _fail(job, ctx, getattr(error, "code", "SYNTHESIS_FAILED"), str(error))
+    except CodedError as error:  # engine and audio errors: bad voice, language, format...
+        _fail(job, ctx, error.code, str(error))
         return
     except Exception as error:
-        ctx.jobs.finish(job["job_id"], ctx.worker_id, JobStatus.PENDING, {"last_error": f"{type(error).__name__}: {error}"})
+        ctx.jobs.finish(job.job_id, ctx.worker_id, JobStatus.PENDING, {"last_error": f"{type(error).__name__}: {error}"})
         raise
     elapsed = time.monotonic() - started
     outcome["engine"]["rtf"] = round(outcome["engine"]["engine_seconds"] / max(outcome["duration_seconds"], 1e-6), 3)
     outcome["engine"]["wall_seconds"] = round(elapsed, 3)
-    finished = ctx.jobs.finish(job["job_id"], ctx.worker_id, JobStatus.COMPLETED, {**outcome, "progress": 100,
+    finished = ctx.jobs.finish(job.job_id, ctx.worker_id, JobStatus.COMPLETED, {**outcome, "progress": 100,
                                                                          "progress_message": "completed"})
     if finished is None:  # cancelled during the upload
         _discard_outputs(job, ctx)
         return
-    metrics.add_metric(name="JobsCompleted", unit="Count", value=1)
     ctx.events.job_changed(finished)
     logger.info("job completed", extra={"duration": outcome["duration_seconds"], "rtf": outcome["engine"]["rtf"]})
 
 
-def _render(job: dict[str, Any], ctx: SynthesisContext, report: ProgressReporter) -> dict[str, Any]:
-    rate, fmt = int(job["sample_rate"]), job["output_format"]
-    blocks = job["blocks"]
+def _render(job: JobRecord, ctx: SynthesisContext, report: ProgressReporter) -> dict[str, Any]:
+    rate, fmt = job.sample_rate, job.output_format
+    blocks = job.blocks
     segments: list[np.ndarray] = []
     own_voice: list[np.ndarray] = []  # blocks spoken in the job's own voice, for speaker_similarity
     words: list[WordTiming] = []
@@ -124,8 +124,8 @@ def _render(job: dict[str, Any], ctx: SynthesisContext, report: ProgressReporter
     result = None
     report(1, "preparing the voice", force=True)
     for index, block in enumerate(blocks):
-        voice_id = block.get("voice_model_id") or job["voice_model_id"]
-        reference = ctx.references.get(voice_id, job["user_id"])
+        voice_id = block.voice_model_id or job.voice_model_id
+        reference = ctx.references.get(voice_id, job.user_id)
         share = 90 / len(blocks)
         base = 5 + index * share
 
@@ -134,33 +134,32 @@ def _render(job: dict[str, Any], ctx: SynthesisContext, report: ProgressReporter
 
         tick = time.monotonic()
         result = ctx.engine.synthesize(
-            reference, SynthesisRequest(text=block["text"], language=job["text_language"], speed=float(job["speed"])),
+            reference, SynthesisRequest(text=block.text, language=job.text_language, speed=job.speed),
             progress=engine_progress, should_cancel=report.cancelled)
         engine_seconds += time.monotonic() - tick
         report(base + share * 0.85, f"block {index + 1}/{len(blocks)}: encoding", force=True)
-        audio = postprocess(result.audio, result.sample_rate, pitch_semitones=float(job["pitch"]),
-                            volume=float(job["volume"]))
+        audio = postprocess(result.audio, result.sample_rate, pitch_semitones=job.pitch,
+                            volume=job.volume)
         audio = resample(audio, result.sample_rate, rate)
-        key = block_key(job["user_id"], job["job_id"], index, fmt)
+        key = block_key(job.user_id, job.job_id, index, fmt)
         ctx.store.put(key, encode(audio, rate, fmt, rate), CONTENT_TYPES[fmt])
         block_keys.append(key)
         words += [WordTiming(w.word, w.start_time + offset, w.end_time + offset, w.estimated) for w in result.words]
-        pause = silence(int(block.get("wait_after_ms") or 0), rate) if index < len(blocks) - 1 else silence(0, rate)
+        pause = silence(block.wait_after_ms, rate) if index < len(blocks) - 1 else silence(0, rate)
         segments += [audio, pause]
-        if voice_id == job["voice_model_id"]:
+        if voice_id == job.voice_model_id:
             own_voice.append(audio)
         offset += (len(audio) + len(pause)) / rate
     combined = concatenate(segments)
     report(96, "uploading", force=True)
-    key = output_key(job["user_id"], job["job_id"], fmt)
+    key = output_key(job.user_id, job.job_id, fmt)
     ctx.store.put(key, encode(combined, rate, fmt, rate), CONTENT_TYPES[fmt])
-    config = job.get("config") or {}
     assert result is not None
     return {
         "output_key": key, "block_keys": block_keys, "duration_seconds": round(len(combined) / rate, 3),
-        "timestamps": timestamps(words, config.get("timestamp_granularity", "word"))
-        if config.get("include_timestamps") else None,
-        "speaker_similarity": _speaker_similarity(own_voice, rate, job["voice_model_id"], ctx),
+        "timestamps": timestamps(words, job.config.timestamp_granularity)
+        if job.config.include_timestamps else None,
+        "speaker_similarity": _speaker_similarity(own_voice, rate, job.voice_model_id, ctx),
         "engine": {"name": result.engine, "model": result.model, "version": result.version,
                    "engine_seconds": round(engine_seconds, 3)},
     }
@@ -177,15 +176,15 @@ def _speaker_similarity(parts: list[np.ndarray], rate: int, clone_id: str, ctx: 
         return None
 
 
-def _fail(job: dict[str, Any], ctx: SynthesisContext, code: str, message: str) -> None:
-    logger.warning("job failed permanently", extra={"error_code": code})
+def _fail(job: JobRecord, ctx: SynthesisContext, code: ErrorCode, message: str) -> None:
+    logger.warning("job failed permanently", extra={"error_code": code.value})
     _discard_outputs(job, ctx)
-    failed = ctx.jobs.finish(job["job_id"], ctx.worker_id, JobStatus.FAILED, {"error_code": code, "error_message": message})
+    failed = ctx.jobs.finish(job.job_id, ctx.worker_id, JobStatus.FAILED,
+                             {"error_code": code.value, "error_message": message})
     if failed:
-        metrics.add_metric(name="JobsFailed", unit="Count", value=1)
         ctx.events.job_changed(failed)
 
 
-def _discard_outputs(job: dict[str, Any], ctx: SynthesisContext) -> None:
-    ctx.store.delete_prefix(output_prefix(job["user_id"], job["job_id"]))
+def _discard_outputs(job: JobRecord, ctx: SynthesisContext) -> None:
+    ctx.store.delete_prefix(output_prefix(job.user_id, job.job_id))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from threading import Lock
 
-from voxify.errors import not_found
+from voxify.errors import ErrorCode, not_found
 from voxify.repositories.voices import CloneRepository
 from voxify.storage import AudioStore
 from voxify_worker.audio import decode
@@ -28,10 +28,10 @@ class ReferenceCache:
                 return self._cache[clone_id]
         clone = self._clones.get_owned(clone_id, user_id)
         if clone is None:
-            raise EngineError("VOICE_NOT_FOUND", str(not_found(f"voice clone {clone_id}")))
-        samples, rate = decode(self._store.get(clone["reference_key"]))
+            raise EngineError(ErrorCode.VOICE_NOT_FOUND, str(not_found(f"voice clone {clone_id}")))
+        samples, rate = decode(self._store.get(clone.reference_key))
         reference = ReferenceVoice(voice_id=clone_id, audio=samples, sample_rate=rate,
-                                   transcript=clone["ref_text"], language=clone["language"])
+                                   transcript=clone.ref_text, language=clone.language)
         with self._lock:
             self._cache[clone_id] = reference
             while len(self._cache) > CACHE_SIZE:

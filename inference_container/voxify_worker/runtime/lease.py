@@ -12,8 +12,7 @@ import threading
 from voxify.observability import logger
 from voxify.repositories.jobs import JobRepository
 from voxify.settings import get_settings
-
-from voxify_worker.consumer import Delivery
+from voxify_worker.runtime.consumer import Delivery
 
 
 class Lease(threading.Thread):

@@ -16,11 +16,11 @@ from typing import Any, TypeVar
 import lancedb
 import numpy as np
 import pyarrow as pa
+
 from voxify.clock import now_iso
 from voxify.observability import logger
 from voxify.settings import Settings, get_settings
-
-from voxify_worker.speakers import EMBEDDING_SIZE
+from voxify_worker.embeddings.encoder import EMBEDDING_SIZE
 
 T = TypeVar("T")
 TABLE = "voices"

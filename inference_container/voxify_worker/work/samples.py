@@ -12,15 +12,16 @@ from typing import Any
 
 import numpy as np
 
-from voxify.domain.voices import SampleStatus
+from voxify.domain.voices import SampleRecord, SampleStatus
+from voxify.errors import ErrorCode
 from voxify.observability import logger
 from voxify.queue import WorkMessage, upload_key
 from voxify.settings import get_settings
 from voxify.storage import CONTENT_TYPES, sample_prefix
 from voxify_worker.audio import AudioError, decode, encode, normalize_loudness, resample
 from voxify_worker.audio.quality import measure, rejection_reasons
-from voxify_worker.consumer import Delivery
-from voxify_worker.voices import VoiceContext
+from voxify_worker.runtime.consumer import Delivery
+from voxify_worker.work.voice_context import VoiceContext
 
 WORKING_RATE = 24_000
 REFERENCE_MAX_SECONDS = 12.0
@@ -29,14 +30,14 @@ REFERENCE_MAX_SECONDS = 12.0
 def process_sample(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> None:
     logger.append_keys(sample_id=work.id)
     sample = ctx.samples.get(work.id)
-    if sample is None or (work.user_id and sample["user_id"] != work.user_id):
+    if sample is None or (work.user_id and sample.user_id != work.user_id):
         logger.info("sample gone or not this user's; nothing to do")
         return
-    if sample["status"] in (SampleStatus.READY, SampleStatus.REJECTED) and work.user_id is None:
+    if sample.status in (SampleStatus.READY, SampleStatus.REJECTED) and work.user_id is None:
         return
     claimed = ctx.samples.update(work.id, {"status": SampleStatus.PROCESSING.value},
-                                 expected_status=[SampleStatus.UPLOADING.value, SampleStatus.UPLOADED.value,
-                                                  SampleStatus.PROCESSING.value])
+                                 expected_status=[SampleStatus.UPLOADING, SampleStatus.UPLOADED,
+                                                  SampleStatus.PROCESSING])
     if claimed is None:
         return
     ctx.events.sample_changed(claimed)
@@ -44,7 +45,7 @@ def process_sample(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> 
         data = _original_bytes(sample, ctx)
         audio, rate = decode(data)
     except AudioError as error:
-        _reject(ctx, work.id, [error.code, str(error)])
+        _reject(ctx, work.id, [error.code.value, str(error)])
         return
     quality = measure(audio, rate)
     reasons = rejection_reasons(quality)
@@ -52,14 +53,14 @@ def process_sample(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> 
         _reject(ctx, work.id, reasons, quality.as_record())
         return
     mono = resample(audio, rate, WORKING_RATE)
-    prefix = sample_prefix(sample["user_id"], sample["sample_id"])
+    prefix = sample_prefix(sample.user_id, sample.sample_id)
     normalized = normalize_loudness(mono, WORKING_RATE)
     reference = reference_segment(normalized, WORKING_RATE)
     ctx.store.put(prefix + "normalized.wav", encode(normalized, WORKING_RATE, "wav", WORKING_RATE), CONTENT_TYPES["wav"])
     ctx.store.put(prefix + "reference.wav", encode(reference, WORKING_RATE, "wav", WORKING_RATE), CONTENT_TYPES["wav"])
-    ctx.index.upsert(sample["sample_id"], sample["user_id"], "sample", sample["name"], ctx.encoder.model,
+    ctx.index.upsert(sample.sample_id, sample.user_id, "sample", sample.name, ctx.encoder.model,
                      ctx.encoder.embed(normalized, WORKING_RATE))
-    _announce(ctx, ctx.samples.update(work.id, {
+    ctx.events.announce(ctx.samples.update(work.id, {
         "status": SampleStatus.READY.value, "duration_seconds": quality.duration_seconds,
         "quality": quality.as_record(), "embedding_model": ctx.encoder.model,
         "normalized_key": prefix + "normalized.wav", "reference_key": prefix + "reference.wav",
@@ -67,21 +68,21 @@ def process_sample(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> 
     logger.info("sample ready", extra={"quality_score": quality.score})
 
 
-def _original_bytes(sample: dict[str, Any], ctx: VoiceContext) -> bytes:
+def _original_bytes(sample: SampleRecord, ctx: VoiceContext) -> bytes:
     """The uploaded bytes; a presigned upload is moved under the sample's own prefix first."""
-    key = sample["original_key"]
-    if key == upload_key(sample["user_id"], sample["sample_id"]):
-        head = ctx.store.head(key)
-        if head is None:
-            raise AudioError("UNSUPPORTED_AUDIO", "the upload never arrived")
-        if head["ContentLength"] > get_settings().max_sample_bytes:
+    key = sample.original_key
+    if key == upload_key(sample.user_id, sample.sample_id):
+        size = ctx.store.size(key)
+        if size is None:
+            raise AudioError(ErrorCode.UNSUPPORTED_AUDIO, "the upload never arrived")
+        if size > get_settings().max_sample_bytes:
             ctx.store.delete_prefix(key)
-            raise AudioError("UNSUPPORTED_AUDIO", "the upload is larger than samples may be")
+            raise AudioError(ErrorCode.UNSUPPORTED_AUDIO, "the upload is larger than samples may be")
         data = ctx.store.get(key)
-        moved = f"{sample_prefix(sample['user_id'], sample['sample_id'])}original"
+        moved = f"{sample_prefix(sample.user_id, sample.sample_id)}original"
         ctx.store.put(moved, data, "application/octet-stream")
         ctx.store.delete_prefix(key)
-        ctx.samples.update(sample["sample_id"], {"original_key": moved, "size_bytes": len(data)})
+        ctx.samples.update(sample.sample_id, {"original_key": moved, "size_bytes": len(data)})
         return data
     return ctx.store.get(key)
 
@@ -101,10 +102,6 @@ def reference_segment(audio: np.ndarray, rate: int) -> np.ndarray:
 def _reject(ctx: VoiceContext, sample_id: str, reasons: list[str],
             quality: dict[str, Any] | None = None) -> None:
     logger.info("sample rejected", extra={"reasons": reasons})
-    _announce(ctx, ctx.samples.update(sample_id, {"status": SampleStatus.REJECTED.value,
+    ctx.events.announce(ctx.samples.update(sample_id, {"status": SampleStatus.REJECTED.value,
                                                   "rejection_reasons": reasons, "quality": quality}))
 
-
-def _announce(ctx: VoiceContext, sample: dict[str, Any] | None) -> None:
-    if sample is not None:
-        ctx.events.sample_changed(sample)

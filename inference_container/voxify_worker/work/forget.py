@@ -1,0 +1,12 @@
+"""`forget_voice`: a deleted sample or clone leaves the voice index, so no search or
+impersonation check can find it again."""
+
+from __future__ import annotations
+
+from voxify.queue import WorkMessage
+from voxify_worker.runtime.consumer import Delivery
+from voxify_worker.work.voice_context import VoiceContext
+
+
+def forget_voice(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> None:
+    ctx.index.delete(work.id)

@@ -1,0 +1,25 @@
+"""Limits and defaults an administrator can change while the service runs."""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+EngineChoice = Literal["auto", "f5tts", "formant"]
+QuotaKind = Literal["sample", "job"]
+
+
+class RuntimeConfig(BaseModel):
+    rate_limit_per_minute: int
+    daily_sample_quota: int
+    daily_job_quota: int
+    default_engine: EngineChoice
+
+    def daily_quota(self, kind: QuotaKind) -> int:
+        return self.daily_sample_quota if kind == "sample" else self.daily_job_quota
+
+
+class ConfigUpdate(BaseModel):
+    rate_limit_per_minute: int | None = Field(default=None, ge=1, le=100_000)
+    daily_sample_quota: int | None = Field(default=None, ge=1, le=1_000_000)
+    daily_job_quota: int | None = Field(default=None, ge=1, le=1_000_000)
+    default_engine: EngineChoice | None = None
