@@ -14,7 +14,7 @@ def main() -> None:
     spec = importlib.util.find_spec("torchaudio")
     if spec is None or spec.origin is None:
         raise SystemExit("torchaudio is not installed")
-    removed = [p for p in (Path(spec.origin).parent / "lib").glob("*.so")]
+    removed = list((Path(spec.origin).parent / "lib").glob("*.so"))
     for library in removed:
         library.unlink()
     print(f"torchaudio: removed {len(removed)} compiled libraries")

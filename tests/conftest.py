@@ -23,8 +23,14 @@ def emulator_endpoint() -> Iterator[str]:
 @pytest.fixture
 def stack(emulator_endpoint, monkeypatch):
     """The template's resources in a freshly reset emulator; env vars point at them."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                 "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_REGION"):
+    for name in (
+        "AWS_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+    ):
         monkeypatch.delenv(name, raising=False)  # restored after the test
     bootstrap, resources = provision(emulator_endpoint)
     for name, value in resources.environment.items():

@@ -23,6 +23,4 @@ def handle_job_event(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context
 def handler(event: dict, context: object) -> dict:
-    return process_partial_response(
-        event=event, record_handler=handle_job_event, processor=processor, context=context
-    )
+    return process_partial_response(event=event, record_handler=handle_job_event, processor=processor, context=context)

@@ -27,15 +27,14 @@ def handle_request(record: SQSRecord) -> None:
         job = accept_synthesis_request(event)
     except VoxifyError as error:
         logger.info("synthesis request rejected", extra={"code": error.code.value})
-        EventPublisher().publish("Synthesis Request Rejected", {
-            **reply, "reason": {"code": error.code.value, "message": error.message, "details": error.details}})
+        EventPublisher().publish(
+            "Synthesis Request Rejected",
+            {**reply, "reason": {"code": error.code.value, "message": error.message, "details": error.details}},
+        )
         return
-    EventPublisher().publish("Synthesis Request Accepted", {**reply, "job_id": job.job_id,
-                                                            "user_id": job.user_id})
+    EventPublisher().publish("Synthesis Request Accepted", {**reply, "job_id": job.job_id, "user_id": job.user_id})
 
 
 @logger.inject_lambda_context
 def handler(event: dict, context: object) -> dict:
-    return process_partial_response(
-        event=event, record_handler=handle_request, processor=processor, context=context
-    )
+    return process_partial_response(event=event, record_handler=handle_request, processor=processor, context=context)

@@ -27,6 +27,4 @@ def handle_message(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context
 def handler(event: dict, context: object) -> dict:
-    return process_partial_response(
-        event=event, record_handler=handle_message, processor=processor, context=context
-    )
+    return process_partial_response(event=event, record_handler=handle_message, processor=processor, context=context)

@@ -25,12 +25,17 @@ from voxify_worker.runtime.wiring import wire
 SWEEP_INTERVAL_SECONDS = 60.0
 
 
-def build_consumers(sqs: Any, queues: list[str], handlers: dict[str, WorkHandler], per_queue: int,
-                    wait_seconds: int, lease_seconds: int = 120) -> list[WorkConsumer]:
+def build_consumers(
+    sqs: Any,
+    queues: list[str],
+    handlers: dict[str, WorkHandler],
+    per_queue: int,
+    wait_seconds: int,
+    lease_seconds: int = 120,
+) -> list[WorkConsumer]:
     """`per_queue` long-pollers for each queue. One poller cycling through both queues made a
     job wait out an empty long poll of the uploads queue (measured: 2.2 s of overhead)."""
-    return [WorkConsumer(sqs, [url], handlers, wait_seconds, lease_seconds)
-            for url in queues for _ in range(per_queue)]
+    return [WorkConsumer(sqs, [url], handlers, wait_seconds, lease_seconds) for url in queues for _ in range(per_queue)]
 
 
 def main() -> None:
@@ -51,13 +56,20 @@ def main() -> None:
     heartbeat.start()
     Sweeper(SWEEP_INTERVAL_SECONDS, stop).start()
     queues = [url for url in (settings.jobs_queue_url, settings.uploads_queue_url) if url]
-    consumers = build_consumers(client("sqs"), queues, wiring.handlers, settings.worker_concurrency,
-                                settings.worker_poll_wait_seconds, settings.worker_lease_seconds)
+    consumers = build_consumers(
+        client("sqs"),
+        queues,
+        wiring.handlers,
+        settings.worker_concurrency,
+        settings.worker_poll_wait_seconds,
+        settings.worker_lease_seconds,
+    )
     threads = [threading.Thread(target=c.run, args=(stop,), name=f"consumer-{i}") for i, c in enumerate(consumers)]
     for thread in threads:
         thread.start()
-    logger.info("worker started", extra={"queues": queues, "engine": engine.name,
-                                          "concurrency": settings.worker_concurrency})
+    logger.info(
+        "worker started", extra={"queues": queues, "engine": engine.name, "concurrency": settings.worker_concurrency}
+    )
     try:
         for thread in threads:
             thread.join()

@@ -5,7 +5,7 @@ passing it explicitly as well keeps older SDKs and tools that read settings from
 consistent. Without it the default credential chain talks to real AWS.
 """
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import boto3
@@ -17,7 +17,7 @@ _RETRIES = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeo
 _S3_CONFIG = _RETRIES.merge(Config(s3={"addressing_style": "path"}, signature_version="s3v4"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str) -> Any:
     """A cached, thread-safe boto3 client for `service`, pointed where the settings say."""
     settings = get_settings()
@@ -30,7 +30,7 @@ def client(service: str) -> Any:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def resource(service: str) -> Any:
     """A cached boto3 resource (DynamoDB Table objects want one)."""
     settings = get_settings()

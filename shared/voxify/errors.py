@@ -64,17 +64,31 @@ class ErrorCode(StrEnum):
 
 
 STATUS_BY_CODE: dict[ErrorCode, int] = {
-    ErrorCode.UNAUTHORIZED: 401, ErrorCode.INVALID_CREDENTIALS: 401, ErrorCode.TOKEN_EXPIRED: 401,
-    ErrorCode.TOKEN_INVALID: 401, ErrorCode.TOKEN_REUSED: 401,
-    ErrorCode.ACCOUNT_DISABLED: 403, ErrorCode.FORBIDDEN: 403,
-    ErrorCode.NOT_FOUND: 404, ErrorCode.METHOD_NOT_ALLOWED: 405,
-    ErrorCode.EMAIL_TAKEN: 409, ErrorCode.CONFLICT: 409, ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
-    ErrorCode.IDEMPOTENCY_IN_PROGRESS: 409, ErrorCode.JOB_NOT_EDITABLE: 409,
-    ErrorCode.JOB_PROCESSING: 409, ErrorCode.VOICE_UNDER_REVIEW: 409, ErrorCode.OUTPUT_NOT_READY: 409,
-    ErrorCode.PAYLOAD_TOO_LARGE: 413, ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
-    ErrorCode.RATE_LIMITED: 429, ErrorCode.QUOTA_EXCEEDED: 429,
-    ErrorCode.INTERNAL_ERROR: 500, ErrorCode.QUEUE_UNAVAILABLE: 503,
-    ErrorCode.SYNTHESIS_TIMEOUT: 504, ErrorCode.SYNTHESIS_FAILED: 422,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.INVALID_CREDENTIALS: 401,
+    ErrorCode.TOKEN_EXPIRED: 401,
+    ErrorCode.TOKEN_INVALID: 401,
+    ErrorCode.TOKEN_REUSED: 401,
+    ErrorCode.ACCOUNT_DISABLED: 403,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.EMAIL_TAKEN: 409,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
+    ErrorCode.IDEMPOTENCY_IN_PROGRESS: 409,
+    ErrorCode.JOB_NOT_EDITABLE: 409,
+    ErrorCode.JOB_PROCESSING: 409,
+    ErrorCode.VOICE_UNDER_REVIEW: 409,
+    ErrorCode.OUTPUT_NOT_READY: 409,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.QUOTA_EXCEEDED: 429,
+    ErrorCode.INTERNAL_ERROR: 500,
+    ErrorCode.QUEUE_UNAVAILABLE: 503,
+    ErrorCode.SYNTHESIS_TIMEOUT: 504,
+    ErrorCode.SYNTHESIS_FAILED: 422,
 }
 
 
@@ -94,8 +108,9 @@ class CodedError(Exception):
 class VoxifyError(CodedError):
     """An error answered over HTTP; its status follows from the code."""
 
-    def __init__(self, code: ErrorCode, message: str, details: Any | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, code: ErrorCode, message: str, details: Any | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(code, message)
         self.details = details
         self.headers = headers or {}

@@ -35,15 +35,19 @@ class EventPublisher:
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
         """Best effort: a failed publish is logged and never fails the state change itself."""
-        entry = {"Source": SOURCE, "DetailType": detail_type, "EventBusName": self._bus,
-                 "Detail": json.dumps({"schema_version": EVENT_SCHEMA_VERSION,
-                                       "occurred_at": now_iso(), **detail}, default=str)}
+        entry = {
+            "Source": SOURCE,
+            "DetailType": detail_type,
+            "EventBusName": self._bus,
+            "Detail": json.dumps(
+                {"schema_version": EVENT_SCHEMA_VERSION, "occurred_at": now_iso(), **detail}, default=str
+            ),
+        }
         try:
             response = self._events.put_events(Entries=[entry])
             if response.get("FailedEntryCount"):
-                logger.warning("event not accepted", extra={"detail_type": detail_type,
-                                                            "entries": response["Entries"]})
-        except Exception:  # noqa: BLE001 - events must not fail the write they describe
+                logger.warning("event not accepted", extra={"detail_type": detail_type, "entries": response["Entries"]})
+        except Exception:
             logger.exception("event publish failed", extra={"detail_type": detail_type})
 
     def announce(self, record: JobRecord | SampleRecord | CloneRecord | BatchRecord | None) -> None:
@@ -59,28 +63,53 @@ class EventPublisher:
             self.batch_changed(record)
 
     def job_changed(self, job: JobRecord) -> None:
-        self.publish("Job State Change", {
-            "job_id": job.job_id, "user_id": job.user_id, "status": job.status.value, "source": job.source,
-            "batch_id": job.batch_id, "correlation_id": job.correlation_id, "output_key": job.output_key,
-            "duration_seconds": job.duration_seconds, "error_code": job.error_code,
-        })
+        self.publish(
+            "Job State Change",
+            {
+                "job_id": job.job_id,
+                "user_id": job.user_id,
+                "status": job.status.value,
+                "source": job.source,
+                "batch_id": job.batch_id,
+                "correlation_id": job.correlation_id,
+                "output_key": job.output_key,
+                "duration_seconds": job.duration_seconds,
+                "error_code": job.error_code,
+            },
+        )
 
     def sample_changed(self, sample: SampleRecord) -> None:
-        self.publish("Voice Sample State Change", {
-            "sample_id": sample.sample_id, "user_id": sample.user_id, "status": sample.status.value,
-            "rejection_reasons": sample.rejection_reasons,
-            "quality_score": sample.quality.score if sample.quality else None,
-        })
+        self.publish(
+            "Voice Sample State Change",
+            {
+                "sample_id": sample.sample_id,
+                "user_id": sample.user_id,
+                "status": sample.status.value,
+                "rejection_reasons": sample.rejection_reasons,
+                "quality_score": sample.quality.score if sample.quality else None,
+            },
+        )
 
     def clone_changed(self, clone: CloneRecord) -> None:
-        self.publish("Voice Clone State Change", {
-            "clone_id": clone.clone_id, "user_id": clone.user_id, "status": clone.status.value,
-            "review_code": (clone.review or {}).get("code"),
-        })
+        self.publish(
+            "Voice Clone State Change",
+            {
+                "clone_id": clone.clone_id,
+                "user_id": clone.user_id,
+                "status": clone.status.value,
+                "review_code": (clone.review or {}).get("code"),
+            },
+        )
 
     def batch_changed(self, batch: BatchRecord) -> None:
-        self.publish("Batch State Change", {
-            "batch_id": batch.batch_id, "user_id": batch.user_id, "status": batch.status.value,
-            "manifest_key": batch.manifest_key, "counts": batch.counts().model_dump(),
-            "report_key": batch.report_key,
-        })
+        self.publish(
+            "Batch State Change",
+            {
+                "batch_id": batch.batch_id,
+                "user_id": batch.user_id,
+                "status": batch.status.value,
+                "manifest_key": batch.manifest_key,
+                "counts": batch.counts().model_dump(),
+                "report_key": batch.report_key,
+            },
+        )

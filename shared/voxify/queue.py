@@ -75,8 +75,10 @@ class WorkQueue:
             QueueUrl=self._url(kind),
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
-        return {"waiting": int(attributes["ApproximateNumberOfMessages"]),
-                "in_flight": int(attributes["ApproximateNumberOfMessagesNotVisible"])}
+        return {
+            "waiting": int(attributes["ApproximateNumberOfMessages"]),
+            "in_flight": int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+        }
 
 
 def enqueue_or_undo(message: WorkMessage, undo: Callable[[], None], what: str) -> None:
@@ -87,5 +89,6 @@ def enqueue_or_undo(message: WorkMessage, undo: Callable[[], None], what: str) -
     except Exception as error:
         logger.exception("enqueue failed; write undone", extra={"kind": message.kind, "id": message.id})
         undo()
-        raise VoxifyError(ErrorCode.QUEUE_UNAVAILABLE, f"the {what} could not be queued; try again",
-                          headers={"Retry-After": "5"}) from error
+        raise VoxifyError(
+            ErrorCode.QUEUE_UNAVAILABLE, f"the {what} could not be queued; try again", headers={"Retry-After": "5"}
+        ) from error

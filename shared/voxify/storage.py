@@ -8,9 +8,14 @@ from voxify.aws import client
 from voxify.settings import get_settings
 
 CONTENT_TYPES = {
-    "wav": "audio/wav", "mp3": "audio/mpeg", "flac": "audio/flac", "ogg": "audio/ogg",
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "flac": "audio/flac",
+    "ogg": "audio/ogg",
     "opus": "audio/ogg",  # RFC 7845: Ogg Opus files are audio/ogg
-    "m4a": "audio/mp4", "webm": "audio/webm", "json": "application/json",
+    "m4a": "audio/mp4",
+    "webm": "audio/webm",
+    "json": "application/json",
 }
 
 
@@ -49,15 +54,13 @@ class AudioStore:
         self._s3 = client("s3")
 
     def put(self, key: str, body: bytes, content_type: str, metadata: dict[str, str] | None = None) -> None:
-        self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type,
-                            Metadata=metadata or {})
+        self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata or {})
 
     def get(self, key: str) -> bytes:
         return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
     def copy(self, source: str, destination: str) -> None:
-        self._s3.copy_object(Bucket=self.bucket, Key=destination,
-                             CopySource={"Bucket": self.bucket, "Key": source})
+        self._s3.copy_object(Bucket=self.bucket, Key=destination, CopySource={"Bucket": self.bucket, "Key": source})
 
     def size(self, key: str) -> int | None:
         """The object's size in bytes, or None when there is no such object."""
@@ -73,11 +76,14 @@ class AudioStore:
         deleted = 0
         paginator = self._s3.get_paginator("list_object_versions")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            entries = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                       for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            entries = [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            ]
             for start in range(0, len(entries), 1000):
-                self._s3.delete_objects(Bucket=self.bucket,
-                                        Delete={"Objects": entries[start:start + 1000], "Quiet": True})
+                self._s3.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": entries[start : start + 1000], "Quiet": True}
+                )
             deleted += len({e["Key"] for e in entries})
         return deleted
 
@@ -90,6 +96,8 @@ class AudioStore:
     def presigned_post(self, key: str, size_bytes: int, expires_in: int = 900) -> dict[str, Any]:
         """A browser-friendly upload form pinned to one key and exactly `size_bytes`."""
         return self._s3.generate_presigned_post(
-            Bucket=self.bucket, Key=key, ExpiresIn=expires_in,
+            Bucket=self.bucket,
+            Key=key,
+            ExpiresIn=expires_in,
             Conditions=[["content-length-range", size_bytes, size_bytes]],
         )

@@ -9,8 +9,8 @@ import httpx
 import pytest
 import soundfile as sf
 
-from tests.fixtures.local_stack import LocalStackProcess, poll, voice_over_http
 from tests.fixtures.events import validate_event
+from tests.fixtures.local_stack import LocalStackProcess, poll, voice_over_http
 
 pytestmark = pytest.mark.e2e
 BUS = "voxify-local"
@@ -18,8 +18,9 @@ BUS = "voxify-local"
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory):
-    stack = LocalStackProcess(tmp_path_factory.mktemp("batches") / "data",
-                              env={"VOXIFY_RATE_LIMIT_PER_MINUTE": "100000"}).start()  # the tests poll fast
+    stack = LocalStackProcess(
+        tmp_path_factory.mktemp("batches") / "data", env={"VOXIFY_RATE_LIMIT_PER_MINUTE": "100000"}
+    ).start()  # the tests poll fast
     try:
         api, voice = voice_over_http(stack, "batches@example.com")
         assert api.post(f"/api/v1/voice/clones/{voice}/select").status_code == 200
@@ -29,8 +30,13 @@ def running(tmp_path_factory):
 
 
 def aws(stack, service):
-    return boto3.client(service, endpoint_url=stack.emulator, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        service,
+        endpoint_url=stack.emulator,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def bucket(stack) -> str:
@@ -58,13 +64,25 @@ def drain(stack, url: str, seconds: float = 2.0) -> list[dict]:
 
 
 def finished_batch(api, batch_id: str) -> dict:
-    return poll(lambda: api.get(f"/api/v1/batches/{batch_id}").json()["data"],
-                lambda b: b["status"] in ("completed", "completed_with_errors", "failed"), timeout=240)
+    return poll(
+        lambda: api.get(f"/api/v1/batches/{batch_id}").json()["data"],
+        lambda b: b["status"] in ("completed", "completed_with_errors", "failed"),
+        timeout=240,
+    )
 
 
 def batch_for(api, manifest_key: str) -> dict:
-    return poll(lambda: next((b for b in api.get("/api/v1/batches", params={"limit": 100}).json()["data"]
-                              if b["manifest_key"] == manifest_key), None), lambda b: b is not None)
+    return poll(
+        lambda: next(
+            (
+                b
+                for b in api.get("/api/v1/batches", params={"limit": 100}).json()["data"]
+                if b["manifest_key"] == manifest_key
+            ),
+            None,
+        ),
+        lambda b: b is not None,
+    )
 
 
 def keys(stack, prefix: str) -> list[str]:
@@ -79,8 +97,15 @@ def read(stack, key: str) -> bytes:
 def test_twenty_lines_give_twenty_files_a_manifest_and_a_report(running):
     stack, api, voice = running
     job_events = subscribe(stack, "test-job-events", {"source": ["voxify"], "detail-type": ["Job State Change"]})
-    lines = [{"text": f"Line number {i} of the batch.", "voice_id": voice, "format": "wav" if i % 2 else "mp3",
-              "output_name": f"line-{i:02d}"} for i in range(1, 21)]
+    lines = [
+        {
+            "text": f"Line number {i} of the batch.",
+            "voice_id": voice,
+            "format": "wav" if i % 2 else "mp3",
+            "output_name": f"line-{i:02d}",
+        }
+        for i in range(1, 21)
+    ]
     manifest = "".join(json.dumps(line) + "\n" for line in lines).encode()
     upload = api.post("/api/v1/batches/uploads", json={"format": "jsonl", "size_bytes": len(manifest)}).json()["data"]
     posted = httpx.post(upload["upload"]["url"], data=upload["upload"]["fields"], files={"file": manifest})
@@ -88,8 +113,15 @@ def test_twenty_lines_give_twenty_files_a_manifest_and_a_report(running):
 
     batch = finished_batch(api, batch_for(api, upload["manifest_key"])["batch_id"])
     assert batch["status"] == "completed", batch
-    assert batch["counts"] == {"lines": 20, "accepted": 20, "rejected": 0, "completed": 20, "failed": 0,
-                               "cancelled": 0, "pending": 0}
+    assert batch["counts"] == {
+        "lines": 20,
+        "accepted": 20,
+        "rejected": 0,
+        "completed": 20,
+        "failed": 0,
+        "cancelled": 0,
+        "pending": 0,
+    }
     prefix = batch["output_prefix"]
     audio = [k for k in keys(stack, prefix) if k.endswith((".wav", ".mp3"))]
     assert audio == sorted(f"{prefix}line-{i:02d}.{'wav' if i % 2 else 'mp3'}" for i in range(1, 21))
@@ -124,17 +156,27 @@ def test_bad_lines_are_reported_and_a_duplicate_delivery_makes_no_second_batch(r
     assert batch["counts"]["completed"] == 17 and batch["counts"]["rejected"] == 3
     report = json.loads(read(stack, f"{batch['output_prefix']}report.json"))
     assert [(e["line"], e["code"]) for e in report["errors"]] == [
-        (4, "EMPTY_TEXT"), (5, "NOT_FOUND"), (6, "VALIDATION_ERROR")]
+        (4, "EMPTY_TEXT"),
+        (5, "NOT_FOUND"),
+        (6, "VALIDATION_ERROR"),
+    ]
     assert len([k for k in keys(stack, batch["output_prefix"]) if k.endswith(".wav")]) == 17
 
     jobs_before = api.get("/api/v1/job", params={"limit": 1}).json()["meta"]["pagination"]["total_count"]
     etag = s3.head_object(Bucket=bucket(stack), Key=key)["ETag"].strip('"')
-    notification = {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
-                                 "s3": {"bucket": {"name": bucket(stack)},
-                                        "object": {"key": key, "eTag": etag, "size": len(manifest)}}}]}
+    notification = {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Put",
+                "s3": {"bucket": {"name": bucket(stack)}, "object": {"key": key, "eTag": etag, "size": len(manifest)}},
+            }
+        ]
+    }
     sqs = aws(stack, "sqs")
-    sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName="voxify-local-ingest")["QueueUrl"],
-                     MessageBody=json.dumps(notification))
+    sqs.send_message(
+        QueueUrl=sqs.get_queue_url(QueueName="voxify-local-ingest")["QueueUrl"], MessageBody=json.dumps(notification)
+    )
     time.sleep(5)
     batches = [b for b in api.get("/api/v1/batches").json()["data"] if b["manifest_key"] == key]
     assert len(batches) == 1
@@ -146,21 +188,38 @@ def test_a_manifest_outside_any_users_folder_gets_an_error_report_only(running):
     aws(stack, "s3").put_object(Bucket=bucket(stack), Key="dropbox/usr_nobody/lines.txt", Body=b"hello\n")
     report = poll(lambda: keys(stack, "dropbox/usr_nobody/lines.txt.error.json"), bool)
     assert json.loads(read(stack, report[0]))["error"]["code"] == "UNKNOWN_USER"
-    assert all(b["manifest_key"] != "dropbox/usr_nobody/lines.txt"
-               for b in api.get("/api/v1/batches").json()["data"])
+    assert all(b["manifest_key"] != "dropbox/usr_nobody/lines.txt" for b in api.get("/api/v1/batches").json()["data"])
 
 
 def test_an_inbound_event_becomes_a_job_that_completes(running):
     stack, api, voice = running
-    replies = subscribe(stack, "test-replies", {"source": ["voxify"], "detail-type": [
-        "Synthesis Request Accepted", "Synthesis Request Rejected"]})
+    replies = subscribe(
+        stack,
+        "test-replies",
+        {"source": ["voxify"], "detail-type": ["Synthesis Request Accepted", "Synthesis Request Rejected"]},
+    )
     key = api.post("/api/v1/api-keys", json={"name": "events"}).json()["data"]["key"]
     events = aws(stack, "events")
-    for detail in ({"api_key": key, "text": "Hello from the bus.", "voice_id": voice, "correlation_id": "c-1",
-                    "options": {"output_format": "flac"}},
-                   {"api_key": "vx_forged", "text": "Nope.", "correlation_id": "c-2"}):
-        events.put_events(Entries=[{"Source": "partner.app", "DetailType": "Synthesis Requested",
-                                    "EventBusName": BUS, "Detail": json.dumps(detail)}])
+    for detail in (
+        {
+            "api_key": key,
+            "text": "Hello from the bus.",
+            "voice_id": voice,
+            "correlation_id": "c-1",
+            "options": {"output_format": "flac"},
+        },
+        {"api_key": "vx_forged", "text": "Nope.", "correlation_id": "c-2"},
+    ):
+        events.put_events(
+            Entries=[
+                {
+                    "Source": "partner.app",
+                    "DetailType": "Synthesis Requested",
+                    "EventBusName": BUS,
+                    "Detail": json.dumps(detail),
+                }
+            ]
+        )
     answers: list[dict] = []
     deadline = time.monotonic() + 60
     while len(answers) < 2 and time.monotonic() < deadline:

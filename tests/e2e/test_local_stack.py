@@ -14,13 +14,18 @@ pytestmark = pytest.mark.e2e
 
 
 def get(url):
-    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
+    with urllib.request.urlopen(url, timeout=10) as response:
         return response.status, response.read()
 
 
 def aws(stack, service):
-    return boto3.client(service, endpoint_url=stack.emulator, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        service,
+        endpoint_url=stack.emulator,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def test_up_serves_the_api_and_keeps_data_across_restart(tmp_path):
@@ -35,12 +40,13 @@ def test_up_serves_the_api_and_keeps_data_across_restart(tmp_path):
 
         tables = aws(stack, "dynamodb").list_tables()["TableNames"]
         assert {"voxify-local-data", "voxify-local-idempotency", "voxify-local-rate-limits"} <= set(tables)
-        aws(stack, "dynamodb").put_item(TableName="voxify-local-data",
-                                        Item={"pk": {"S": "USER#kept"}, "sk": {"S": "PROFILE"}})
-        aws(stack, "s3").put_object(Bucket="voxify-local-audio-123456789012",
-                                    Key="samples/kept/s1/original", Body=b"voice")
-        secret = aws(stack, "secretsmanager").get_secret_value(
-            SecretId="voxify/local/jwt-signing-key")["SecretString"]
+        aws(stack, "dynamodb").put_item(
+            TableName="voxify-local-data", Item={"pk": {"S": "USER#kept"}, "sk": {"S": "PROFILE"}}
+        )
+        aws(stack, "s3").put_object(
+            Bucket="voxify-local-audio-123456789012", Key="samples/kept/s1/original", Body=b"voice"
+        )
+        secret = aws(stack, "secretsmanager").get_secret_value(SecretId="voxify/local/jwt-signing-key")["SecretString"]
     finally:
         assert stack.stop() == 0, stack.output()
     assert "data saved under" in stack.output()
@@ -48,31 +54,49 @@ def test_up_serves_the_api_and_keeps_data_across_restart(tmp_path):
     again = LocalStackProcess(data_dir).start()
     try:
         item = aws(again, "dynamodb").get_item(
-            TableName="voxify-local-data", Key={"pk": {"S": "USER#kept"}, "sk": {"S": "PROFILE"}})
+            TableName="voxify-local-data", Key={"pk": {"S": "USER#kept"}, "sk": {"S": "PROFILE"}}
+        )
         assert "Item" in item
-        body = aws(again, "s3").get_object(Bucket="voxify-local-audio-123456789012",
-                                           Key="samples/kept/s1/original")["Body"].read()
+        body = (
+            aws(again, "s3")
+            .get_object(Bucket="voxify-local-audio-123456789012", Key="samples/kept/s1/original")["Body"]
+            .read()
+        )
         assert body == b"voice"
-        assert aws(again, "secretsmanager").get_secret_value(
-            SecretId="voxify/local/jwt-signing-key")["SecretString"] == secret
+        assert (
+            aws(again, "secretsmanager").get_secret_value(SecretId="voxify/local/jwt-signing-key")["SecretString"]
+            == secret
+        )
         # the worker beats its heartbeat into the restored table
-        poll(lambda: aws(again, "dynamodb").scan(TableName="voxify-local-data")["Items"],
-             lambda items: any(i["pk"]["S"].startswith("WORKER#") for i in items), timeout=60)
+        poll(
+            lambda: aws(again, "dynamodb").scan(TableName="voxify-local-data")["Items"],
+            lambda items: any(i["pk"]["S"].startswith("WORKER#") for i in items),
+            timeout=60,
+        )
     finally:
         assert again.stop() == 0, again.output()
 
 
 def test_up_uses_an_emulator_that_aws_endpoint_url_names(tmp_path):
     with moto_server() as external:
-        stack = LocalStackProcess(tmp_path / "data", env={
-            "AWS_ENDPOINT_URL": external, "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-        }).start()
+        stack = LocalStackProcess(
+            tmp_path / "data",
+            env={
+                "AWS_ENDPOINT_URL": external,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_DEFAULT_REGION": "us-east-1",
+            },
+        ).start()
         try:
             assert f"AWS emulator   {external}   (external)" in stack.output()
-            queues = boto3.client("sqs", endpoint_url=external, region_name="us-east-1",
-                                  aws_access_key_id="testing",
-                                  aws_secret_access_key="testing").list_queues()["QueueUrls"]
+            queues = boto3.client(
+                "sqs",
+                endpoint_url=external,
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            ).list_queues()["QueueUrls"]
             assert any(url.endswith("/voxify-local-jobs") for url in queues)
         finally:
             assert stack.stop() == 0, stack.output()

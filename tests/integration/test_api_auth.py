@@ -14,11 +14,15 @@ def error_code(response):
 
 
 def test_register_validates_and_refuses_taken_email(api, alice):
-    again = api.post("/api/v1/auth/register", json={
-        "email": "ALICE@example.com", "password": PASSWORD, "first_name": "A", "last_name": "B"})
+    again = api.post(
+        "/api/v1/auth/register",
+        json={"email": "ALICE@example.com", "password": PASSWORD, "first_name": "A", "last_name": "B"},
+    )
     assert again.status_code == 409 and error_code(again) == "EMAIL_TAKEN"
-    weak = api.post("/api/v1/auth/register", json={
-        "email": "weak@example.com", "password": "short", "first_name": "A", "last_name": "B"})
+    weak = api.post(
+        "/api/v1/auth/register",
+        json={"email": "weak@example.com", "password": "short", "first_name": "A", "last_name": "B"},
+    )
     assert weak.status_code == 400 and error_code(weak) == "WEAK_PASSWORD"
     bad = api.post("/api/v1/auth/register", json={"email": "not-an-email", "password": PASSWORD})
     assert bad.status_code == 400 and error_code(bad) == "VALIDATION_ERROR"
@@ -37,8 +41,12 @@ def test_oauth2_token_form_works_for_docs_authorize(api, alice):
     response = api.post("/api/v1/auth/token", data={"username": alice.email, "password": PASSWORD})
     assert response.status_code == 200
     assert response.json()["token_type"] == "bearer"
-    assert alice.client.get("/api/v1/auth/profile", headers={
-        "Authorization": f"Bearer {response.json()['access_token']}"}).status_code == 200
+    assert (
+        alice.client.get(
+            "/api/v1/auth/profile", headers={"Authorization": f"Bearer {response.json()['access_token']}"}
+        ).status_code
+        == 200
+    )
 
 
 def test_access_token_lasts_an_hour_and_carries_the_role(alice):
@@ -107,7 +115,9 @@ def test_password_reset_is_single_use(api, alice):
     token = sent_reset_token(alice.email)
     assert token
     new_password = "a brand new passphrase 7"
-    assert api.post("/api/v1/auth/reset-password", json={"token": token, "new_password": new_password}).status_code == 200
+    assert (
+        api.post("/api/v1/auth/reset-password", json={"token": token, "new_password": new_password}).status_code == 200
+    )
     again = api.post("/api/v1/auth/reset-password", json={"token": token, "new_password": new_password})
     assert again.status_code == 400 and error_code(again) == "INVALID_RESET_TOKEN"
     assert api.post("/api/v1/auth/login", json={"email": alice.email, "password": new_password}).status_code == 200

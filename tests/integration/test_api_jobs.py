@@ -18,9 +18,12 @@ def queued_job_ids(endpoint, resources):
     sqs = boto3.client("sqs", endpoint_url=endpoint)
     ids = []
     while True:
-        messages = sqs.receive_message(QueueUrl=resources.environment["VOXIFY_JOBS_QUEUE_URL"],
-                                       MaxNumberOfMessages=10, VisibilityTimeout=30,
-                                       WaitTimeSeconds=0).get("Messages", [])
+        messages = sqs.receive_message(
+            QueueUrl=resources.environment["VOXIFY_JOBS_QUEUE_URL"],
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=30,
+            WaitTimeSeconds=0,
+        ).get("Messages", [])
         if not messages:
             return ids
         ids += [json.loads(m["Body"])["id"] for m in messages]
@@ -31,16 +34,27 @@ def complete(job, audio=b"RIFF fake audio"):
     key = output_key(job["user_id"], job["job_id"], job["output_format"])
     AudioStore().put(key, audio, "audio/wav")
     JobRepository().transition(job["job_id"], JobStatus.PROCESSING, [JobStatus.PENDING])
-    return JobRepository().transition(job["job_id"], JobStatus.COMPLETED, [JobStatus.PROCESSING], {
-        "output_key": key, "block_keys": [key], "duration_seconds": 1.5, "progress": 100,
-        "timestamps": {"words": [{"word": "hi", "start_time": 0.1, "end_time": 0.4}]}})
+    return JobRepository().transition(
+        job["job_id"],
+        JobStatus.COMPLETED,
+        [JobStatus.PROCESSING],
+        {
+            "output_key": key,
+            "block_keys": [key],
+            "duration_seconds": 1.5,
+            "progress": 100,
+            "timestamps": {"words": [{"word": "hi", "start_time": 0.1, "end_time": 0.4}]},
+        },
+    )
 
 
 def test_create_job_records_and_enqueues_once(alice, stack, emulator_endpoint):
     _, resources = stack
     voice = ready_clone(alice)
-    response = alice.post("/api/v1/job", json={"text_content": "Hello there.", "voice_model_id": voice,
-                                               "output_format": "mp3", "sample_rate": 22050})
+    response = alice.post(
+        "/api/v1/job",
+        json={"text_content": "Hello there.", "voice_model_id": voice, "output_format": "mp3", "sample_rate": 22050},
+    )
     assert response.status_code == 201, response.text
     job = response.json()["data"]
     assert job["status"] == "pending" and job["voice_model_id"] == voice
@@ -83,8 +97,10 @@ def test_active_voice_and_multi_voice_blocks(alice):
     narrator = ready_clone(alice, "Narrator")
     guest = ready_clone(alice, "Guest")
     alice.post(f"/api/v1/voice/clones/{narrator}/select")
-    job = alice.post("/api/v1/job", json={"blocks": [
-        {"text": "Welcome.", "wait_after_ms": 500}, {"text": "Thanks!", "voice_model_id": guest}]}).json()["data"]
+    job = alice.post(
+        "/api/v1/job",
+        json={"blocks": [{"text": "Welcome.", "wait_after_ms": 500}, {"text": "Thanks!", "voice_model_id": guest}]},
+    ).json()["data"]
     assert job["voice_model_id"] == narrator
     assert [b["voice_model_id"] for b in job["blocks"]] == [None, guest]
     assert job["blocks"][0]["wait_after_ms"] == 500
@@ -94,8 +110,12 @@ def test_list_filters_sort_and_pagination(alice, bob):
     voice = ready_clone(alice)
     ids = []
     for i, text in enumerate(["alpha one", "beta two", "alpha three"]):
-        ids.append(alice.post("/api/v1/job", json={"text_content": text, "voice_model_id": voice,
-                                                   "project_id": "p1" if i < 2 else "p2"}).json()["data"]["job_id"])
+        ids.append(
+            alice.post(
+                "/api/v1/job",
+                json={"text_content": text, "voice_model_id": voice, "project_id": "p1" if i < 2 else "p2"},
+            ).json()["data"]["job_id"]
+        )
     listed = alice.get("/api/v1/job", params={"limit": 2}).json()
     assert listed["meta"]["pagination"] == {"total_count": 3, "limit": 2, "offset": 0, "has_more": True}
     assert [j["job_id"] for j in listed["data"]] == [ids[2], ids[1]]  # newest first
@@ -209,8 +229,9 @@ def test_sync_tts_answers_202_when_the_audio_is_not_ready(alice, monkeypatch):
     assert openai.status_code == 504 and error_code(openai) == "SYNTHESIS_TIMEOUT"
     unknown_voice = alice.post("/v1/audio/speech", json={"input": "hi", "voice": "Nobody"})
     assert unknown_voice.status_code == 404
-    via_clone = alice.post(f"/api/v1/voice/clones/{voice}/synthesize", json={"text_content": "hey"},
-                           params={"wait": "false"})
+    via_clone = alice.post(
+        f"/api/v1/voice/clones/{voice}/synthesize", json={"text_content": "hey"}, params={"wait": "false"}
+    )
     assert via_clone.status_code == 202
 
 
@@ -235,8 +256,9 @@ def test_unknown_routes_and_methods_use_the_envelope(api):
 
 def test_vanishingly_small_numbers_are_stored_as_zero_not_a_server_error(alice):
     voice = ready_clone(alice)
-    created = alice.post("/api/v1/job", json={"text_content": "tiny", "voice_model_id": voice,
-                                              "pitch": 5e-324, "volume": 1.3e-264})
+    created = alice.post(
+        "/api/v1/job", json={"text_content": "tiny", "voice_model_id": voice, "pitch": 5e-324, "volume": 1.3e-264}
+    )
     assert created.status_code == 201, created.text
     job = alice.get(f"/api/v1/job/{created.json()['data']['job_id']}").json()["data"]
     assert job["pitch"] == 0 and job["volume"] == 0

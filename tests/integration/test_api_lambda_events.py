@@ -6,7 +6,6 @@ import json
 from tests.fixtures.api import PASSWORD, reset_caches, wav_bytes
 from tests.fixtures.lambda_events import http_api_event, lambda_context
 from tests.integration.test_api_jobs import complete
-from voxify.repositories.jobs import JobRepository
 from voxify.domain.voices import CloneStatus
 from voxify.repositories.voices import CloneRepository, SampleRepository
 
@@ -16,25 +15,34 @@ def call(method, path, body=None, headers=None, query=""):
 
     raw = json.dumps(body) if isinstance(body, dict) else body
     all_headers = {**({"content-type": "application/json"} if isinstance(body, dict) else {}), **(headers or {})}
-    response = api_handler.handler(http_api_event(method, path, body=raw, headers=all_headers, query=query),
-                                   lambda_context("voxify-local-api"))
+    response = api_handler.handler(
+        http_api_event(method, path, body=raw, headers=all_headers, query=query), lambda_context("voxify-local-api")
+    )
     payload = base64.b64decode(response["body"]) if response.get("isBase64Encoded") else response["body"]
     return response, payload
 
 
 def multipart(fields, file_field, filename, data, boundary="voxifyboundary"):
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-             for k, v in fields.items()]
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{filename}"\r\n'
-                 "Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n")
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{filename}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n".encode()
+        + data
+        + b"\r\n"
+    )
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def test_json_multipart_and_binary_audio_through_mangum(stack):
     reset_caches()
-    response, body = call("POST", "/api/v1/auth/register", {
-        "email": "lambda@example.com", "password": PASSWORD, "first_name": "L", "last_name": "A"})
+    response, body = call(
+        "POST",
+        "/api/v1/auth/register",
+        {"email": "lambda@example.com", "password": PASSWORD, "first_name": "L", "last_name": "A"},
+    )
     assert response["statusCode"] == 201, body
     _, body = call("POST", "/api/v1/auth/login", {"email": "lambda@example.com", "password": PASSWORD})
     auth = {"authorization": f"Bearer {json.loads(body)['data']['access_token']}"}
@@ -46,8 +54,12 @@ def test_json_multipart_and_binary_audio_through_mangum(stack):
     assert sample["format"] == "wav"
     SampleRepository().update(sample["sample_id"], {"status": "ready"})
 
-    response, body = call("POST", "/api/v1/voice/clones", {
-        "sample_ids": [sample["sample_id"]], "name": "L", "ref_text": "hi", "consent": True}, auth)
+    response, body = call(
+        "POST",
+        "/api/v1/voice/clones",
+        {"sample_ids": [sample["sample_id"]], "name": "L", "ref_text": "hi", "consent": True},
+        auth,
+    )
     clone_id = json.loads(body)["data"]["clone_id"]
     CloneRepository().set_status(clone_id, CloneStatus.READY)
     response, body = call("POST", "/api/v1/job", {"text_content": "hi", "voice_model_id": clone_id}, auth)

@@ -16,13 +16,18 @@ def error_code(response):
 
 
 def upload(user, data, name="sample", filename="voice.wav", **headers):
-    return user.post("/api/v1/voice/samples", files={"file": (filename, data, "audio/wav")},
-                     data={"name": name, "language": "en"}, headers=headers)
+    return user.post(
+        "/api/v1/voice/samples",
+        files={"file": (filename, data, "audio/wav")},
+        data={"name": name, "language": "en"},
+        headers=headers,
+    )
 
 
 def make_ready(sample_id):
-    SampleRepository().update(sample_id, {"status": "ready", "duration_seconds": 2.0,
-                                          "normalized_key": "samples/x/normalized.wav"})
+    SampleRepository().update(
+        sample_id, {"status": "ready", "duration_seconds": 2.0, "normalized_key": "samples/x/normalized.wav"}
+    )
 
 
 def objects(emulator_endpoint, bucket, prefix=""):
@@ -39,8 +44,9 @@ def test_upload_stores_audio_and_queues_processing(alice, stack, emulator_endpoi
     keys = objects(emulator_endpoint, resources.environment["VOXIFY_AUDIO_BUCKET"], "samples/")
     assert keys == [f"samples/{alice.user_id}/{sample['sample_id']}/original.wav"]
     sqs = boto3.client("sqs", endpoint_url=emulator_endpoint)
-    messages = sqs.receive_message(QueueUrl=resources.environment["VOXIFY_UPLOADS_QUEUE_URL"],
-                                   MaxNumberOfMessages=10)["Messages"]
+    messages = sqs.receive_message(QueueUrl=resources.environment["VOXIFY_UPLOADS_QUEUE_URL"], MaxNumberOfMessages=10)[
+        "Messages"
+    ]
     assert any(sample["sample_id"] in m["Body"] for m in messages)
 
 
@@ -65,8 +71,7 @@ def test_oversize_inline_upload_is_413(alice, monkeypatch):
 
 def test_presigned_upload_accepts_exactly_the_announced_size(alice, stack):
     data = wav_bytes(1.5)
-    response = alice.post("/api/v1/voice/samples/uploads",
-                          json={"name": "big", "size_bytes": len(data)})
+    response = alice.post("/api/v1/voice/samples/uploads", json={"name": "big", "size_bytes": len(data)})
     assert response.status_code == 201
     body = response.json()["data"]
     assert body["sample"]["status"] == "uploading"
@@ -85,7 +90,11 @@ def test_samples_list_filter_paginate_and_ownership(alice, bob):
     make_ready(ids[0])
     page = alice.get("/api/v1/voice/samples", params={"limit": 2}).json()
     assert len(page["data"]) == 2 and page["meta"]["pagination"] == {
-        "total_count": 3, "limit": 2, "offset": 0, "has_more": True}
+        "total_count": 3,
+        "limit": 2,
+        "offset": 0,
+        "has_more": True,
+    }
     ready = alice.get("/api/v1/voice/samples", params={"status": "ready"}).json()["data"]
     assert [s["sample_id"] for s in ready] == [ids[0]]
     assert bob.get(f"/api/v1/voice/samples/{ids[0]}").status_code == 404

@@ -9,8 +9,8 @@ import boto3
 import pytest
 
 from infra.local.event_sources import EventSourcePoller
-from voxify.queue import WorkMessage
 from voxify.domain.jobs import JobRecord, JobStatus
+from voxify.queue import WorkMessage
 from voxify.repositories.jobs import JobRepository
 
 
@@ -21,8 +21,13 @@ def mapping_named(resources, function):
 def test_template_declares_the_sqs_triggers(stack):
     _, resources = stack
     by_function = {m.function: m for m in resources.mappings}
-    assert set(by_function) == {"DropfolderFunction", "IngestFunction", "DlqFunction", "BatchesFunction",
-                                "WebhooksFunction"}
+    assert set(by_function) == {
+        "DropfolderFunction",
+        "IngestFunction",
+        "DlqFunction",
+        "BatchesFunction",
+        "WebhooksFunction",
+    }
     dropfolder = by_function["DropfolderFunction"]
     assert dropfolder.module == "functions.dropfolder.handler"
     assert dropfolder.batch_size == 10 and dropfolder.batching_window_seconds == 1
@@ -42,16 +47,18 @@ class Recorder:
         self.events.append((event, context.get_remaining_time_in_millis()))
         if self.raise_error:
             raise RuntimeError("boom")
-        failures = [{"itemIdentifier": "not-a-message" if self.bogus_id else r["messageId"]}
-                    for r in event["Records"] if r["body"] == "fail"]
+        failures = [
+            {"itemIdentifier": "not-a-message" if self.bogus_id else r["messageId"]}
+            for r in event["Records"]
+            if r["body"] == "fail"
+        ]
         return {"batchItemFailures": failures}
 
 
 @pytest.fixture
 def queue(stack, emulator_endpoint):
     sqs = boto3.client("sqs", endpoint_url=emulator_endpoint)
-    url = sqs.create_queue(QueueName=f"runner-{time.monotonic_ns()}",
-                           Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
+    url = sqs.create_queue(QueueName=f"runner-{time.monotonic_ns()}", Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return sqs, url, arn
 
@@ -59,8 +66,7 @@ def queue(stack, emulator_endpoint):
 def run_once(stack, queue, handler, **overrides):
     _, resources = stack
     sqs, url, arn = queue
-    mapping = replace(mapping_named(resources, "DropfolderFunction"), queue_url=url,
-                      queue_arn=arn, **overrides)
+    mapping = replace(mapping_named(resources, "DropfolderFunction"), queue_url=url, queue_arn=arn, **overrides)
     poller = EventSourcePoller(mapping, sqs, "us-east-1", "123456789012", threading.Event())
     poller._handler = handler
     batch = poller._gather_batch()
@@ -76,9 +82,9 @@ def visible_bodies(sqs, url):
 
 def test_batch_is_lambda_shaped_and_partial_failures_return(stack, queue):
     sqs, url, arn = queue
-    sqs.send_message_batch(QueueUrl=url, Entries=[
-        {"Id": str(i), "MessageBody": body} for i, body in enumerate(["ok-1", "fail", "ok-2"])
-    ])
+    sqs.send_message_batch(
+        QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(["ok-1", "fail", "ok-2"])]
+    )
     handler = Recorder()
     batch = run_once(stack, queue, handler)
     assert len(batch) == 3
@@ -109,18 +115,29 @@ def test_unknown_item_identifier_fails_the_whole_batch(stack, queue):
 
 def test_batch_size_caps_the_batch(stack, queue):
     sqs, url, _ = queue
-    sqs.send_message_batch(QueueUrl=url, Entries=[
-        {"Id": str(i), "MessageBody": f"m{i}"} for i in range(5)
-    ])
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(5)])
     batch = run_once(stack, queue, Recorder(), batch_size=2)
     assert len(batch) == 2
 
 
 def stored_job(job_id: str, status: JobStatus, **fields: str) -> JobRecord:
-    return JobRecord(job_id=job_id, user_id="usr_1", status=status, blocks=[{"text": "hi"}], voice_model_id="vox_1",
-                     text_language="en", output_format="wav", sample_rate=24000, speed=1.0, pitch=0.0, volume=1.0,
-                     config={}, created_at="2026-01-01T00:00:00.000Z", updated_at="2026-01-01T00:00:00.000Z",
-                     **fields)
+    return JobRecord(
+        job_id=job_id,
+        user_id="usr_1",
+        status=status,
+        blocks=[{"text": "hi"}],
+        voice_model_id="vox_1",
+        text_language="en",
+        output_format="wav",
+        sample_rate=24000,
+        speed=1.0,
+        pitch=0.0,
+        volume=1.0,
+        config={},
+        created_at="2026-01-01T00:00:00.000Z",
+        updated_at="2026-01-01T00:00:00.000Z",
+        **fields,
+    )
 
 
 def test_dead_job_message_fails_its_job_through_the_dlq_function(stack, emulator_endpoint):
@@ -131,8 +148,9 @@ def test_dead_job_message_fails_its_job_through_the_dlq_function(stack, emulator
     mapping = mapping_named(resources, "DlqFunction")
     sqs = boto3.client("sqs", endpoint_url=emulator_endpoint)
     for job_id in ("job-1", "job-2"):
-        sqs.send_message(QueueUrl=mapping.queue_url,
-                         MessageBody=WorkMessage(kind="synthesis", id=job_id).model_dump_json())
+        sqs.send_message(
+            QueueUrl=mapping.queue_url, MessageBody=WorkMessage(kind="synthesis", id=job_id).model_dump_json()
+        )
     sqs.send_message(QueueUrl=mapping.queue_url, MessageBody="garbage")
     poller = EventSourcePoller(mapping, sqs, "us-east-1", "123456789012", threading.Event())
     poller.invoke(poller._gather_batch())

@@ -94,13 +94,22 @@ def test_dropbox_objects_notify_the_ingest_queue_and_other_prefixes_do_not(stack
 def test_synthesis_requested_events_reach_the_inbound_queue(stack, emulator_endpoint):
     _, resources = stack
     aws = clients(emulator_endpoint)
-    aws("events").put_events(Entries=[{
-        "Source": "partner.app", "DetailType": "Synthesis Requested",
-        "Detail": json.dumps({"text": "hi"}), "EventBusName": resources.environment["VOXIFY_EVENT_BUS_NAME"],
-    }, {
-        "Source": "partner.app", "DetailType": "Something Else",
-        "Detail": "{}", "EventBusName": resources.environment["VOXIFY_EVENT_BUS_NAME"],
-    }])
+    aws("events").put_events(
+        Entries=[
+            {
+                "Source": "partner.app",
+                "DetailType": "Synthesis Requested",
+                "Detail": json.dumps({"text": "hi"}),
+                "EventBusName": resources.environment["VOXIFY_EVENT_BUS_NAME"],
+            },
+            {
+                "Source": "partner.app",
+                "DetailType": "Something Else",
+                "Detail": "{}",
+                "EventBusName": resources.environment["VOXIFY_EVENT_BUS_NAME"],
+            },
+        ]
+    )
     url = aws("sqs").get_queue_url(QueueName="voxify-local-inbound-events")["QueueUrl"]
     body = receive(aws("sqs"), url)
     assert body["detail-type"] == "Synthesis Requested"

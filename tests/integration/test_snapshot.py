@@ -11,10 +11,16 @@ def test_state_round_trips_into_a_fresh_emulator(stack, emulator_endpoint, tmp_p
     _, resources = stack
     env = resources.environment
     aws = lambda service, url=emulator_endpoint: boto3.client(service, endpoint_url=url)  # noqa: E731
-    aws("dynamodb").put_item(TableName=env["VOXIFY_TABLE_NAME"],
-                             Item={"pk": {"S": "USER#1"}, "sk": {"S": "PROFILE"}, "n": {"N": "3"}})
-    aws("s3").put_object(Bucket=env["VOXIFY_AUDIO_BUCKET"], Key="samples/u1/s1/original",
-                         Body=b"RIFF....", ContentType="audio/wav", Metadata={"sample-id": "s1"})
+    aws("dynamodb").put_item(
+        TableName=env["VOXIFY_TABLE_NAME"], Item={"pk": {"S": "USER#1"}, "sk": {"S": "PROFILE"}, "n": {"N": "3"}}
+    )
+    aws("s3").put_object(
+        Bucket=env["VOXIFY_AUDIO_BUCKET"],
+        Key="samples/u1/s1/original",
+        Body=b"RIFF....",
+        ContentType="audio/wav",
+        Metadata={"sample-id": "s1"},
+    )
     aws("sqs").send_message(QueueUrl=env["VOXIFY_JOBS_QUEUE_URL"], MessageBody='{"id": "j1"}')
     secret_name = resources.names_of("AWS::SecretsManager::Secret")[0]
     secret = aws("secretsmanager").get_secret_value(SecretId=secret_name)["SecretString"]

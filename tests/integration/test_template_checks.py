@@ -15,8 +15,7 @@ def tool(name: str) -> str:
 
 
 def test_cfn_lint_passes():
-    result = subprocess.run([tool("cfn-lint"), "template.yaml"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run([tool("cfn-lint"), "template.yaml"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -24,7 +23,11 @@ def test_sam_validate_lint_passes():
     env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
     result = subprocess.run(
         [tool("sam"), "validate", "--lint", "--region", "us-east-1", "-t", "template.yaml"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is a valid SAM Template" in result.stdout + result.stderr

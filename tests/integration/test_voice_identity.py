@@ -7,8 +7,8 @@ import numpy as np
 import soundfile as sf
 
 from tests.fixtures.api import register, reset_caches
-from tests.integration.test_api_voices import objects
 from tests.fixtures.worker import REFERENCE_TEXT, other_speaker_flac, reference_speech
+from tests.integration.test_api_voices import objects
 from voxify_worker.audio import decode
 
 
@@ -25,8 +25,7 @@ def halves(data: bytes) -> tuple[bytes, bytes]:
 
 
 def upload(user, data: bytes, name: str = "s"):
-    return user.post("/api/v1/voice/samples", files={"file": (f"{name}.wav", data, "audio/wav")},
-                     data={"name": name})
+    return user.post("/api/v1/voice/samples", files={"file": (f"{name}.wav", data, "audio/wav")}, data={"name": name})
 
 
 def processed_sample(user, worker, data: bytes, name: str = "s") -> dict:
@@ -39,8 +38,10 @@ def processed_sample(user, worker, data: bytes, name: str = "s") -> dict:
 def clone_of(user, worker, data: bytes, name: str) -> dict:
     sample = processed_sample(user, worker, data, name)
     assert sample["status"] == "ready", sample
-    created = user.post("/api/v1/voice/clones", json={"sample_ids": [sample["sample_id"]], "name": name,
-                                                      "ref_text": REFERENCE_TEXT, "consent": True})
+    created = user.post(
+        "/api/v1/voice/clones",
+        json={"sample_ids": [sample["sample_id"]], "name": name, "ref_text": REFERENCE_TEXT, "consent": True},
+    )
     assert created.status_code == 201 and created.json()["data"]["status"] == "processing"
     worker.drain()
     return user.get(f"/api/v1/voice/clones/{created.json()['data']['clone_id']}").json()["data"]
@@ -51,8 +52,15 @@ def test_ready_samples_show_their_quality(alice, worker):
     quality = sample["quality"]
     assert sample["status"] == "ready" and sample["embedding_model"] == "resemblyzer-ge2e-256"
     assert quality["score"] >= 80 and quality["sample_rate"] == 24_000
-    assert set(quality) >= {"duration_seconds", "speech_ratio", "loudness_lufs", "peak_dbfs",
-                            "clipping_ratio", "snr_db", "spectral_flatness"}
+    assert set(quality) >= {
+        "duration_seconds",
+        "speech_ratio",
+        "loudness_lufs",
+        "peak_dbfs",
+        "clipping_ratio",
+        "snr_db",
+        "spectral_flatness",
+    }
 
 
 def test_unusable_audio_is_rejected_with_reasons(alice, worker):
@@ -94,8 +102,10 @@ def test_guard_holds_the_same_voice_from_another_user_but_not_a_different_voice(
     assert copied["review"]["code"] == "POSSIBLE_IMPERSONATION"
     assert copied["review"]["similarity"] >= copied["review"]["threshold"] == 0.70
     assert "review_match" not in copied and alice.user_id not in str(copied)
-    for refused in (bob.post(f"/api/v1/voice/clones/{copied['clone_id']}/select"),
-                    bob.post("/api/v1/job", json={"text_content": "hello", "voice_model_id": copied["clone_id"]})):
+    for refused in (
+        bob.post(f"/api/v1/voice/clones/{copied['clone_id']}/select"),
+        bob.post("/api/v1/job", json={"text_content": "hello", "voice_model_id": copied["clone_id"]}),
+    ):
         assert refused.status_code == 409 and refused.json()["error"]["code"] == "VOICE_UNDER_REVIEW"
 
     carol = register(api, "carol@example.com")
@@ -109,8 +119,10 @@ def test_guard_holds_the_same_voice_from_another_user_but_not_a_different_voice(
     assert [c["clone_id"] for c in held] == [copied["clone_id"]]
     assert held[0]["review_match"] == {"clone_id": original["clone_id"], "user_id": alice.user_id}
     assert bob.post(f"/api/v1/admin/clones/{copied['clone_id']}/review", json={"approve": True}).status_code == 403
-    approved = admin.post(f"/api/v1/admin/clones/{copied['clone_id']}/review",
-                          json={"approve": True, "note": "same person, second account"})
+    approved = admin.post(
+        f"/api/v1/admin/clones/{copied['clone_id']}/review",
+        json={"approve": True, "note": "same person, second account"},
+    )
     assert approved.status_code == 200 and approved.json()["data"]["status"] == "ready"
     assert approved.json()["data"]["review"]["decided_by"] == admin.user_id
     assert bob.post(f"/api/v1/voice/clones/{copied['clone_id']}/select").status_code == 200
@@ -127,8 +139,9 @@ def test_similar_voices_and_search_by_clip(alice, bob, worker):
 
     with worker.in_background():
         similar = alice.get(f"/api/v1/voice/clones/{town['clone_id']}/similar", params={"k": 3})
-        search = alice.post("/api/v1/voice/search", files={"file": ("q.flac", town_second, "audio/flac")},
-                            data={"k": "2"})
+        search = alice.post(
+            "/api/v1/voice/search", files={"file": ("q.flac", town_second, "audio/flac")}, data={"k": "2"}
+        )
     assert similar.status_code == 200, similar.text
     results = similar.json()["data"]["results"]
     assert len(results) == 3 and results[0]["voice_id"] == extra_town["sample_id"]
@@ -162,7 +175,9 @@ def test_a_slow_search_answers_202_and_can_be_polled(alice, worker, monkeypatch,
     clone = clone_of(alice, worker, reference_speech(), "Mine")
     monkeypatch.setenv("VOXIFY_SEARCH_WAIT_SECONDS", "0")
     reset_caches()
-    pending = alice.post("/api/v1/voice/search", files={"file": ("q.flac", halves(reference_speech())[0], "audio/flac")})
+    pending = alice.post(
+        "/api/v1/voice/search", files={"file": ("q.flac", halves(reference_speech())[0], "audio/flac")}
+    )
     assert pending.status_code == 202 and pending.json()["data"]["status"] == "pending"
     location = pending.headers["Location"]
     worker.drain()
@@ -173,13 +188,16 @@ def test_a_slow_search_answers_202_and_can_be_polled(alice, worker, monkeypatch,
     assert objects(emulator_endpoint, resources.environment["VOXIFY_AUDIO_BUCKET"], "searches/") == []
 
 
-def test_clone_and_search_leave_nothing_behind_when_the_queue_is_down(alice, worker, monkeypatch, stack,
-                                                                      emulator_endpoint):
+def test_clone_and_search_leave_nothing_behind_when_the_queue_is_down(
+    alice, worker, monkeypatch, stack, emulator_endpoint
+):
     sample = processed_sample(alice, worker, reference_speech())
     monkeypatch.setenv("VOXIFY_UPLOADS_QUEUE_URL", "http://127.0.0.1:1/000000000000/missing")
     reset_caches()
-    clone = alice.post("/api/v1/voice/clones", json={"sample_ids": [sample["sample_id"]], "name": "Lost",
-                                                     "ref_text": REFERENCE_TEXT, "consent": True})
+    clone = alice.post(
+        "/api/v1/voice/clones",
+        json={"sample_ids": [sample["sample_id"]], "name": "Lost", "ref_text": REFERENCE_TEXT, "consent": True},
+    )
     assert clone.status_code == 503 and clone.json()["error"]["code"] == "QUEUE_UNAVAILABLE"
     assert alice.get("/api/v1/voice/clones").json()["data"] == []
     search = alice.post("/api/v1/voice/search", files={"file": ("q.wav", reference_speech(), "audio/wav")})

@@ -10,8 +10,12 @@ from voxify.settings import get_settings
 
 
 def job_event(user_id: str, status: str = "completed") -> dict:
-    return {"id": f"evt-{status}", "source": "voxify", "detail-type": "Job State Change",
-            "detail": {"schema_version": "1", "job_id": "job_1", "user_id": user_id, "status": status}}
+    return {
+        "id": f"evt-{status}",
+        "source": "voxify",
+        "detail-type": "Job State Change",
+        "detail": {"schema_version": "1", "job_id": "job_1", "user_id": user_id, "status": status},
+    }
 
 
 def queued_retries() -> list[dict]:

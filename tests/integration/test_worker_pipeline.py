@@ -10,20 +10,24 @@ import soundfile as sf
 
 from tests.fixtures.worker import REFERENCE_TEXT, reference_speech
 from voxify.domain.jobs import JobStatus
-from voxify.queue import WorkMessage
+from voxify.queue import WorkMessage, WorkQueue
 from voxify.repositories.jobs import JobRepository
 from voxify_worker.runtime.sweeper import sweep_stale_jobs
-from voxify.queue import WorkQueue
 
 
 def make_voice(user, worker, audio=None):
-    sample = user.post("/api/v1/voice/samples", files={"file": ("ref.wav", audio or reference_speech(), "audio/wav")},
-                       data={"name": "ref"}).json()["data"]
+    sample = user.post(
+        "/api/v1/voice/samples",
+        files={"file": ("ref.wav", audio or reference_speech(), "audio/wav")},
+        data={"name": "ref"},
+    ).json()["data"]
     worker.drain()
     ready = user.get(f"/api/v1/voice/samples/{sample['sample_id']}").json()["data"]
     assert ready["status"] == "ready", ready
-    clone = user.post("/api/v1/voice/clones", json={"sample_ids": [sample["sample_id"]], "name": "Ref",
-                                                   "ref_text": REFERENCE_TEXT, "consent": True}).json()["data"]
+    clone = user.post(
+        "/api/v1/voice/clones",
+        json={"sample_ids": [sample["sample_id"]], "name": "Ref", "ref_text": REFERENCE_TEXT, "consent": True},
+    ).json()["data"]
     worker.drain()
     assert user.get(f"/api/v1/voice/clones/{clone['clone_id']}").json()["data"]["status"] == "ready"
     return clone["clone_id"]
@@ -36,8 +40,9 @@ def download(user, job_id):
 
 
 def test_sample_processing_keeps_a_reference_segment(alice, worker):
-    sample = alice.post("/api/v1/voice/samples", files={"file": ("r.wav", reference_speech(), "audio/wav")},
-                        data={"name": "ref"}).json()["data"]
+    sample = alice.post(
+        "/api/v1/voice/samples", files={"file": ("r.wav", reference_speech(), "audio/wav")}, data={"name": "ref"}
+    ).json()["data"]
     worker.drain()
     ready = alice.get(f"/api/v1/voice/samples/{sample['sample_id']}").json()["data"]
     assert ready["status"] == "ready"
@@ -48,9 +53,16 @@ def test_sample_processing_keeps_a_reference_segment(alice, worker):
 def test_job_completes_with_asked_format_rate_and_timestamps(alice, worker):
     voice = make_voice(alice, worker)
     text = "The quick brown fox jumps over the lazy dog. It was a bright cold day in April."
-    job = alice.post("/api/v1/job", json={
-        "text_content": text, "voice_model_id": voice, "output_format": "flac", "sample_rate": 16000,
-        "config": {"include_timestamps": True, "timestamp_granularity": "both"}}).json()["data"]
+    job = alice.post(
+        "/api/v1/job",
+        json={
+            "text_content": text,
+            "voice_model_id": voice,
+            "output_format": "flac",
+            "sample_rate": 16000,
+            "config": {"include_timestamps": True, "timestamp_granularity": "both"},
+        },
+    ).json()["data"]
     worker.drain()
     done = alice.get(f"/api/v1/job/{job['job_id']}").json()["data"]
     assert done["status"] == "completed", done
@@ -73,18 +85,28 @@ def test_job_completes_with_asked_format_rate_and_timestamps(alice, worker):
 def test_multi_voice_blocks_with_pauses(alice, worker):
     first = make_voice(alice, worker)
     second = make_voice(alice, worker)
-    job = alice.post("/api/v1/job", json={"voice_model_id": first, "output_format": "wav", "sample_rate": 24000,
-                                          "blocks": [{"text": "Hello there.", "wait_after_ms": 1000},
-                                                     {"text": "Hi.", "voice_model_id": second}]}).json()["data"]
+    job = alice.post(
+        "/api/v1/job",
+        json={
+            "voice_model_id": first,
+            "output_format": "wav",
+            "sample_rate": 24000,
+            "blocks": [{"text": "Hello there.", "wait_after_ms": 1000}, {"text": "Hi.", "voice_model_id": second}],
+        },
+    ).json()["data"]
     worker.drain()
     done = alice.get(f"/api/v1/job/{job['job_id']}").json()["data"]
     assert done["status"] == "completed"
     assert len(done["block_keys"]) == 2
-    blocks = [sf.read(io.BytesIO(alice.get(f"/api/v1/file/synthesis/{job['job_id']}/blocks/{i}",
-                                           params={"inline": 1}).content))[0] for i in range(2)]
+    blocks = [
+        sf.read(
+            io.BytesIO(alice.get(f"/api/v1/file/synthesis/{job['job_id']}/blocks/{i}", params={"inline": 1}).content)
+        )[0]
+        for i in range(2)
+    ]
     combined, _ = sf.read(io.BytesIO(download(alice, job["job_id"])))
     assert len(combined) == len(blocks[0]) + 24000 + len(blocks[1])
-    assert np.abs(combined[len(blocks[0]):len(blocks[0]) + 24000]).max() == 0  # the pause is silent
+    assert np.abs(combined[len(blocks[0]) : len(blocks[0]) + 24000]).max() == 0  # the pause is silent
 
 
 def test_duplicate_delivery_produces_one_output(alice, worker, stack):
@@ -111,6 +133,7 @@ def test_cancel_mid_job_stops_between_chunks_and_leaves_no_audio(alice, worker, 
         def progress_then_cancel(fraction, message):
             alice.patch(f"/api/v1/job/{job['job_id']}", json={"status": "cancelled"})
             progress(fraction, message)
+
         return original(reference, request, progress_then_cancel, should_cancel)
 
     worker.synthesis.engine = type("Wrapped", (), {"synthesize": staticmethod(cancel_after_first_chunk)})()
@@ -145,13 +168,15 @@ def test_worker_killed_mid_job_is_recovered_and_finishes_once(alice, worker, eng
 
 def test_unsupported_language_and_rate_fail_with_a_code(alice, worker):
     voice = make_voice(alice, worker)
-    bad_language = alice.post("/api/v1/job", json={"text_content": "Hola", "voice_model_id": voice,
-                                                   "text_language": "xx"}).json()["data"]
+    bad_language = alice.post(
+        "/api/v1/job", json={"text_content": "Hola", "voice_model_id": voice, "text_language": "xx"}
+    ).json()["data"]
     worker.drain()
     failed = alice.get(f"/api/v1/job/{bad_language['job_id']}").json()["data"]
     assert failed["status"] == "failed" and failed["error_code"] == "UNSUPPORTED_LANGUAGE"
-    bad_rate = alice.post("/api/v1/job", json={"text_content": "x", "voice_model_id": voice,
-                                               "output_format": "mp3", "sample_rate": 20000})
+    bad_rate = alice.post(
+        "/api/v1/job", json={"text_content": "x", "voice_model_id": voice, "output_format": "mp3", "sample_rate": 20000}
+    )
     assert bad_rate.status_code == 400  # refused before it is queued
 
 

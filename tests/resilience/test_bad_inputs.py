@@ -38,15 +38,15 @@ from tests.fixtures.api import ApiUser, register, reset_caches, wav_bytes
 from tests.fixtures.aws import provision
 from tests.fixtures.voices import ready_clone
 from tests.integration.test_api_voices import objects
+from voxify.adapters.secrets import signing_key
 from voxify.audio_format import sniff_audio_format
+from voxify.domain.batches import MAX_MANIFEST_BYTES
 from voxify.domain.jobs import MAX_BLOCKS, MAX_TEXT_CHARS, JobStatus
+from voxify.domain.voices import CloneStatus
 from voxify.errors import ErrorCode
 from voxify.http.app import create_app
 from voxify.logic.batches import ingest_manifest
-from voxify.domain.batches import MAX_MANIFEST_BYTES
 from voxify.repositories.jobs import JobRepository
-from voxify.adapters.secrets import signing_key
-from voxify.domain.voices import CloneStatus
 from voxify.repositories.voices import CloneRepository, SampleRepository
 from voxify.settings import get_settings
 from voxify.storage import AudioStore, output_key
@@ -70,8 +70,7 @@ assert sniff_audio_format(TRUNCATED_WAV) is None
 JSON = {"Content-Type": "application/json"}
 SAMPLES, CLONES, JOBS = "/api/v1/voice/samples", "/api/v1/voice/clones", "/api/v1/job"
 WEBHOOKS, BATCHES, PROFILE = "/api/v1/webhooks", "/api/v1/batches", "/api/v1/auth/profile"
-ID_FIELDS = {SAMPLES: "sample_id", CLONES: "clone_id", JOBS: "job_id", WEBHOOKS: "webhook_id",
-             BATCHES: "batch_id"}
+ID_FIELDS = {SAMPLES: "sample_id", CLONES: "clone_id", JOBS: "job_id", WEBHOOKS: "webhook_id", BATCHES: "batch_id"}
 
 
 # --------------------------------------------------------------------------- the world
@@ -170,7 +169,7 @@ class World:
             table = key[0]
             item = after.items[key]
             self._dynamodb.delete_item(TableName=table, Key={k: item[k] for k in self._tables[table]})
-        for key in old.keys():
+        for key in old:
             if new.get(key) != old[key]:
                 self._dynamodb.put_item(TableName=key[0], Item=before.items[key])
         for key in after.objects.keys() - before.objects.keys():
@@ -205,16 +204,26 @@ def _complete(job_id: str, user_id: str) -> None:
     key = output_key(user_id, job_id, "wav")
     AudioStore().put(key, wav_bytes(0.2), "audio/wav")
     JobRepository().transition(job_id, JobStatus.PROCESSING, [JobStatus.PENDING])
-    JobRepository().transition(job_id, JobStatus.COMPLETED, [JobStatus.PROCESSING],
-                               {"output_key": key, "block_keys": [key], "duration_seconds": 0.2})
+    JobRepository().transition(
+        job_id,
+        JobStatus.COMPLETED,
+        [JobStatus.PROCESSING],
+        {"output_key": key, "block_keys": [key], "duration_seconds": 0.2},
+    )
 
 
 @pytest.fixture(scope="module")
 def world(emulator_endpoint) -> Iterator[World]:
     saved = dict(os.environ)
     try:
-        for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                     "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_REGION"):
+        for name in (
+            "AWS_ENDPOINT_URL",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_DEFAULT_REGION",
+            "AWS_REGION",
+        ):
             os.environ.pop(name, None)
         _, resources = provision(emulator_endpoint)
         os.environ.update(WORLD_ENVIRONMENT)
@@ -233,10 +242,13 @@ def world(emulator_endpoint) -> Iterator[World]:
                 if status:
                     CloneRepository().set_status(w.ids[name], CloneStatus(status))
             w.ids["uploaded_sample"] = alice.post(
-                "/api/v1/voice/samples", files={"file": ("v.wav", wav_bytes(0.5), "audio/wav")},
-                data={"name": "not processed yet"}).json()["data"]["sample_id"]
+                "/api/v1/voice/samples",
+                files={"file": ("v.wav", wav_bytes(0.5), "audio/wav")},
+                data={"name": "not processed yet"},
+            ).json()["data"]["sample_id"]
             w.ids["uploading_sample"] = alice.post(
-                "/api/v1/voice/samples/uploads", json={"name": "on its way", "size_bytes": 1000},
+                "/api/v1/voice/samples/uploads",
+                json={"name": "on its way", "size_bytes": 1000},
             ).json()["data"]["sample"]["sample_id"]
             w.ids["job"] = w.fresh_job()  # stays pending
             w.ids["done_job"] = w.fresh_job()
@@ -336,10 +348,10 @@ def send(world: World, case: Case) -> Any:
             reset_caches()
 
 
-def upload(user: ApiUser, data: bytes, name: str = "sample", filename: str = "voice.wav",
-           **fields: str) -> Any:
-    return user.post("/api/v1/voice/samples", files={"file": (filename, data, "audio/wav")},
-                     data={"name": name, **fields})
+def upload(user: ApiUser, data: bytes, name: str = "sample", filename: str = "voice.wav", **fields: str) -> Any:
+    return user.post(
+        "/api/v1/voice/samples", files={"file": (filename, data, "audio/wav")}, data={"name": name, **fields}
+    )
 
 
 def search(user: ApiUser, data: bytes, **fields: str) -> Any:
@@ -362,33 +374,64 @@ V, NF = ErrorCode.VALIDATION_ERROR, ErrorCode.NOT_FOUND
 
 UPLOADS = params(
     Case("text-named-wav", lambda w: upload(w.alice, TEXT_AS_WAV), 400, ErrorCode.UNSUPPORTED_AUDIO),
-    Case("random-bytes", lambda w: upload(w.alice, RANDOM_BYTES, filename="noise.mp3"), 400,
-         ErrorCode.UNSUPPORTED_AUDIO),
+    Case(
+        "random-bytes", lambda w: upload(w.alice, RANDOM_BYTES, filename="noise.mp3"), 400, ErrorCode.UNSUPPORTED_AUDIO
+    ),
     Case("truncated-wav", lambda w: upload(w.alice, TRUNCATED_WAV), 400, ErrorCode.UNSUPPORTED_AUDIO),
     Case("zero-length", lambda w: upload(w.alice, b""), 400, ErrorCode.UNSUPPORTED_AUDIO),
-    Case("over-inline-limit", lambda w: upload(w.alice, wav_bytes(0.5)), 413, ErrorCode.PAYLOAD_TOO_LARGE,
-         env=SMALL_INLINE_LIMIT),
+    Case(
+        "over-inline-limit",
+        lambda w: upload(w.alice, wav_bytes(0.5)),
+        413,
+        ErrorCode.PAYLOAD_TOO_LARGE,
+        env=SMALL_INLINE_LIMIT,
+    ),
     Case("missing-file", lambda w: w.alice.post("/api/v1/voice/samples", data={"name": "x"}), 400, V),
-    Case("missing-name", lambda w: w.alice.post("/api/v1/voice/samples",
-                                                files={"file": ("v.wav", wav_bytes(0.2), "audio/wav")}), 400, V),
+    Case(
+        "missing-name",
+        lambda w: w.alice.post("/api/v1/voice/samples", files={"file": ("v.wav", wav_bytes(0.2), "audio/wav")}),
+        400,
+        V,
+    ),
     Case("name-too-long", lambda w: upload(w.alice, wav_bytes(0.2), name="n" * 201), 400, V),
     Case("language-too-short", lambda w: upload(w.alice, wav_bytes(0.2), language="e"), 400, V),
-    Case("file-as-text-field", lambda w: w.alice.post("/api/v1/voice/samples",
-                                                      data={"name": "x", "file": "RIFF....WAVE"}), 400, V),
-    Case("multipart-without-boundary", lambda w: w.alice.post(
-        "/api/v1/voice/samples", content=b"RIFF", headers={"Content-Type": "multipart/form-data"}), 400, V),
-    Case("json-to-multipart-endpoint", lambda w: w.alice.post("/api/v1/voice/samples", json={"name": "x"}),
-         400, V),
-    Case("presigned-size-zero", lambda w: w.alice.post("/api/v1/voice/samples/uploads",
-                                                       json={"name": "x", "size_bytes": 0}), 400, V),
-    Case("presigned-over-max", lambda w: w.alice.post("/api/v1/voice/samples/uploads",
-                                                      json={"name": "x", "size_bytes": 51 * 2**20}),
-         413, ErrorCode.PAYLOAD_TOO_LARGE),
+    Case(
+        "file-as-text-field",
+        lambda w: w.alice.post("/api/v1/voice/samples", data={"name": "x", "file": "RIFF....WAVE"}),
+        400,
+        V,
+    ),
+    Case(
+        "multipart-without-boundary",
+        lambda w: w.alice.post(
+            "/api/v1/voice/samples", content=b"RIFF", headers={"Content-Type": "multipart/form-data"}
+        ),
+        400,
+        V,
+    ),
+    Case("json-to-multipart-endpoint", lambda w: w.alice.post("/api/v1/voice/samples", json={"name": "x"}), 400, V),
+    Case(
+        "presigned-size-zero",
+        lambda w: w.alice.post("/api/v1/voice/samples/uploads", json={"name": "x", "size_bytes": 0}),
+        400,
+        V,
+    ),
+    Case(
+        "presigned-over-max",
+        lambda w: w.alice.post("/api/v1/voice/samples/uploads", json={"name": "x", "size_bytes": 51 * 2**20}),
+        413,
+        ErrorCode.PAYLOAD_TOO_LARGE,
+    ),
     Case("search-text-file", lambda w: search(w.alice, TEXT_AS_WAV), 400, ErrorCode.UNSUPPORTED_AUDIO),
     Case("search-random-bytes", lambda w: search(w.alice, RANDOM_BYTES), 400, ErrorCode.UNSUPPORTED_AUDIO),
     Case("search-zero-length", lambda w: search(w.alice, b""), 400, ErrorCode.UNSUPPORTED_AUDIO),
-    Case("search-over-inline-limit", lambda w: search(w.alice, wav_bytes(0.5)), 413,
-         ErrorCode.PAYLOAD_TOO_LARGE, env=SMALL_INLINE_LIMIT),
+    Case(
+        "search-over-inline-limit",
+        lambda w: search(w.alice, wav_bytes(0.5)),
+        413,
+        ErrorCode.PAYLOAD_TOO_LARGE,
+        env=SMALL_INLINE_LIMIT,
+    ),
     Case("search-k-zero", lambda w: search(w.alice, wav_bytes(0.2), k="0"), 400, V),
     Case("search-k-51", lambda w: search(w.alice, wav_bytes(0.2), k="51"), 400, V),
 )
@@ -403,37 +446,85 @@ def test_bad_uploads_store_nothing(world, case):
 
 JSON_BODIES = params(
     Case("form-data-to-json", lambda w: w.alice.post("/api/v1/job", data={"text_content": "hi"}), 400, V),
-    Case("text-plain-to-json", lambda w: w.alice.post(
-        "/api/v1/job", content=json.dumps({"text_content": "hi", "voice_model_id": w["voice"]}),
-        headers={"Content-Type": "text/plain"}), 400, V),
-    Case("no-content-type", lambda w: w.alice.post(
-        "/api/v1/job", content=json.dumps({"text_content": "hi", "voice_model_id": w["voice"]})), 400, V),
-    Case("multipart-to-json", lambda w: w.alice.post("/api/v1/job", files={"f": ("a", b"x")},
-                                                     data={"text_content": "hi"}), 400, V),
+    Case(
+        "text-plain-to-json",
+        lambda w: w.alice.post(
+            "/api/v1/job",
+            content=json.dumps({"text_content": "hi", "voice_model_id": w["voice"]}),
+            headers={"Content-Type": "text/plain"},
+        ),
+        400,
+        V,
+    ),
+    Case(
+        "no-content-type",
+        lambda w: w.alice.post("/api/v1/job", content=json.dumps({"text_content": "hi", "voice_model_id": w["voice"]})),
+        400,
+        V,
+    ),
+    Case(
+        "multipart-to-json",
+        lambda w: w.alice.post("/api/v1/job", files={"f": ("a", b"x")}, data={"text_content": "hi"}),
+        400,
+        V,
+    ),
     Case("malformed-json", lambda w: raw_json(w.alice, "post", "/api/v1/job", '{"text_content": "hi",'), 400, V),
     Case("json-array", lambda w: raw_json(w.alice, "post", "/api/v1/job", '[{"text_content": "hi"}]'), 400, V),
-    Case("invalid-utf8", lambda w: raw_json(w.alice, "post", "/api/v1/job",
-                                            b'{"text_content": "\xff\xfe", "voice_model_id": "x"}'), 400, V),
-    Case("deeply-nested", lambda w: raw_json(w.alice, "post", "/api/v1/job", "[" * 50_000 + "]" * 50_000),
-         400, V),
-    Case("nan-speed", lambda w: raw_json(w.alice, "post", "/api/v1/job", (
-        f'{{"text_content": "hi", "voice_model_id": "{w["voice"]}", "speed": NaN}}')), 400, V),
+    Case(
+        "invalid-utf8",
+        lambda w: raw_json(w.alice, "post", "/api/v1/job", b'{"text_content": "\xff\xfe", "voice_model_id": "x"}'),
+        400,
+        V,
+    ),
+    Case("deeply-nested", lambda w: raw_json(w.alice, "post", "/api/v1/job", "[" * 50_000 + "]" * 50_000), 400, V),
+    Case(
+        "nan-speed",
+        lambda w: raw_json(
+            w.alice,
+            "post",
+            "/api/v1/job",
+            (f'{{"text_content": "hi", "voice_model_id": "{w["voice"]}", "speed": NaN}}'),
+        ),
+        400,
+        V,
+    ),
     Case("text-over-max", lambda w: job(w, text_content="x" * (MAX_TEXT_CHARS + 1)), 400, V),
-    Case("blocks-over-max-in-all", lambda w: job(w, blocks=[{"text": "x" * (MAX_TEXT_CHARS // 2 + 1)}] * 2),
-         400, V),
+    Case("blocks-over-max-in-all", lambda w: job(w, blocks=[{"text": "x" * (MAX_TEXT_CHARS // 2 + 1)}] * 2), 400, V),
     Case("too-many-blocks", lambda w: job(w, blocks=[{"text": "x"}] * (MAX_BLOCKS + 1)), 400, V),
     Case("text-and-blocks", lambda w: job(w, text_content="x", blocks=[{"text": "y"}]), 400, V),
     Case("no-text", lambda w: job(w), 400, V),
     Case("empty-text", lambda w: job(w, text_content=""), 400, V),
-    Case("async-text-over-max", lambda w: w.alice.post("/api/v1/tts/synthesize/async", json={
-        "text_content": "x" * (MAX_TEXT_CHARS + 1), "voice_model_id": w["voice"]}), 400, V),
-    Case("openai-input-over-max", lambda w: w.alice.post("/v1/audio/speech", json={
-        "input": "x" * (MAX_TEXT_CHARS + 1), "voice": w["voice"]}), 400, V),
-    Case("openai-format-not-offered", lambda w: w.alice.post("/v1/audio/speech", json={
-        "input": "hi", "voice": w["voice"], "response_format": "aac"}), 400, V),
-    Case("idempotency-key-too-long", lambda w: w.alice.post(
-        "/api/v1/job", json={"text_content": "hi", "voice_model_id": w["voice"]},
-        headers={"Idempotency-Key": "k" * 256}), 400, V),
+    Case(
+        "async-text-over-max",
+        lambda w: w.alice.post(
+            "/api/v1/tts/synthesize/async",
+            json={"text_content": "x" * (MAX_TEXT_CHARS + 1), "voice_model_id": w["voice"]},
+        ),
+        400,
+        V,
+    ),
+    Case(
+        "openai-input-over-max",
+        lambda w: w.alice.post("/v1/audio/speech", json={"input": "x" * (MAX_TEXT_CHARS + 1), "voice": w["voice"]}),
+        400,
+        V,
+    ),
+    Case(
+        "openai-format-not-offered",
+        lambda w: w.alice.post("/v1/audio/speech", json={"input": "hi", "voice": w["voice"], "response_format": "aac"}),
+        400,
+        V,
+    ),
+    Case(
+        "idempotency-key-too-long",
+        lambda w: w.alice.post(
+            "/api/v1/job",
+            json={"text_content": "hi", "voice_model_id": w["voice"]},
+            headers={"Idempotency-Key": "k" * 256},
+        ),
+        400,
+        V,
+    ),
 )
 
 
@@ -444,6 +535,7 @@ def test_bad_json_bodies_create_nothing(world, case):
 
 # ---- enums, ranges and pagination
 
+
 def _list(path: str, **query: Any) -> Callable[[World], Any]:
     """alice reads one of her listings with these query parameters."""
     return lambda w: w.alice.get(path, params=query)
@@ -453,29 +545,42 @@ ENUMS_AND_PAGES = params(
     Case("output-format-aiff", lambda w: job(w, text_content="hi", output_format="aiff"), 400, V),
     Case("sample-rate-7", lambda w: job(w, text_content="hi", sample_rate=7), 400, V),
     Case("sample-rate-huge", lambda w: job(w, text_content="hi", sample_rate=10**20), 400, V),
-    Case("mp3-at-9000-hz", lambda w: job(w, text_content="hi", output_format="mp3", sample_rate=9000),
-         400, V),
+    Case("mp3-at-9000-hz", lambda w: job(w, text_content="hi", output_format="mp3", sample_rate=9000), 400, V),
     Case("speed-3", lambda w: job(w, text_content="hi", speed=3), 400, V),
-    Case("granularity-letter", lambda w: job(w, text_content="hi",
-                                             config={"timestamp_granularity": "letter"}), 400, V),
+    Case("granularity-letter", lambda w: job(w, text_content="hi", config={"timestamp_granularity": "letter"}), 400, V),
     Case("limit-negative", _list(JOBS, limit=-1), 400, V),
     Case("limit-zero", _list(SAMPLES, limit=0), 400, V, listing=SAMPLES),
     Case("limit-huge", _list(CLONES, limit=10**30), 400, V, listing=CLONES),
     Case("limit-5000-digits", _list(JOBS, limit="9" * 5000), 400, V),
     Case("offset-negative", _list(WEBHOOKS, offset=-5), 400, V, listing=WEBHOOKS),
     Case("offset-not-a-number", _list(BATCHES, offset="abc"), 400, V, listing=BATCHES),
-    Case("deliveries-limit-201", lambda w: w.alice.get(f"/api/v1/webhooks/{w['webhook']}/deliveries",
-                                                       params={"limit": 201}), 400, V, listing=WEBHOOKS),
+    Case(
+        "deliveries-limit-201",
+        lambda w: w.alice.get(f"/api/v1/webhooks/{w['webhook']}/deliveries", params={"limit": 201}),
+        400,
+        V,
+        listing=WEBHOOKS,
+    ),
     Case("job-status-filter", _list(JOBS, status="done"), 400, V),
     Case("sample-status-filter", _list(SAMPLES, status="ok"), 400, V, listing=SAMPLES),
     Case("sort-by-password", _list(JOBS, sort_by="password"), 400, V),
     Case("sort-order-sideways", _list(JOBS, sort_order="sideways"), 400, V),
     Case("include-text-maybe", _list(JOBS, include_text="maybe"), 400, V),
     Case("library-type-video", _list("/api/v1/library", type="video"), 400, V, listing=SAMPLES),
-    Case("library-item-type-video", lambda w: w.alice.delete(f"/api/v1/library/video/{w['sample']}"),
-         400, V, listing=SAMPLES),
-    Case("similar-k-zero", lambda w: w.alice.get(f"/api/v1/voice/clones/{w['voice']}/similar",
-                                                 params={"k": 0}), 400, V, listing=CLONES),
+    Case(
+        "library-item-type-video",
+        lambda w: w.alice.delete(f"/api/v1/library/video/{w['sample']}"),
+        400,
+        V,
+        listing=SAMPLES,
+    ),
+    Case(
+        "similar-k-zero",
+        lambda w: w.alice.get(f"/api/v1/voice/clones/{w['voice']}/similar", params={"k": 0}),
+        400,
+        V,
+        listing=CLONES,
+    ),
     Case("wrong-method", lambda w: w.alice.put(SAMPLES), 405, ErrorCode.METHOD_NOT_ALLOWED, listing=SAMPLES),
     Case("unknown-route", lambda w: w.alice.get("/api/v1/voices"), 404, ErrorCode.NOT_FOUND),
 )
@@ -490,28 +595,63 @@ def test_invalid_enums_ranges_and_pages(world, case):
 
 
 UNICODE = params(
-    Case("surrogate-in-job-text", lambda w: raw_json(w.alice, "post", JOBS, (
-        f'{{"text_content": "a\\ud800b", "voice_model_id": "{w["voice"]}"}}')), 400, V),
-    Case("surrogate-in-clone-name", lambda w: raw_json(w.alice, "post", CLONES, (
-        f'{{"sample_ids": ["{w["sample"]}"], "name": "\\udfff", "ref_text": "hi", "consent": true}}')),
-         400, V, listing=CLONES),
-    Case("surrogate-in-webhook", lambda w: raw_json(w.alice, "post", WEBHOOKS, (
-        '{"url": "https://example.com/h", "description": "\\ud800"}')), 400, V, listing=WEBHOOKS),
-    Case("surrogate-in-profile", lambda w: raw_json(w.alice, "patch", PROFILE, '{"first_name": "\\ud83d"}'),
-         400, V, listing=PROFILE),
-    Case("surrogate-as-openai-voice", lambda w: raw_json(w.alice, "post", "/v1/audio/speech", (
-        '{"input": "hi", "voice": "\\ud800"}')), 400, V),
+    Case(
+        "surrogate-in-job-text",
+        lambda w: raw_json(
+            w.alice, "post", JOBS, (f'{{"text_content": "a\\ud800b", "voice_model_id": "{w["voice"]}"}}')
+        ),
+        400,
+        V,
+    ),
+    Case(
+        "surrogate-in-clone-name",
+        lambda w: raw_json(
+            w.alice,
+            "post",
+            CLONES,
+            (f'{{"sample_ids": ["{w["sample"]}"], "name": "\\udfff", "ref_text": "hi", "consent": true}}'),
+        ),
+        400,
+        V,
+        listing=CLONES,
+    ),
+    Case(
+        "surrogate-in-webhook",
+        lambda w: raw_json(w.alice, "post", WEBHOOKS, ('{"url": "https://example.com/h", "description": "\\ud800"}')),
+        400,
+        V,
+        listing=WEBHOOKS,
+    ),
+    Case(
+        "surrogate-in-profile",
+        lambda w: raw_json(w.alice, "patch", PROFILE, '{"first_name": "\\ud83d"}'),
+        400,
+        V,
+        listing=PROFILE,
+    ),
+    Case(
+        "surrogate-as-openai-voice",
+        lambda w: raw_json(w.alice, "post", "/v1/audio/speech", ('{"input": "hi", "voice": "\\ud800"}')),
+        400,
+        V,
+    ),
     Case("invisible-text-over-max", lambda w: job(w, text_content="\u200b" * (MAX_TEXT_CHARS + 1)), 400, V),
     Case("invisible-chars-in-job-id", lambda w: w.alice.get(f"{JOBS}/{w['job']}{INVISIBLE}"), 404, NF),
-    Case("rtl-override-in-voice-id", lambda w: job(w, text_content="hi", voice_model_id=f"\u202e{w['voice']}"),
-         404, NF),
+    Case(
+        "rtl-override-in-voice-id", lambda w: job(w, text_content="hi", voice_model_id=f"\u202e{w['voice']}"), 404, NF
+    ),
     Case("undecodable-job-id", lambda w: w.alice.delete(f"{JOBS}/%ED%A0%80%FF"), 404, NF),
     Case("nul-in-sample-id", lambda w: w.alice.delete(f"{SAMPLES}/{w['sample']}%00"), 404, NF, listing=SAMPLES),
-    Case("nul-in-sample-name", lambda w: upload(w.alice, wav_bytes(0.2), name="evil\x00name"), 400, V,
-         listing=SAMPLES),
-    Case("nul-in-clone-name", lambda w: w.alice.post(CLONES, json={
-        "sample_ids": [w["sample"]], "name": "evil\x00name", "ref_text": "hi", "consent": True}), 400, V,
-         listing=CLONES),
+    Case("nul-in-sample-name", lambda w: upload(w.alice, wav_bytes(0.2), name="evil\x00name"), 400, V, listing=SAMPLES),
+    Case(
+        "nul-in-clone-name",
+        lambda w: w.alice.post(
+            CLONES, json={"sample_ids": [w["sample"]], "name": "evil\x00name", "ref_text": "hi", "consent": True}
+        ),
+        400,
+        V,
+        listing=CLONES,
+    ),
 )
 
 
@@ -523,21 +663,51 @@ def test_unicode_edge_cases(world, case):
 # ---- path traversal: names never reach S3 keys, ids are looked up, never joined into paths
 
 TRAVERSAL_CASES = params(
-    Case("traversal-name-fake-audio", lambda w: upload(w.alice, TEXT_AS_WAV, name=TRAVERSAL, filename=TRAVERSAL),
-         400, ErrorCode.UNSUPPORTED_AUDIO),
+    Case(
+        "traversal-name-fake-audio",
+        lambda w: upload(w.alice, TEXT_AS_WAV, name=TRAVERSAL, filename=TRAVERSAL),
+        400,
+        ErrorCode.UNSUPPORTED_AUDIO,
+    ),
     Case("traversal-sample-id-get", lambda w: w.alice.get(f"{SAMPLES}/..%2F..%2Fetc%2Fpasswd"), 404, NF),
     Case("traversal-sample-id-delete", lambda w: w.alice.delete(f"{SAMPLES}/..%2F{w['sample']}"), 404, NF),
     Case("dot-dot-sample-id-delete", lambda w: w.alice.delete(f"{SAMPLES}/%2E%2E"), 404, NF),
-    Case("traversal-library-delete", lambda w: w.alice.delete(
-        f"/api/v1/library/sample/..%2F..%2Fsamples%2F{w.alice.user_id}"), 404, NF),
-    Case("traversal-clone-sample-id", lambda w: w.alice.post(CLONES, json={
-        "sample_ids": [TRAVERSAL], "name": "x", "ref_text": "hi", "consent": True}), 404, NF, listing=CLONES),
-    Case("traversal-voice-id", lambda w: job(w, text_content="hi", voice_model_id=f"../{w['voice']}"),
-         404, NF, listing=JOBS),
-    Case("traversal-file-delete", lambda w: w.alice.delete(f"/api/v1/file/synthesis/..%2F{w['done_job']}"),
-         404, NF, listing=JOBS),
-    Case("traversal-block-index", lambda w: w.alice.get(f"/api/v1/file/synthesis/{w['done_job']}/blocks/-1"),
-         404, NF, listing=JOBS),
+    Case(
+        "traversal-library-delete",
+        lambda w: w.alice.delete(f"/api/v1/library/sample/..%2F..%2Fsamples%2F{w.alice.user_id}"),
+        404,
+        NF,
+    ),
+    Case(
+        "traversal-clone-sample-id",
+        lambda w: w.alice.post(
+            CLONES, json={"sample_ids": [TRAVERSAL], "name": "x", "ref_text": "hi", "consent": True}
+        ),
+        404,
+        NF,
+        listing=CLONES,
+    ),
+    Case(
+        "traversal-voice-id",
+        lambda w: job(w, text_content="hi", voice_model_id=f"../{w['voice']}"),
+        404,
+        NF,
+        listing=JOBS,
+    ),
+    Case(
+        "traversal-file-delete",
+        lambda w: w.alice.delete(f"/api/v1/file/synthesis/..%2F{w['done_job']}"),
+        404,
+        NF,
+        listing=JOBS,
+    ),
+    Case(
+        "traversal-block-index",
+        lambda w: w.alice.get(f"/api/v1/file/synthesis/{w['done_job']}/blocks/-1"),
+        404,
+        NF,
+        listing=JOBS,
+    ),
 )
 
 
@@ -548,18 +718,20 @@ def test_path_traversal_is_refused(world, case):
 
 # ---- batch manifests
 
-MANIFESTS = params(*(
-    Case(name, lambda w, body=body: w.alice.post("/api/v1/batches/uploads", json=body), 400, V)
-    for name, body in (
-        ("manifest-format-xlsx", {"format": "xlsx", "size_bytes": 10}),
-        ("manifest-format-traversal", {"format": "../x", "size_bytes": 10}),
-        ("manifest-format-missing", {"size_bytes": 10}),
-        ("manifest-size-zero", {"format": "txt", "size_bytes": 0}),
-        ("manifest-size-negative", {"format": "csv", "size_bytes": -1}),
-        ("manifest-size-over-1mib", {"format": "jsonl", "size_bytes": MAX_MANIFEST_BYTES + 1}),
-        ("manifest-size-fractional", {"format": "txt", "size_bytes": 1.5}),
+MANIFESTS = params(
+    *(
+        Case(name, lambda w, body=body: w.alice.post("/api/v1/batches/uploads", json=body), 400, V)
+        for name, body in (
+            ("manifest-format-xlsx", {"format": "xlsx", "size_bytes": 10}),
+            ("manifest-format-traversal", {"format": "../x", "size_bytes": 10}),
+            ("manifest-format-missing", {"size_bytes": 10}),
+            ("manifest-size-zero", {"format": "txt", "size_bytes": 0}),
+            ("manifest-size-negative", {"format": "csv", "size_bytes": -1}),
+            ("manifest-size-over-1mib", {"format": "jsonl", "size_bytes": MAX_MANIFEST_BYTES + 1}),
+            ("manifest-size-fractional", {"format": "txt", "size_bytes": 1.5}),
+        )
     )
-))
+)
 
 
 @pytest.mark.parametrize("case", MANIFESTS)
@@ -573,24 +745,30 @@ def test_bad_manifests_get_no_upload_form(world, case):
 GUESSED_KEY = "a-guess-at-the-signing-key-that-is-long-enough"
 
 
-def _token(key: str | None = "real", algorithm: str = "HS256", drop: str = "",
-           **claims: Any) -> Callable[[World], str]:
+def _token(key: str | None = "real", algorithm: str = "HS256", drop: str = "", **claims: Any) -> Callable[[World], str]:
     """An access token for alice, signed with `key` ("real": the service's own signing key)."""
+
     def make(w: World) -> str:
         now = int(time.time())
-        payload = {"sub": w.alice.user_id, "role": "user", "type": "access", "iat": now, "exp": now + 600,
-                   **claims}
+        payload = {"sub": w.alice.user_id, "role": "user", "type": "access", "iat": now, "exp": now + 600, **claims}
         payload.pop(drop, None)
         return jwt.encode(payload, signing_key() if key == "real" else key, algorithm=algorithm)
+
     return make
 
 
 def _as(token: str | Callable[[World], str] | None, scheme: str = "Bearer") -> Callable[[World], Any]:
     """A valid sample upload, sent with these credentials."""
+
     def send(w: World) -> Any:
         headers = {"Authorization": f"{scheme} {token(w) if callable(token) else token}"} if token else {}
-        return w.client.post("/api/v1/voice/samples", headers=headers, data={"name": "x"},
-                             files={"file": ("v.wav", wav_bytes(0.2), "audio/wav")})
+        return w.client.post(
+            "/api/v1/voice/samples",
+            headers=headers,
+            data={"name": "x"},
+            files={"file": ("v.wav", wav_bytes(0.2), "audio/wav")},
+        )
+
     return send
 
 
@@ -617,40 +795,58 @@ def test_bad_credentials_create_nothing(world, case):
 
 # ---- other users' ids: bob reaches none of alice's things, and changes none
 
+
 def _bob(method: str, path: str, **kwargs: Any) -> Callable[[World], Any]:
     return lambda w: getattr(w.bob, method)(path.format(**w.ids), **kwargs)
 
 
-FOREIGN = params(*(Case(name, send, 404, NF, listing=listing) for name, listing, send in (
-    ("bob-reads-job", JOBS, _bob("get", "/api/v1/job/{job}")),
-    ("bob-cancels-job-patch", JOBS, _bob("patch", "/api/v1/job/{job}", json={"status": "cancelled"})),
-    ("bob-cancels-job-post", JOBS, _bob("post", "/api/v1/job/{job}/cancel")),
-    ("bob-edits-job", JOBS, _bob("put", "/api/v1/job/{job}", json={"speed": 1.5})),
-    ("bob-deletes-job", JOBS, _bob("delete", "/api/v1/job/{job}")),
-    ("bob-follows-job-progress", JOBS, _bob("get", "/api/v1/job/{job}/progress")),
-    ("bob-downloads-output", JOBS, _bob("get", "/api/v1/file/synthesis/{done_job}")),
-    ("bob-deletes-output", JOBS, _bob("delete", "/api/v1/file/synthesis/{done_job}")),
-    ("bob-uses-alices-voice", JOBS, lambda w: w.bob.post("/api/v1/job", json={
-        "text_content": "hi", "voice_model_id": w["voice"]})),
-    ("bob-reads-sample", SAMPLES, _bob("get", "/api/v1/voice/samples/{sample}")),
-    ("bob-deletes-sample", SAMPLES, _bob("delete", "/api/v1/voice/samples/{sample}")),
-    ("bob-reprocesses-sample", SAMPLES, _bob("post", "/api/v1/voice/samples/{uploaded_sample}/process")),
-    ("bob-deletes-sample-via-library", SAMPLES, _bob("delete", "/api/v1/library/sample/{sample}")),
-    ("bob-downloads-sample-via-library", SAMPLES, _bob("get", "/api/v1/library/sample/{sample}/download")),
-    ("bob-clones-alices-sample", CLONES, lambda w: w.bob.post("/api/v1/voice/clones", json={
-        "sample_ids": [w["sample"]], "name": "x", "ref_text": "hi", "consent": True})),
-    ("bob-reads-clone", CLONES, _bob("get", "/api/v1/voice/clones/{voice}")),
-    ("bob-deletes-clone", CLONES, _bob("delete", "/api/v1/voice/clones/{voice}")),
-    ("bob-selects-clone", PROFILE, _bob("post", "/api/v1/voice/clones/{voice}/select")),
-    ("bob-synthesizes-with-clone", JOBS, _bob("post", "/api/v1/voice/clones/{voice}/synthesize",
-                                              json={"text_content": "hi"})),
-    ("bob-searches-by-clone", CLONES, _bob("get", "/api/v1/voice/clones/{voice}/similar")),
-    ("bob-reads-search", CLONES, _bob("get", "/api/v1/voice/searches/{search}")),
-    ("bob-reads-batch", BATCHES, _bob("get", "/api/v1/batches/{batch}")),
-    ("bob-reads-webhook", WEBHOOKS, _bob("get", "/api/v1/webhooks/{webhook}")),
-    ("bob-deletes-webhook", WEBHOOKS, _bob("delete", "/api/v1/webhooks/{webhook}")),
-    ("bob-reads-deliveries", WEBHOOKS, _bob("get", "/api/v1/webhooks/{webhook}/deliveries")),
-)))
+FOREIGN = params(
+    *(
+        Case(name, send, 404, NF, listing=listing)
+        for name, listing, send in (
+            ("bob-reads-job", JOBS, _bob("get", "/api/v1/job/{job}")),
+            ("bob-cancels-job-patch", JOBS, _bob("patch", "/api/v1/job/{job}", json={"status": "cancelled"})),
+            ("bob-cancels-job-post", JOBS, _bob("post", "/api/v1/job/{job}/cancel")),
+            ("bob-edits-job", JOBS, _bob("put", "/api/v1/job/{job}", json={"speed": 1.5})),
+            ("bob-deletes-job", JOBS, _bob("delete", "/api/v1/job/{job}")),
+            ("bob-follows-job-progress", JOBS, _bob("get", "/api/v1/job/{job}/progress")),
+            ("bob-downloads-output", JOBS, _bob("get", "/api/v1/file/synthesis/{done_job}")),
+            ("bob-deletes-output", JOBS, _bob("delete", "/api/v1/file/synthesis/{done_job}")),
+            (
+                "bob-uses-alices-voice",
+                JOBS,
+                lambda w: w.bob.post("/api/v1/job", json={"text_content": "hi", "voice_model_id": w["voice"]}),
+            ),
+            ("bob-reads-sample", SAMPLES, _bob("get", "/api/v1/voice/samples/{sample}")),
+            ("bob-deletes-sample", SAMPLES, _bob("delete", "/api/v1/voice/samples/{sample}")),
+            ("bob-reprocesses-sample", SAMPLES, _bob("post", "/api/v1/voice/samples/{uploaded_sample}/process")),
+            ("bob-deletes-sample-via-library", SAMPLES, _bob("delete", "/api/v1/library/sample/{sample}")),
+            ("bob-downloads-sample-via-library", SAMPLES, _bob("get", "/api/v1/library/sample/{sample}/download")),
+            (
+                "bob-clones-alices-sample",
+                CLONES,
+                lambda w: w.bob.post(
+                    "/api/v1/voice/clones",
+                    json={"sample_ids": [w["sample"]], "name": "x", "ref_text": "hi", "consent": True},
+                ),
+            ),
+            ("bob-reads-clone", CLONES, _bob("get", "/api/v1/voice/clones/{voice}")),
+            ("bob-deletes-clone", CLONES, _bob("delete", "/api/v1/voice/clones/{voice}")),
+            ("bob-selects-clone", PROFILE, _bob("post", "/api/v1/voice/clones/{voice}/select")),
+            (
+                "bob-synthesizes-with-clone",
+                JOBS,
+                _bob("post", "/api/v1/voice/clones/{voice}/synthesize", json={"text_content": "hi"}),
+            ),
+            ("bob-searches-by-clone", CLONES, _bob("get", "/api/v1/voice/clones/{voice}/similar")),
+            ("bob-reads-search", CLONES, _bob("get", "/api/v1/voice/searches/{search}")),
+            ("bob-reads-batch", BATCHES, _bob("get", "/api/v1/batches/{batch}")),
+            ("bob-reads-webhook", WEBHOOKS, _bob("get", "/api/v1/webhooks/{webhook}")),
+            ("bob-deletes-webhook", WEBHOOKS, _bob("delete", "/api/v1/webhooks/{webhook}")),
+            ("bob-reads-deliveries", WEBHOOKS, _bob("get", "/api/v1/webhooks/{webhook}/deliveries")),
+        )
+    )
+)
 
 
 @pytest.mark.parametrize("case", FOREIGN)
@@ -663,31 +859,55 @@ def test_other_users_ids_are_not_found(world, case):
 
 def _clone(**fields: Any) -> Callable[[World], Any]:
     """alice asks for a clone of her ready sample (unless `sample_ids` says otherwise)."""
+
     def send(w: World) -> Any:
         body = {"name": "Narrator 2", "ref_text": "hello there", "consent": True, "sample_ids": [w["sample"]]}
         return w.alice.post(CLONES, json={**body, **{k: v(w) if callable(v) else v for k, v in fields.items()}})
+
     return send
 
 
 VOICE_RULES = params(
     Case("clone-without-consent", _clone(consent=False), 400, ErrorCode.CONSENT_REQUIRED),
     Case("clone-consent-null", _clone(consent=None), 400, V),
-    Case("clone-sample-not-ready", _clone(sample_ids=lambda w: [w["sample"], w["uploaded_sample"]]), 400,
-         ErrorCode.SAMPLE_NOT_READY),
-    Case("clone-sample-still-uploading", _clone(sample_ids=lambda w: [w["uploading_sample"]]), 400,
-         ErrorCode.SAMPLE_NOT_READY),
+    Case(
+        "clone-sample-not-ready",
+        _clone(sample_ids=lambda w: [w["sample"], w["uploaded_sample"]]),
+        400,
+        ErrorCode.SAMPLE_NOT_READY,
+    ),
+    Case(
+        "clone-sample-still-uploading",
+        _clone(sample_ids=lambda w: [w["uploading_sample"]]),
+        400,
+        ErrorCode.SAMPLE_NOT_READY,
+    ),
     Case("clone-unknown-sample", _clone(sample_ids=["smp_unknown"]), 404, NF),
     Case("clone-no-samples", _clone(sample_ids=[]), 400, V),
     Case("clone-eleven-samples", _clone(sample_ids=lambda w: [w["sample"]] * 11), 400, V),
     Case("clone-ref-text-too-long", _clone(ref_text="x" * 1001), 400, V),
-    Case("reprocess-uploading-sample", lambda w: w.alice.post(f"{SAMPLES}/{w['uploading_sample']}/process"),
-         400, ErrorCode.INVALID_STATE, listing=SAMPLES),
-    Case("select-processing-clone", lambda w: w.alice.post(f"{CLONES}/{w['processing_clone']}/select"),
-         400, ErrorCode.VOICE_NOT_READY, listing=PROFILE),
-    Case("select-clone-under-review", lambda w: w.alice.post(f"{CLONES}/{w['review_clone']}/select"),
-         409, ErrorCode.VOICE_UNDER_REVIEW, listing=PROFILE),
-    Case("select-unknown-clone", lambda w: w.alice.post(f"{CLONES}/vox_unknown/select"), 404, NF,
-         listing=PROFILE),
+    Case(
+        "reprocess-uploading-sample",
+        lambda w: w.alice.post(f"{SAMPLES}/{w['uploading_sample']}/process"),
+        400,
+        ErrorCode.INVALID_STATE,
+        listing=SAMPLES,
+    ),
+    Case(
+        "select-processing-clone",
+        lambda w: w.alice.post(f"{CLONES}/{w['processing_clone']}/select"),
+        400,
+        ErrorCode.VOICE_NOT_READY,
+        listing=PROFILE,
+    ),
+    Case(
+        "select-clone-under-review",
+        lambda w: w.alice.post(f"{CLONES}/{w['review_clone']}/select"),
+        409,
+        ErrorCode.VOICE_UNDER_REVIEW,
+        listing=PROFILE,
+    ),
+    Case("select-unknown-clone", lambda w: w.alice.post(f"{CLONES}/vox_unknown/select"), 404, NF, listing=PROFILE),
     Case("similar-unknown-clone", lambda w: w.alice.get(f"{CLONES}/vox_unknown/similar"), 404, NF),
 )
 
@@ -701,29 +921,66 @@ def test_voice_rules_are_enforced(world, case):
 
 JOB_RULES = params(
     Case("job-unknown-voice", lambda w: job(w, text_content="hi", voice_model_id="vox_unknown"), 404, NF),
-    Case("job-block-unknown-voice", lambda w: job(w, blocks=[{"text": "hi", "voice_model_id": "vox_unknown"}]),
-         404, NF),
-    Case("job-with-processing-clone", lambda w: job(w, text_content="hi", voice_model_id=w["processing_clone"]),
-         400, ErrorCode.VOICE_NOT_READY),
-    Case("job-with-clone-under-review", lambda w: job(w, text_content="hi", voice_model_id=w["review_clone"]),
-         409, ErrorCode.VOICE_UNDER_REVIEW),
-    Case("job-without-active-voice", lambda w: w.alice.post(JOBS, json={"text_content": "hi"}), 400,
-         ErrorCode.NO_ACTIVE_VOICE),
-    Case("synthesize-unknown-clone", lambda w: w.alice.post(f"{CLONES}/vox_unknown/synthesize",
-                                                            json={"text_content": "hi"}), 404, NF),
-    Case("synthesize-processing-clone", lambda w: w.alice.post(f"{CLONES}/{w['processing_clone']}/synthesize",
-                                                               json={"text_content": "hi"}),
-         400, ErrorCode.VOICE_NOT_READY),
-    Case("openai-unknown-voice", lambda w: w.alice.post("/v1/audio/speech", json={
-        "input": "hi", "voice": "Nobody"}), 404, NF),
-    Case("cancel-completed-job", lambda w: w.alice.post(f"{JOBS}/{w['done_job']}/cancel"), 400,
-         ErrorCode.INVALID_STATE),
-    Case("edit-completed-job", lambda w: w.alice.patch(f"{JOBS}/{w['done_job']}", json={"speed": 1.2}),
-         409, ErrorCode.JOB_NOT_EDITABLE),
-    Case("delete-processing-job", lambda w: w.alice.delete(f"{JOBS}/{w['processing_job']}"), 409,
-         ErrorCode.JOB_PROCESSING),
-    Case("download-pending-output", lambda w: w.alice.get(f"/api/v1/file/synthesis/{w['job']}"), 409,
-         ErrorCode.OUTPUT_NOT_READY),
+    Case(
+        "job-block-unknown-voice", lambda w: job(w, blocks=[{"text": "hi", "voice_model_id": "vox_unknown"}]), 404, NF
+    ),
+    Case(
+        "job-with-processing-clone",
+        lambda w: job(w, text_content="hi", voice_model_id=w["processing_clone"]),
+        400,
+        ErrorCode.VOICE_NOT_READY,
+    ),
+    Case(
+        "job-with-clone-under-review",
+        lambda w: job(w, text_content="hi", voice_model_id=w["review_clone"]),
+        409,
+        ErrorCode.VOICE_UNDER_REVIEW,
+    ),
+    Case(
+        "job-without-active-voice",
+        lambda w: w.alice.post(JOBS, json={"text_content": "hi"}),
+        400,
+        ErrorCode.NO_ACTIVE_VOICE,
+    ),
+    Case(
+        "synthesize-unknown-clone",
+        lambda w: w.alice.post(f"{CLONES}/vox_unknown/synthesize", json={"text_content": "hi"}),
+        404,
+        NF,
+    ),
+    Case(
+        "synthesize-processing-clone",
+        lambda w: w.alice.post(f"{CLONES}/{w['processing_clone']}/synthesize", json={"text_content": "hi"}),
+        400,
+        ErrorCode.VOICE_NOT_READY,
+    ),
+    Case(
+        "openai-unknown-voice",
+        lambda w: w.alice.post("/v1/audio/speech", json={"input": "hi", "voice": "Nobody"}),
+        404,
+        NF,
+    ),
+    Case(
+        "cancel-completed-job", lambda w: w.alice.post(f"{JOBS}/{w['done_job']}/cancel"), 400, ErrorCode.INVALID_STATE
+    ),
+    Case(
+        "edit-completed-job",
+        lambda w: w.alice.patch(f"{JOBS}/{w['done_job']}", json={"speed": 1.2}),
+        409,
+        ErrorCode.JOB_NOT_EDITABLE,
+    ),
+    Case(
+        "delete-processing-job",
+        lambda w: w.alice.delete(f"{JOBS}/{w['processing_job']}"),
+        409,
+        ErrorCode.JOB_PROCESSING,
+    ),
+    Case(
+        "download-pending-output",
+        lambda w: w.alice.get(f"/api/v1/file/synthesis/{w['job']}"),
+        409,
+        ErrorCode.OUTPUT_NOT_READY,
+    ),
     Case("missing-block", lambda w: w.alice.get(f"/api/v1/file/synthesis/{w['done_job']}/blocks/1"), 404, NF),
 )
 
@@ -734,6 +991,7 @@ def test_job_rules_are_enforced(world, case):
 
 
 # ---- webhooks: https only (plain http to loopback on a local stack), known events
+
 
 def _webhook(url: str, **fields: Any) -> Callable[[World], Any]:
     return lambda w: w.alice.post(WEBHOOKS, json={"url": url, **fields})
@@ -764,6 +1022,7 @@ def test_bad_webhooks_are_not_registered(world, case):
 def _pending(**options: Any) -> Callable[[World], None]:
     def prepare(w: World) -> None:
         w.scratch["job_edit"] = w.fresh_job(**options)
+
     return prepare
 
 
@@ -774,6 +1033,7 @@ def _edit(method: str, body: dict[str, Any]) -> Callable[[World], Any]:
         after = JobRepository().get(w["job_edit"])
         assert after == before, f"the refused edit changed the job: {response.status_code} {response.text[:300]}"
         return response
+
     return send
 
 
@@ -782,13 +1042,24 @@ JOB_EDITS = params(
     Case("edit-format-aiff", _edit("patch", {"output_format": "aiff"}), 400, V, prepare=_pending()),
     Case("edit-rate-7", _edit("put", {"sample_rate": 7}), 400, V, prepare=_pending()),
     Case("edit-empty-text", _edit("put", {"text_content": ""}), 400, V, prepare=_pending()),
-    Case("edit-text-over-max", _edit("patch", {"text_content": "x" * (MAX_TEXT_CHARS + 1)}), 400, V,
-         prepare=_pending()),
+    Case(
+        "edit-text-over-max", _edit("patch", {"text_content": "x" * (MAX_TEXT_CHARS + 1)}), 400, V, prepare=_pending()
+    ),
     Case("edit-unknown-voice", _edit("patch", {"voice_model_id": "vox_unknown"}), 404, NF, prepare=_pending()),
-    Case("edit-mp3-job-to-9000-hz", _edit("patch", {"sample_rate": 9000}), 400, V,
-         prepare=_pending(output_format="mp3", sample_rate=24000)),
-    Case("edit-9000-hz-job-to-mp3", _edit("patch", {"output_format": "mp3"}), 400, V,
-         prepare=_pending(output_format="wav", sample_rate=9000)),
+    Case(
+        "edit-mp3-job-to-9000-hz",
+        _edit("patch", {"sample_rate": 9000}),
+        400,
+        V,
+        prepare=_pending(output_format="mp3", sample_rate=24000),
+    ),
+    Case(
+        "edit-9000-hz-job-to-mp3",
+        _edit("patch", {"output_format": "mp3"}),
+        400,
+        V,
+        prepare=_pending(output_format="wav", sample_rate=9000),
+    ),
     Case("edit-language-null", _edit("patch", {"text_language": None}), 400, V, prepare=_pending()),
     Case("edit-speed-null", _edit("put", {"speed": None}), 400, V, prepare=_pending()),
     Case("edit-format-null", _edit("patch", {"output_format": None}), 400, V, prepare=_pending()),

@@ -26,8 +26,11 @@ SNAPSHOT_SECONDS = 10
 def completed_job(api, voice: str, text: str) -> dict:
     job = api.post("/api/v1/job", json={"text_content": text, "voice_model_id": voice})
     assert job.status_code == 201, job.text
-    return poll(lambda: api.get(f"/api/v1/job/{job.json()['data']['job_id']}").json()["data"],
-                lambda j: j["status"] in ("completed", "failed"), timeout=90)
+    return poll(
+        lambda: api.get(f"/api/v1/job/{job.json()['data']['job_id']}").json()["data"],
+        lambda j: j["status"] in ("completed", "failed"),
+        timeout=90,
+    )
 
 
 def test_the_stack_recovers_its_data_when_the_embedded_emulator_restarts(tmp_path):
@@ -52,8 +55,11 @@ def test_the_stack_recovers_its_data_when_the_embedded_emulator_restarts(tmp_pat
 
 def moto_process(port: int) -> subprocess.Popen:
     """An external emulator in its own process, as `moto_server` or LocalStack would run."""
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     poll(lambda: endpoint_is_up(f"http://127.0.0.1:{port}"), bool, timeout=30)
     return server
 
@@ -62,9 +68,15 @@ def test_the_stack_recreates_its_resources_when_an_external_emulator_restarts(tm
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     server = moto_process(port)
-    stack = LocalStackProcess(tmp_path / "data", env={
-        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1"}).start()
+    stack = LocalStackProcess(
+        tmp_path / "data",
+        env={
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        },
+    ).start()
     try:
         account_over_http(stack, "first@example.com")
         server.kill()

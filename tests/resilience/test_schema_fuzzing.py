@@ -134,10 +134,15 @@ def known_ids(fuzz_environment, alice, api):
     clone = ready_clone(alice)
     assert alice.post(f"/api/v1/voice/clones/{clone}/select").status_code == 200
     sample = alice.get("/api/v1/voice/samples").json()["data"][0]["sample_id"]
-    pending = created(alice.post("/api/v1/job", json={"text_content": "Waiting.",
-                                                      "voice_model_id": clone}))
-    done = complete(alice, created(alice.post("/api/v1/job", json={
-        "blocks": [{"text": "First."}, {"text": "Second."}], "voice_model_id": clone})))
+    pending = created(alice.post("/api/v1/job", json={"text_content": "Waiting.", "voice_model_id": clone}))
+    done = complete(
+        alice,
+        created(
+            alice.post(
+                "/api/v1/job", json={"blocks": [{"text": "First."}, {"text": "Second."}], "voice_model_id": clone}
+            )
+        ),
+    )
     webhook = created(alice.post("/api/v1/webhooks", json={"url": "https://example.com/hook"}))
     key = created(alice.post("/api/v1/api-keys", json={"name": "fuzz"}))
     search = alice.post("/api/v1/voice/search", files={"file": ("q.wav", wav_bytes(), "audio/wav")})
@@ -166,9 +171,18 @@ def complete(user, job):
     key = output_key(user.user_id, job["job_id"], job["output_format"])
     AudioStore().put(key, b"RIFF fuzz audio", "audio/wav")
     JobRepository().transition(job["job_id"], JobStatus.PROCESSING, [JobStatus.PENDING])
-    JobRepository().transition(job["job_id"], JobStatus.COMPLETED, [JobStatus.PROCESSING], {
-        "output_key": key, "block_keys": [key, key], "duration_seconds": 1.5, "progress": 100,
-        "timestamps": {"words": [{"word": "first", "start_time": 0.1, "end_time": 0.4}]}})
+    JobRepository().transition(
+        job["job_id"],
+        JobStatus.COMPLETED,
+        [JobStatus.PROCESSING],
+        {
+            "output_key": key,
+            "block_keys": [key, key],
+            "duration_seconds": 1.5,
+            "progress": 100,
+            "timestamps": {"words": [{"word": "first", "start_time": 0.1, "end_time": 0.4}]},
+        },
+    )
     return job
 
 
@@ -197,12 +211,14 @@ def ordered(schema):
 def seeded_path_parameters(path, known):
     """Every combination of real values for the path's parameters (the others are generated)."""
     names = set(re.findall(r"{(\w+)}", path))
-    groups = [[dict(zip(group, values)) for values in choices]
-              for group, choices in known.items() if names.issuperset(group)]
+    groups = [
+        [dict(zip(group, values, strict=False)) for values in choices]
+        for group, choices in known.items()
+        if names.issuperset(group)
+    ]
     if not groups:
         return []
-    return [{name: value for part in combo for name, value in part.items()}
-            for combo in itertools.product(*groups)]
+    return [{name: value for part in combo for name, value in part.items()} for combo in itertools.product(*groups)]
 
 
 def fuzz(operation, headers, known):
@@ -213,9 +229,11 @@ def fuzz(operation, headers, known):
     distinct failure with a request that reproduces it, or "" when there was none.
     """
     seeded = [None, *seeded_path_parameters(operation.path, known)]
-    strategies = [operation.as_strategy(generation_mode=mode, path_parameters=path_parameters,
-                                        **STRATEGY_OPTIONS)
-                  for path_parameters in seeded for mode in GenerationMode]
+    strategies = [
+        operation.as_strategy(generation_mode=mode, path_parameters=path_parameters, **STRATEGY_OPTIONS)
+        for path_parameters in seeded
+        for mode in GenerationMode
+    ]
     findings: dict[object, str] = {}
     statuses: Counter[int] = Counter()
 
@@ -236,9 +254,10 @@ def fuzz(operation, headers, known):
             # that arrives here, with the line of the app that raised it.
             where = app_frame(error)
             message = one_line(str(error))
-            findings.setdefault(("unhandled", type(error).__name__, where), (
-                f"500 unhandled {type(error).__name__} at {where}: {message[:400]}\n"
-                f"      reproduce: {reproduce}"))
+            findings.setdefault(
+                ("unhandled", type(error).__name__, where),
+                (f"500 unhandled {type(error).__name__} at {where}: {message[:400]}\n      reproduce: {reproduce}"),
+            )
             return
         statuses[response.status_code] += 1
         try:
@@ -246,18 +265,23 @@ def fuzz(operation, headers, known):
         except FailureGroup as group:
             for failure in group.exceptions:
                 message = one_line(failure.message)
-                findings.setdefault(failure, (
-                    f"{getattr(failure, 'code', '')} {failure.title} "
-                    f"[{', '.join(getattr(failure, 'checks', ()))}]: {message[:500]}\n"
-                    f"      response: {response.status_code} {response.text[:300]}\n"
-                    f"      reproduce: {reproduce[:1500]}"))
+                findings.setdefault(
+                    failure,
+                    (
+                        f"{getattr(failure, 'code', '')} {failure.title} "
+                        f"[{', '.join(getattr(failure, 'checks', ()))}]: {message[:500]}\n"
+                        f"      response: {response.status_code} {response.text[:300]}\n"
+                        f"      reproduce: {reproduce[:1500]}"
+                    ),
+                )
 
     run()
     if not findings:
         return ""
     seen = ", ".join(f"{status}x{count}" for status, count in sorted(statuses.items()))
-    return (f"{operation.label} (statuses seen: {seen})\n"
-            + "\n".join(f"  - {text}" for text in sorted(findings.values())))
+    return f"{operation.label} (statuses seen: {seen})\n" + "\n".join(
+        f"  - {text}" for text in sorted(findings.values())
+    )
 
 
 def one_line(text):
@@ -296,7 +320,10 @@ def test_api_conforms_to_its_schema(fuzz_schema, alice, admin, known_ids, subtes
                 reports[operation.label] = report
                 pytest.fail(report, pytrace=False)
     if reports:
-        summary = "\n".join(line for report in reports.values() for line in report.splitlines()
-                            if not line.startswith("      "))  # without responses and reproducers
-        pytest.fail(f"{len(reports)} of {len(operations)} operations failed "
-                    f"(details in the subtests above):\n{summary}", pytrace=False)
+        summary = "\n".join(
+            line for report in reports.values() for line in report.splitlines() if not line.startswith("      ")
+        )  # without responses and reproducers
+        pytest.fail(
+            f"{len(reports)} of {len(operations)} operations failed (details in the subtests above):\n{summary}",
+            pytrace=False,
+        )

@@ -51,39 +51,60 @@ def all_jobs(api) -> list[dict]:
 
 
 def subscribe_to_job_events(stack: LocalStackProcess) -> str:
-    session = dict(endpoint_url=stack.emulator, region_name="us-east-1",
-                   aws_access_key_id="testing", aws_secret_access_key="testing")
+    session = {
+        "endpoint_url": stack.emulator,
+        "region_name": "us-east-1",
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
     sqs, events = boto3.client("sqs", **session), boto3.client("events", **session)
     url = sqs.create_queue(QueueName="resilience-job-events")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="resilience", EventBusName="voxify-local",
-                    EventPattern=json.dumps({"source": ["voxify"], "detail-type": ["Job State Change"]}))
+    events.put_rule(
+        Name="resilience",
+        EventBusName="voxify-local",
+        EventPattern=json.dumps({"source": ["voxify"], "detail-type": ["Job State Change"]}),
+    )
     events.put_targets(Rule="resilience", EventBusName="voxify-local", Targets=[{"Id": "q", "Arn": arn}])
     return url
 
 
 def received_events(stack: LocalStackProcess, url: str) -> list[dict]:
-    sqs = boto3.client("sqs", endpoint_url=stack.emulator, region_name="us-east-1",
-                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=stack.emulator,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     got = []
     while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages"):
         got += [json.loads(m["Body"])["detail"] for m in messages]
-        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                                                        for i, m in enumerate(messages)])
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+        )
     return got
 
 
 def test_jobs_survive_a_worker_killed_again_and_again(tmp_path):
-    stack = LocalStackProcess(tmp_path / "data", env={
-        "VOXIFY_WORKER_LEASE_SECONDS": str(LEASE_SECONDS), "VOXIFY_RATE_LIMIT_PER_MINUTE": "10000000",
-        "VOXIFY_DAILY_JOB_QUOTA": "100000"}).start()
+    stack = LocalStackProcess(
+        tmp_path / "data",
+        env={
+            "VOXIFY_WORKER_LEASE_SECONDS": str(LEASE_SECONDS),
+            "VOXIFY_RATE_LIMIT_PER_MINUTE": "10000000",
+            "VOXIFY_DAILY_JOB_QUOTA": "100000",
+        },
+    ).start()
     rng = random.Random(7)
     try:
         api, voice = voice_over_http(stack, "kills@example.com")
         events_url = subscribe_to_job_events(stack)
-        accepted = {api.post("/api/v1/job", json={"text_content": f"Job number {i} survives.",
-                                                  "voice_model_id": voice}).json()["data"]["job_id"]
-                    for i in range(JOBS)}
+        accepted = {
+            api.post("/api/v1/job", json={"text_content": f"Job number {i} survives.", "voice_model_id": voice}).json()[
+                "data"
+            ]["job_id"]
+            for i in range(JOBS)
+        }
         kills, deadline = 0, time.monotonic() + 120 + JOBS * 6
         while time.monotonic() < deadline:
             jobs = all_jobs(api)

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 from scipy.signal import resample_poly
+
+from tests.fixtures.speech import espeak_speech, median_f0
 from voxify.storage import CONTENT_TYPES
 from voxify_worker.audio import (
     AudioError,
@@ -24,8 +26,6 @@ from voxify_worker.audio import (
     shift_pitch,
     silence,
 )
-
-from tests.fixtures.speech import espeak_speech, median_f0
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +60,16 @@ def _true_peak_db(samples: np.ndarray) -> float:
 
 # --- decode -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("fmt, subtype, lossless", [
-    ("WAV", "PCM_16", True), ("FLAC", "PCM_24", True), ("OGG", "VORBIS", False),
-    ("MP3", "MPEG_LAYER_III", False),
-])
+
+@pytest.mark.parametrize(
+    "fmt, subtype, lossless",
+    [
+        ("WAV", "PCM_16", True),
+        ("FLAC", "PCM_24", True),
+        ("OGG", "VORBIS", False),
+        ("MP3", "MPEG_LAYER_III", False),
+    ],
+)
 def test_decode_reads_what_libsndfile_writes(speech, fmt, subtype, lossless) -> None:
     samples, rate = speech
     decoded, decoded_rate = decode(_file(samples, rate, fmt, subtype))
@@ -74,8 +80,7 @@ def test_decode_reads_what_libsndfile_writes(speech, fmt, subtype, lossless) -> 
     assert abs(loudness(decoded, rate) - loudness(samples, rate)) < 1.0
 
 
-@pytest.mark.parametrize("container, codec, rate",
-                         [("mp4", "aac", 44_100), ("webm", "libopus", 48_000)])
+@pytest.mark.parametrize("container, codec, rate", [("mp4", "aac", 44_100), ("webm", "libopus", 48_000)])
 def test_decode_reads_phone_and_browser_recordings(speech, container, codec, rate) -> None:
     samples = resample(*speech, rate)
     decoded, decoded_rate = decode(_ffmpeg_file(samples, rate, container, codec))
@@ -91,18 +96,24 @@ def test_decode_averages_channels(speech) -> None:
     assert np.allclose(decoded, samples / 2, atol=1e-6)
 
 
-@pytest.mark.parametrize("data", [b"", b"hello, this is a text file named voice.wav\n" * 20,
-                                  b"<html><body>not audio</body></html>"])
+@pytest.mark.parametrize(
+    "data", [b"", b"hello, this is a text file named voice.wav\n" * 20, b"<html><body>not audio</body></html>"]
+)
 def test_decode_refuses_what_is_not_audio(data) -> None:
     with pytest.raises(AudioError) as caught:
         decode(data)
     assert caught.value.code == "UNSUPPORTED_AUDIO"
 
 
-@pytest.mark.parametrize("fmt, subtype, keep", [
-    ("WAV", "PCM_16", 30), ("FLAC", "PCM_16", 200), ("OGG", "VORBIS", 300),
-    ("MP3", "MPEG_LAYER_III", 60),
-])
+@pytest.mark.parametrize(
+    "fmt, subtype, keep",
+    [
+        ("WAV", "PCM_16", 30),
+        ("FLAC", "PCM_16", 200),
+        ("OGG", "VORBIS", 300),
+        ("MP3", "MPEG_LAYER_III", 60),
+    ],
+)
 def test_decode_reports_truncated_files_as_corrupt(speech, fmt, subtype, keep) -> None:
     data = _file(*speech, fmt, subtype)
     with pytest.raises(AudioError) as caught:
@@ -118,6 +129,7 @@ def test_decode_reports_garbage_behind_an_audio_signature_as_corrupt() -> None:
 
 
 # --- processing ---------------------------------------------------------------------------------
+
 
 def test_resample_keeps_frequency_and_duration() -> None:
     rate = 48_000
@@ -138,7 +150,7 @@ def test_loudness_of_silence_and_of_a_short_clip(speech) -> None:
     samples, rate = speech
     quiet = np.zeros(rate, np.float32)
     assert np.array_equal(normalize_loudness(quiet, rate), quiet)
-    short = samples[rate // 2: rate // 2 + rate // 5]  # 200 ms, shorter than one BS.1770 block
+    short = samples[rate // 2 : rate // 2 + rate // 5]  # 200 ms, shorter than one BS.1770 block
     assert abs(loudness(normalize_loudness(short, rate, -20.0), rate) + 20.0) < 0.5
 
 
@@ -200,14 +212,23 @@ def test_postprocess_sets_level_and_never_clips(speech) -> None:
 
 # --- encode -------------------------------------------------------------------------------------
 
-SIGNATURES = {"wav": (b"RIFF",), "flac": (b"fLaC",), "ogg": (b"OggS",), "opus": (b"OggS",),
-              "mp3": (b"ID3", b"\xff")}
+SIGNATURES = {"wav": (b"RIFF",), "flac": (b"fLaC",), "ogg": (b"OggS",), "opus": (b"OggS",), "mp3": (b"ID3", b"\xff")}
 
 
-@pytest.mark.parametrize("fmt, sample_rate", [
-    ("wav", 8_000), ("wav", 44_100), ("flac", 37_000), ("ogg", 24_000), ("ogg", 11_025),
-    ("mp3", 24_000), ("mp3", 48_000), ("opus", 48_000), ("opus", 16_000),
-])
+@pytest.mark.parametrize(
+    "fmt, sample_rate",
+    [
+        ("wav", 8_000),
+        ("wav", 44_100),
+        ("flac", 37_000),
+        ("ogg", 24_000),
+        ("ogg", 11_025),
+        ("mp3", 24_000),
+        ("mp3", 48_000),
+        ("opus", 48_000),
+        ("opus", 16_000),
+    ],
+)
 def test_encoded_files_decode_with_the_asked_format_and_rate(speech, fmt, sample_rate) -> None:
     samples, rate = speech
     data = encode(samples, rate, fmt, sample_rate)
@@ -219,8 +240,7 @@ def test_encoded_files_decode_with_the_asked_format_and_rate(speech, fmt, sample
     assert abs(loudness(decoded, decoded_rate) - loudness(samples, rate)) < 1.5
 
 
-@pytest.mark.parametrize("fmt, sample_rate", [("opus", 22_050), ("mp3", 30_000), ("wav", 7_999),
-                                              ("flac", 48_001)])
+@pytest.mark.parametrize("fmt, sample_rate", [("opus", 22_050), ("mp3", 30_000), ("wav", 7_999), ("flac", 48_001)])
 def test_encode_refuses_rates_the_format_cannot_carry(speech, fmt, sample_rate) -> None:
     with pytest.raises(AudioError) as caught:
         encode(*speech, fmt, sample_rate)

@@ -91,13 +91,13 @@ def test_same_seed_same_audio(engine, reference):
 
 def test_long_text_is_split_into_batches_and_cross_faded(engine, reference):
     calls: list[tuple[float, str]] = []
-    result = engine.synthesize(reference, SynthesisRequest(LONG),
-                               progress=lambda fraction, message: calls.append((fraction, message)))
+    result = engine.synthesize(
+        reference, SynthesisRequest(LONG), progress=lambda fraction, message: calls.append((fraction, message))
+    )
 
     batches = result.extra["batches"]
     assert batches >= 3
-    assert [fraction for fraction, _ in calls] == pytest.approx(
-        [(index + 1) / batches for index in range(batches)])
+    assert [fraction for fraction, _ in calls] == pytest.approx([(index + 1) / batches for index in range(batches)])
     expected = seconds_per_byte(reference) * len(LONG.encode())
     assert 0.7 * expected < result.duration < 1.2 * expected
 
@@ -116,18 +116,24 @@ def test_word_timings_are_estimated_monotonic_and_inside_the_audio(engine, refer
 def test_cancellation_is_checked_between_batches(engine, reference):
     done: list[float] = []
     with pytest.raises(SynthesisCancelled):
-        engine.synthesize(reference, SynthesisRequest(LONG),
-                          progress=lambda fraction, _: done.append(fraction),
-                          should_cancel=lambda: len(done) >= 1)
+        engine.synthesize(
+            reference,
+            SynthesisRequest(LONG),
+            progress=lambda fraction, _: done.append(fraction),
+            should_cancel=lambda: len(done) >= 1,
+        )
     assert len(done) == 1
 
 
-@pytest.mark.parametrize(("language", "model", "support"), [
-    ("en-US", "F5TTS_v1_Base", "native"),
-    ("zh", "F5TTS_v1_Base", "native"),
-    ("pt", "F5TTS_v1_Base", "fallback"),
-    ("sw", "F5TTS_v1_Base", "fallback"),
-])
+@pytest.mark.parametrize(
+    ("language", "model", "support"),
+    [
+        ("en-US", "F5TTS_v1_Base", "native"),
+        ("zh", "F5TTS_v1_Base", "native"),
+        ("pt", "F5TTS_v1_Base", "fallback"),
+        ("sw", "F5TTS_v1_Base", "fallback"),
+    ],
+)
 def test_language_routing(engine, reference, language, model, support):
     result = engine.synthesize(reference, SynthesisRequest("Hello.", language=language))
     assert (result.model, result.extra["language_support"]) == (model, support)
@@ -144,7 +150,8 @@ def test_catalog_languages_agree_with_what_the_api_advertises(tmp_path):
     ours = load_catalog(tmp_path).languages  # an empty store: the packaged catalog
     advertised = engine_catalog()["f5tts"]["languages"]
     assert {tag: (route.model, route.support) for tag, route in ours.items()} == {
-        tag: (entry["model"], entry["support"]) for tag, entry in advertised.items()}
+        tag: (entry["model"], entry["support"]) for tag, entry in advertised.items()
+    }
 
 
 def test_missing_weights_are_a_permanent_error(tmp_path, reference):
@@ -162,8 +169,7 @@ def test_a_corrupt_checkpoint_is_model_unavailable(store, tmp_path, reference):
     assert raised.value.code == "MODEL_UNAVAILABLE"
 
 
-def test_hub_download_when_allowed_but_unreachable_is_model_unavailable(
-        tmp_path, reference, monkeypatch):
+def test_hub_download_when_allowed_but_unreachable_is_model_unavailable(tmp_path, reference, monkeypatch):
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # no network
     engine = F5TTSEngine(tmp_path, allow_hub_download=True)
     with pytest.raises(EngineError) as raised:
@@ -186,8 +192,7 @@ def test_reference_without_transcript_is_rejected(engine, reference):
 
 
 def test_reference_is_clipped_mono_and_resampled_to_24khz(reference):
-    speech = torchaudio.functional.resample(
-        torch.from_numpy(reference.audio), reference.sample_rate, 16_000).numpy()
+    speech = torchaudio.functional.resample(torch.from_numpy(reference.audio), reference.sample_rate, 16_000).numpy()
     pause = np.zeros(4_800, dtype=np.float32)
     long_stereo = np.tile(np.concatenate([speech, pause]), 4)[:, None].repeat(2, axis=1)
 
@@ -197,8 +202,7 @@ def test_reference_is_clipped_mono_and_resampled_to_24khz(reference):
     assert 6.0 < prepared.shape[-1] / 24_000 <= 12.1  # cut at a pause, as F5 does
 
 
-def test_worker_engine_runs_on_the_s3_model_store_downloaded_once(
-        stack, store, tmp_path, reference, monkeypatch):
+def test_worker_engine_runs_on_the_s3_model_store_downloaded_once(stack, store, tmp_path, reference, monkeypatch):
     cache = tmp_path / "cache"
     monkeypatch.setenv("VOXIFY_MODEL_CACHE_DIR", str(cache))
     monkeypatch.delenv("VOXIFY_ALLOW_HUB_DOWNLOAD", raising=False)
@@ -209,8 +213,7 @@ def test_worker_engine_runs_on_the_s3_model_store_downloaded_once(
     s3 = aws.client("s3")
     uploaded = sorted(str(path.relative_to(store)) for path in store.rglob("*") if path.is_file())
     for relative in uploaded:
-        s3.upload_file(str(store / relative), settings.audio_bucket,
-                       settings.model_s3_prefix + relative)
+        s3.upload_file(str(store / relative), settings.audio_bucket, settings.model_s3_prefix + relative)
     assert sorted(download_model_store(cache)) == uploaded
     assert download_model_store(cache) == []  # already there: nothing fetched again
     assert weights_available()

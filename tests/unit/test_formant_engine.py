@@ -8,6 +8,9 @@ import threading
 import numpy as np
 import pytest
 import soundfile as sf
+
+from tests.fixtures.speech import SENTENCE, espeak_speech, median_f0
+from tests.fixtures.worker import REFERENCE_TEXT, reference_speech
 from voxify_worker.audio.process import resample
 from voxify_worker.audio.world import shift_pitch
 from voxify_worker.engines.base import (
@@ -18,10 +21,6 @@ from voxify_worker.engines.base import (
     SynthesisResult,
 )
 from voxify_worker.engines.formant import FormantEngine
-
-from tests.fixtures.worker import REFERENCE_TEXT, reference_speech
-
-from tests.fixtures.speech import SENTENCE, espeak_speech, median_f0
 
 TEXT = "The quick brown fox jumps over the lazy dog. Yes, it is raining in the valley today!"
 
@@ -81,7 +80,7 @@ def test_word_timings_follow_the_text_and_the_audio(result: SynthesisResult) -> 
     # and every word's span holds sound
     rate = result.sample_rate
     for w in result.words:
-        span = result.audio[int(w.start_time * rate): int(w.end_time * rate)]
+        span = result.audio[int(w.start_time * rate) : int(w.end_time * rate)]
         assert np.sqrt(np.mean(span**2)) > 0.005, w
 
 
@@ -106,15 +105,17 @@ def test_pitch_matches_real_recorded_speech(engine) -> None:
 
 
 def test_faster_speech_is_shorter(engine, high_voice) -> None:
-    durations = {speed: engine.synthesize(high_voice, SynthesisRequest(TEXT, speed=speed)).duration
-                 for speed in (0.5, 1.0, 2.0)}
+    durations = {
+        speed: engine.synthesize(high_voice, SynthesisRequest(TEXT, speed=speed)).duration for speed in (0.5, 1.0, 2.0)
+    }
     assert durations[2.0] < 0.7 * durations[1.0] < 0.7 * 0.7 * durations[0.5]
 
 
 def test_progress_per_sentence_and_cancel_between_them(engine, high_voice) -> None:
     reports: list[tuple[float, str]] = []
-    engine.synthesize(high_voice, SynthesisRequest(TEXT),
-                      progress=lambda fraction, message: reports.append((fraction, message)))
+    engine.synthesize(
+        high_voice, SynthesisRequest(TEXT), progress=lambda fraction, message: reports.append((fraction, message))
+    )
     assert [f for f, _ in reports] == [0.5, 1.0]
 
     checks = iter([False, True])
@@ -135,10 +136,17 @@ def test_unknown_language_is_refused_clearly(engine, high_voice) -> None:
     assert caught.value.code == "UNSUPPORTED_LANGUAGE" and "qq" in str(caught.value)
 
 
-@pytest.mark.parametrize("language, voice", [
-    ("en", "gmw/en-US"), ("en-GB", "gmw/en"), ("fr_CA", "roa/fr"), ("pt-BR", "roa/pt-BR"),
-    ("zh", "sit/cmn"), ("de", "gmw/de"),
-])
+@pytest.mark.parametrize(
+    "language, voice",
+    [
+        ("en", "gmw/en-US"),
+        ("en-GB", "gmw/en"),
+        ("fr_CA", "roa/fr"),
+        ("pt-BR", "roa/pt-BR"),
+        ("zh", "sit/cmn"),
+        ("de", "gmw/de"),
+    ],
+)
 def test_language_picks_the_espeak_voice(engine, high_voice, language, voice) -> None:
     out = engine.synthesize(high_voice, SynthesisRequest("Un deux trois.", language=language))
     assert out.extra["espeak_voice"].split("+")[0] == voice
@@ -160,8 +168,7 @@ def test_silent_reference_is_refused(engine) -> None:
 
 def test_concurrent_jobs_do_not_mix_their_speech(engine, high_voice, low_voice) -> None:
     """eSpeak's C API is one global synthesiser; the engine must serialise it."""
-    jobs = {"a": ("One two three four five six.", high_voice),
-            "b": ("Red green blue yellow purple orange.", low_voice)}
+    jobs = {"a": ("One two three four five six.", high_voice), "b": ("Red green blue yellow purple orange.", low_voice)}
     heard: dict[str, list[list[str]]] = {key: [] for key in jobs}
 
     def run(key: str) -> None:

@@ -13,46 +13,87 @@ def jsonl(*rows) -> bytes:
 
 def test_txt_one_utterance_per_non_blank_line():
     lines = parse_manifest("dropbox/u/a.txt", b"Hello there.\n\n  Second line  \n")
-    assert [(l.line, l.request.text_content) for l in lines] == [(1, "Hello there."), (3, "Second line")]
-    assert all(l.request.voice_model_id is None and l.output_name is None for l in lines)
+    assert [(line.line, line.request.text_content) for line in lines] == [(1, "Hello there."), (3, "Second line")]
+    assert all(line.request.voice_model_id is None and line.output_name is None for line in lines)
 
 
 def test_jsonl_options_map_onto_the_job_request():
-    [line] = parse_manifest("dropbox/u/b.jsonl", jsonl({
-        "text": "Hi", "voice_id": "vox_1", "format": "mp3", "sample_rate": 22050, "speed": 1.2,
-        "language": "en", "output_name": "greeting"}))
+    [line] = parse_manifest(
+        "dropbox/u/b.jsonl",
+        jsonl(
+            {
+                "text": "Hi",
+                "voice_id": "vox_1",
+                "format": "mp3",
+                "sample_rate": 22050,
+                "speed": 1.2,
+                "language": "en",
+                "output_name": "greeting",
+            }
+        ),
+    )
     request = line.request
-    assert (request.text_content, request.voice_model_id, request.output_format, request.sample_rate,
-            request.speed, request.text_language, line.output_name) == (
-        "Hi", "vox_1", "mp3", 22050, 1.2, "en", "greeting")
+    assert (
+        request.text_content,
+        request.voice_model_id,
+        request.output_format,
+        request.sample_rate,
+        request.speed,
+        request.text_language,
+        line.output_name,
+    ) == ("Hi", "vox_1", "mp3", 22050, 1.2, "en", "greeting")
 
 
 def test_csv_with_a_header_row_counts_lines_as_written():
     data = b"text,format,output_name\nFirst,wav,one\n\nSecond,flac,two\n"
     lines = parse_manifest("dropbox/u/c.csv", data)
-    assert [(l.line, l.request.output_format, l.output_name) for l in lines] == [(2, "wav", "one"), (4, "flac", "two")]
+    assert [(line.line, line.request.output_format, line.output_name) for line in lines] == [
+        (2, "wav", "one"),
+        (4, "flac", "two"),
+    ]
 
 
 def test_bad_lines_are_reported_and_the_rest_kept():
-    lines = parse_manifest("dropbox/u/d.jsonl", jsonl(
-        {"text": "fine"}, {"text": "  "}, {"text": "x", "format": "aiff"}, "{not json", [1, 2],
-        {"text": "x", "colour": "blue"}, {"text": "x", "output_name": "../escape"},
-        {"text": "a", "output_name": "same"}, {"text": "b", "output_name": "same"}))
-    codes = [(l.line, l.error_code) for l in lines]
-    assert codes == [(1, None), (2, "EMPTY_TEXT"), (3, "VALIDATION_ERROR"), (4, "VALIDATION_ERROR"),
-                     (5, "VALIDATION_ERROR"), (6, "VALIDATION_ERROR"), (7, "VALIDATION_ERROR"), (8, None),
-                     (9, "DUPLICATE_OUTPUT_NAME")]
+    lines = parse_manifest(
+        "dropbox/u/d.jsonl",
+        jsonl(
+            {"text": "fine"},
+            {"text": "  "},
+            {"text": "x", "format": "aiff"},
+            "{not json",
+            [1, 2],
+            {"text": "x", "colour": "blue"},
+            {"text": "x", "output_name": "../escape"},
+            {"text": "a", "output_name": "same"},
+            {"text": "b", "output_name": "same"},
+        ),
+    )
+    codes = [(line.line, line.error_code) for line in lines]
+    assert codes == [
+        (1, None),
+        (2, "EMPTY_TEXT"),
+        (3, "VALIDATION_ERROR"),
+        (4, "VALIDATION_ERROR"),
+        (5, "VALIDATION_ERROR"),
+        (6, "VALIDATION_ERROR"),
+        (7, "VALIDATION_ERROR"),
+        (8, None),
+        (9, "DUPLICATE_OUTPUT_NAME"),
+    ]
     assert "output_format" in lines[2].error_message and "colour" in lines[5].error_message
 
 
-@pytest.mark.parametrize("key,data,code", [
-    ("dropbox/u/x.pdf", b"text", "MANIFEST_UNREADABLE"),
-    ("dropbox/u/x.txt", b"\xff\xfe\x00bad", "MANIFEST_UNREADABLE"),
-    ("dropbox/u/x.csv", b"voice,format\nv,wav\n", "MANIFEST_UNREADABLE"),
-    ("dropbox/u/x.txt", b"\n \n", "MANIFEST_EMPTY"),
-    ("dropbox/u/x.txt", b"x" * (1024 * 1024 + 1), "MANIFEST_TOO_LARGE"),
-    ("dropbox/u/x.txt", b"hi\n" * (MAX_LINES + 1), "MANIFEST_TOO_LARGE"),
-])
+@pytest.mark.parametrize(
+    "key,data,code",
+    [
+        ("dropbox/u/x.pdf", b"text", "MANIFEST_UNREADABLE"),
+        ("dropbox/u/x.txt", b"\xff\xfe\x00bad", "MANIFEST_UNREADABLE"),
+        ("dropbox/u/x.csv", b"voice,format\nv,wav\n", "MANIFEST_UNREADABLE"),
+        ("dropbox/u/x.txt", b"\n \n", "MANIFEST_EMPTY"),
+        ("dropbox/u/x.txt", b"x" * (1024 * 1024 + 1), "MANIFEST_TOO_LARGE"),
+        ("dropbox/u/x.txt", b"hi\n" * (MAX_LINES + 1), "MANIFEST_TOO_LARGE"),
+    ],
+)
 def test_unusable_manifests_are_refused_whole(key, data, code):
     with pytest.raises(ManifestError) as raised:
         parse_manifest(key, data)

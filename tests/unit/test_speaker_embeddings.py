@@ -15,8 +15,12 @@ from voxify.settings import get_settings
 from voxify_worker.audio import decode
 from voxify_worker.embeddings.encoder import EMBEDDING_SIZE, SpeakerEncoder, mean_embedding, similarity
 
-RECORDINGS = {"en": reference_speech, "main": lambda: other_speaker_flac("main.flac"),
-              "town": other_speaker_flac, "country": lambda: other_speaker_flac("country.flac")}
+RECORDINGS = {
+    "en": reference_speech,
+    "main": lambda: other_speaker_flac("main.flac"),
+    "town": other_speaker_flac,
+    "country": lambda: other_speaker_flac("country.flac"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -36,15 +40,14 @@ def halves(encoder) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def test_embeddings_are_256_d_unit_vectors(halves) -> None:
-    for first, second in halves.values():
+    for first, _second in halves.values():
         assert first.shape == (EMBEDDING_SIZE,) and first.dtype == np.float32
         assert np.linalg.norm(first) == pytest.approx(1.0, abs=1e-3)
 
 
 def test_halves_of_one_recording_are_closer_than_two_speakers(halves) -> None:
     same = {name: similarity(*pair) for name, pair in halves.items()}
-    different = {(a, b): similarity(halves[a][0], halves[b][1])
-                 for a, b in itertools.permutations(halves, 2)}
+    different = {(a, b): similarity(halves[a][0], halves[b][1]) for a, b in itertools.permutations(halves, 2)}
     assert min(same.values()) > max(different.values()), (same, different)
     threshold = get_settings().impersonation_threshold
     assert min(same.values()) >= threshold > max(different.values())

@@ -49,9 +49,7 @@ def test_short_form_tags_load_as_intrinsics():
     bucket = template["Resources"]["AudioBucket"]["Properties"]
     assert bucket["BucketName"] == {"Fn::Sub": "voxify-${Stage}-audio-${AWS::AccountId}"}
     queue = template["Resources"]["JobsQueue"]["Properties"]
-    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
-        "Fn::GetAtt": ["JobsDeadLetterQueue", "Arn"]
-    }
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["JobsDeadLetterQueue", "Arn"]}
 
 
 def test_creation_order_puts_dead_letter_queues_and_queues_first():

@@ -8,10 +8,9 @@ from voxify.queue import WorkMessage, parse_work, upload_key
 
 
 def s3_notification(*keys: str) -> str:
-    return json.dumps({"Records": [
-        {"eventSource": "aws:s3", "s3": {"bucket": {"name": "b"}, "object": {"key": k}}}
-        for k in keys
-    ]})
+    return json.dumps(
+        {"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": "b"}, "object": {"key": k}}} for k in keys]}
+    )
 
 
 def test_work_message_round_trip():
@@ -29,13 +28,16 @@ def test_s3_test_event_asks_for_nothing():
     assert parse_work(json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"})) == []
 
 
-@pytest.mark.parametrize("body", [
-    "not json",
-    json.dumps({"version": 2, "kind": "synthesis", "id": "x"}),
-    json.dumps({"kind": "unknown", "id": "x"}),
-    s3_notification("uploads/only-user"),
-    s3_notification("elsewhere/u/s"),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        json.dumps({"version": 2, "kind": "synthesis", "id": "x"}),
+        json.dumps({"kind": "unknown", "id": "x"}),
+        s3_notification("uploads/only-user"),
+        s3_notification("elsewhere/u/s"),
+    ],
+)
 def test_unusable_messages_raise_value_error(body):
     with pytest.raises(ValueError):
         parse_work(body)

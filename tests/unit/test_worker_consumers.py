@@ -7,7 +7,7 @@ class RecordingSqs:
     def __init__(self):
         self.polled = []
 
-    def receive_message(self, QueueUrl, **_):  # noqa: N803 - boto3's parameter name
+    def receive_message(self, QueueUrl, **_):
         self.polled.append(QueueUrl)
         return {}
 

@@ -26,7 +26,20 @@ from .process import (
 from .world import shift_pitch
 
 __all__ = [
-    "DEFAULT_CEILING_DB", "DEFAULT_LUFS", "SUPPORTED_RATES", "AudioError",
-    "apply_volume", "check_output", "concatenate", "decode", "encode", "limit", "loudness",
-    "normalize_loudness", "postprocess", "resample", "shift_pitch", "silence",
+    "DEFAULT_CEILING_DB",
+    "DEFAULT_LUFS",
+    "SUPPORTED_RATES",
+    "AudioError",
+    "apply_volume",
+    "check_output",
+    "concatenate",
+    "decode",
+    "encode",
+    "limit",
+    "loudness",
+    "normalize_loudness",
+    "postprocess",
+    "resample",
+    "shift_pitch",
+    "silence",
 ]

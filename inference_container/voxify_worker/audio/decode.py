@@ -36,8 +36,9 @@ def decode(data: bytes) -> Decoded:
     """
     fmt = sniff_audio_format(data[:64])
     if fmt is None:
-        raise AudioError(ErrorCode.UNSUPPORTED_AUDIO,
-                         "not a wav, mp3, flac, ogg, m4a or webm file (judged by its content)")
+        raise AudioError(
+            ErrorCode.UNSUPPORTED_AUDIO, "not a wav, mp3, flac, ogg, m4a or webm file (judged by its content)"
+        )
     decoders: list[Callable[[bytes], Decoded]] = [_with_pyav]
     if fmt in _LIBSNDFILE_FORMATS:
         decoders.insert(0, _with_soundfile)
@@ -51,8 +52,9 @@ def decode(data: bytes) -> Decoded:
         if samples.size and rate > 0 and np.isfinite(samples).all():
             return samples, rate
         problems.append("no usable samples")
-    raise AudioError(ErrorCode.CORRUPT_AUDIO,
-                     f"looks like {fmt} but does not decode: {'; '.join(dict.fromkeys(problems))}")
+    raise AudioError(
+        ErrorCode.CORRUPT_AUDIO, f"looks like {fmt} but does not decode: {'; '.join(dict.fromkeys(problems))}"
+    )
 
 
 def _with_soundfile(data: bytes) -> Decoded:

@@ -34,16 +34,15 @@ _CODECS = {
 def check_output(fmt: str, sample_rate: int) -> None:
     """Raise AudioError unless `fmt` at `sample_rate` can be encoded (cheap: validate early)."""
     if fmt not in _CODECS:
-        raise AudioError(ErrorCode.UNSUPPORTED_FORMAT,
-                         f"cannot encode {fmt!r}; choose one of {sorted(_CODECS)}")
+        raise AudioError(ErrorCode.UNSUPPORTED_FORMAT, f"cannot encode {fmt!r}; choose one of {sorted(_CODECS)}")
     if not MIN_RATE <= sample_rate <= MAX_RATE:
-        raise AudioError(ErrorCode.UNSUPPORTED_SAMPLE_RATE,
-                         f"sample rate {sample_rate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz")
+        raise AudioError(
+            ErrorCode.UNSUPPORTED_SAMPLE_RATE, f"sample rate {sample_rate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz"
+        )
     allowed = SUPPORTED_RATES.get(fmt)
     if allowed and sample_rate not in allowed:
         rates = ", ".join(map(str, allowed))
-        raise AudioError(ErrorCode.UNSUPPORTED_SAMPLE_RATE,
-                         f"{fmt} supports only {rates} Hz, not {sample_rate}")
+        raise AudioError(ErrorCode.UNSUPPORTED_SAMPLE_RATE, f"{fmt} supports only {rates} Hz, not {sample_rate}")
 
 
 def encode(samples: np.ndarray, rate: int, fmt: str, sample_rate: int) -> bytes:

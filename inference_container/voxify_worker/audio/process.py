@@ -42,8 +42,7 @@ def loudness(samples: np.ndarray, rate: int) -> float:
     return float(pyloudnorm.Meter(rate).integrated_loudness(samples.astype(np.float64)))
 
 
-def normalize_loudness(samples: np.ndarray, rate: int,
-                       target_lufs: float = DEFAULT_LUFS) -> np.ndarray:
+def normalize_loudness(samples: np.ndarray, rate: int, target_lufs: float = DEFAULT_LUFS) -> np.ndarray:
     """Scale to `target_lufs`; silence is returned as is. Peaks may exceed 0 dBFS: limit after."""
     measured = loudness(samples, rate)
     if not np.isfinite(measured):
@@ -91,9 +90,15 @@ def concatenate(segments: Sequence[np.ndarray]) -> np.ndarray:
     return np.concatenate([s.astype(np.float32, copy=False) for s in segments])
 
 
-def postprocess(samples: np.ndarray, rate: int, *, pitch_semitones: float = 0.0,
-                volume: float = 1.0, target_lufs: float = DEFAULT_LUFS,
-                ceiling_db: float = DEFAULT_CEILING_DB) -> np.ndarray:
+def postprocess(
+    samples: np.ndarray,
+    rate: int,
+    *,
+    pitch_semitones: float = 0.0,
+    volume: float = 1.0,
+    target_lufs: float = DEFAULT_LUFS,
+    ceiling_db: float = DEFAULT_CEILING_DB,
+) -> np.ndarray:
     """An engine's output made ready to encode, in the one order that makes sense:
     pitch (changes the signal), loudness (sets the level), volume (the user's offset from
     that level), limiter (last, so nothing the steps before did can clip)."""

@@ -59,11 +59,17 @@ def measure(samples: np.ndarray, rate: int) -> Quality:
     speech_ratio = _speech_ratio(at_16k) if frames.size else 0.0
     level = loudness(samples, rate) if samples.size else float("-inf")
     snr, flatness = _snr_db(frames), _flatness(frames)
-    partial = dict(duration_seconds=round(duration, 3), speech_seconds=round(duration * speech_ratio, 3),
-                   speech_ratio=round(speech_ratio, 3),
-                   loudness_lufs=round(level, 2) if math.isfinite(level) else None,
-                   peak_dbfs=round(_db(peak), 2), clipping_ratio=round(clipping, 5),
-                   snr_db=round(snr, 2), spectral_flatness=round(flatness, 4), sample_rate=rate)
+    partial = {
+        "duration_seconds": round(duration, 3),
+        "speech_seconds": round(duration * speech_ratio, 3),
+        "speech_ratio": round(speech_ratio, 3),
+        "loudness_lufs": round(level, 2) if math.isfinite(level) else None,
+        "peak_dbfs": round(_db(peak), 2),
+        "clipping_ratio": round(clipping, 5),
+        "snr_db": round(snr, 2),
+        "spectral_flatness": round(flatness, 4),
+        "sample_rate": rate,
+    }
     return Quality(**partial, score=_score(duration, speech_ratio, clipping, snr, flatness))
 
 
@@ -77,28 +83,33 @@ def rejection_reasons(quality: Quality) -> list[str]:
         return [f"silence: the loudest moment is {quality.peak_dbfs:.0f} dBFS"]
     reasons = []
     if quality.clipping_ratio > MAX_CLIPPING_RATIO:
-        reasons.append(f"heavy clipping: {quality.clipping_ratio:.1%} of samples are at full scale "
-                       f"(at most {MAX_CLIPPING_RATIO:.0%}); record with less gain")
+        reasons.append(
+            f"heavy clipping: {quality.clipping_ratio:.1%} of samples are at full scale "
+            f"(at most {MAX_CLIPPING_RATIO:.0%}); record with less gain"
+        )
     if quality.spectral_flatness > MAX_FLATNESS or quality.snr_db < MIN_SNR_DB:
-        reasons.append(f"too noisy: estimated SNR {quality.snr_db:.0f} dB (at least {MIN_SNR_DB:.0f} dB), "
-                       f"spectral flatness {quality.spectral_flatness:.2f} (speech stays under {MAX_FLATNESS})")
+        reasons.append(
+            f"too noisy: estimated SNR {quality.snr_db:.0f} dB (at least {MIN_SNR_DB:.0f} dB), "
+            f"spectral flatness {quality.spectral_flatness:.2f} (speech stays under {MAX_FLATNESS})"
+        )
     elif quality.speech_ratio < MIN_SPEECH_RATIO:
-        reasons.append(f"too little speech: {quality.speech_ratio:.0%} of the clip is speech "
-                       f"(at least {MIN_SPEECH_RATIO:.0%})")
+        reasons.append(
+            f"too little speech: {quality.speech_ratio:.0%} of the clip is speech (at least {MIN_SPEECH_RATIO:.0%})"
+        )
     return reasons
 
 
 def _frames(samples: np.ndarray) -> np.ndarray:
     size = int(VAD_RATE * FRAME_SECONDS)
     count = len(samples) // size
-    return samples[:count * size].reshape(count, size).astype(np.float64)
+    return samples[: count * size].reshape(count, size).astype(np.float64)
 
 
 def _speech_ratio(samples: np.ndarray) -> float:
     vad = webrtcvad.Vad(2)
     size = int(VAD_RATE * FRAME_SECONDS)
     pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
-    frames = [pcm[i:i + size].tobytes() for i in range(0, len(pcm) - size + 1, size)]
+    frames = [pcm[i : i + size].tobytes() for i in range(0, len(pcm) - size + 1, size)]
     return sum(vad.is_speech(frame, VAD_RATE) for frame in frames) / len(frames) if frames else 0.0
 
 
@@ -106,7 +117,7 @@ def _snr_db(frames: np.ndarray) -> float:
     """Loud frames (95th percentile of energy) over the noise floor (10th percentile)."""
     if not frames.size:
         return 0.0
-    energy = np.mean(frames ** 2, axis=1) + 1e-12
+    energy = np.mean(frames**2, axis=1) + 1e-12
     return float(10 * np.log10(np.percentile(energy, 95) / np.percentile(energy, 10)))
 
 
@@ -114,7 +125,7 @@ def _flatness(frames: np.ndarray) -> float:
     """Median spectral flatness of the frames with energy (silence has no spectrum to judge)."""
     if not frames.size:
         return 0.0
-    energy = np.mean(frames ** 2, axis=1)
+    energy = np.mean(frames**2, axis=1)
     voiced = frames[energy > max(1e-8, float(np.percentile(energy, 50)))]
     if not voiced.size:
         return 0.0

@@ -20,7 +20,7 @@ from .world import FRAME_PERIOD_MS, analyse, synthesise
 
 _MIN_VOICED_S = 0.5
 _WARP_RANGE = (0.88, 1.12)  # the base voice is already picked by register; warp refines
-_FILTER_LIMIT_NEPERS = np.log(10 ** 1.2)  # +-12 dB
+_FILTER_LIMIT_NEPERS = np.log(10**1.2)  # +-12 dB
 _FILTER_SMOOTH_HZ = 400.0
 
 
@@ -42,8 +42,9 @@ def profile(samples: np.ndarray, rate: int, bandwidth_hz: float) -> VoiceProfile
         return None
     log_f0 = np.log(a.f0[voiced])
     p10, p50, p90 = np.percentile(log_f0, [10, 50, 90])
-    return VoiceProfile(float(p50), float(max(p90 - p10, 1e-3) / 2.563),
-                        np.log(a.envelope[voiced] + 1e-16).mean(axis=0), bandwidth_hz)
+    return VoiceProfile(
+        float(p50), float(max(p90 - p10, 1e-3) / 2.563), np.log(a.envelope[voiced] + 1e-16).mean(axis=0), bandwidth_hz
+    )
 
 
 @dataclass(frozen=True)
@@ -68,12 +69,10 @@ class VoiceMatch:
 
         target_detail = detail(target.log_envelope)[band]
         warps = np.arange(_WARP_RANGE[0], _WARP_RANGE[1] + 1e-9, 0.005)
-        scores = [np.corrcoef(detail(_warp(source.log_envelope, w))[band], target_detail)[0, 1]
-                  for w in warps]
+        scores = [np.corrcoef(detail(_warp(source.log_envelope, w))[band], target_detail)[0, 1] for w in warps]
         warp = float(warps[int(np.argmax(scores))])
         difference = target.log_envelope - _warp(source.log_envelope, warp)
-        difference = uniform_filter1d(difference, int(_FILTER_SMOOTH_HZ / hz_per_bin) | 1,
-                                      mode="nearest")
+        difference = uniform_filter1d(difference, int(_FILTER_SMOOTH_HZ / hz_per_bin) | 1, mode="nearest")
         fitted = (freqs > 100) & (freqs < min(5000.0, target.bandwidth_hz))
         top = int(np.nonzero(fitted)[0][-1])
         difference[top:] = difference[top]  # no information above: extend flat
@@ -87,8 +86,9 @@ class VoiceMatch:
             return samples
         a = analyse(samples, rate)
         voiced = a.f0 > 0
-        a.f0[voiced] = np.exp(self.target.log_f0_median
-                              + (np.log(a.f0[voiced]) - self.source.log_f0_median) * self.f0_scale)
+        a.f0[voiced] = np.exp(
+            self.target.log_f0_median + (np.log(a.f0[voiced]) - self.source.log_f0_median) * self.f0_scale
+        )
         a.envelope = np.exp(_warp(np.log(a.envelope + 1e-16), self.warp) + self.log_filter)
         converted = synthesise(a)
         # keep eSpeak's level: the envelope filter is level-neutral only on average

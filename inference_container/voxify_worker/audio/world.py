@@ -31,8 +31,7 @@ def estimate_f0(samples: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]
     """(f0 per frame, frame times) by DIO + StoneMask: a tenth of Harvest's cost on CPU,
     and as good on the clean or near-clean speech this service handles."""
     x = np.ascontiguousarray(samples, dtype=np.float64)
-    f0, times = pyworld.dio(x, rate, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL,
-                            frame_period=FRAME_PERIOD_MS)
+    f0, times = pyworld.dio(x, rate, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=FRAME_PERIOD_MS)
     return pyworld.stonemask(x, f0, times, rate), times
 
 
@@ -48,10 +47,13 @@ def analyse(samples: np.ndarray, rate: int, *, aperiodicity: bool = True) -> Ana
 
 def synthesise(analysis: Analysis) -> np.ndarray:
     """Waveform of exactly the analysed length, float32."""
-    y = pyworld.synthesize(np.ascontiguousarray(analysis.f0),
-                           np.ascontiguousarray(analysis.envelope),
-                           np.ascontiguousarray(analysis.aperiodicity), analysis.rate,
-                           FRAME_PERIOD_MS)
+    y = pyworld.synthesize(
+        np.ascontiguousarray(analysis.f0),
+        np.ascontiguousarray(analysis.envelope),
+        np.ascontiguousarray(analysis.aperiodicity),
+        analysis.rate,
+        FRAME_PERIOD_MS,
+    )
     y = y[: analysis.length]
     return np.pad(y, (0, analysis.length - len(y))).astype(np.float32)
 

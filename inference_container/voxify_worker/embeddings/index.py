@@ -24,23 +24,28 @@ from voxify_worker.embeddings.encoder import EMBEDDING_SIZE
 
 T = TypeVar("T")
 TABLE = "voices"
-SCHEMA = pa.schema([
-    pa.field("voice_id", pa.string()),
-    pa.field("user_id", pa.string()),
-    pa.field("kind", pa.string()),  # "sample" or "clone"
-    pa.field("name", pa.string()),
-    pa.field("model", pa.string()),
-    pa.field("created_at", pa.string()),
-    pa.field("vector", pa.list_(pa.float32(), EMBEDDING_SIZE)),
-])
+SCHEMA = pa.schema(
+    [
+        pa.field("voice_id", pa.string()),
+        pa.field("user_id", pa.string()),
+        pa.field("kind", pa.string()),  # "sample" or "clone"
+        pa.field("name", pa.string()),
+        pa.field("model", pa.string()),
+        pa.field("created_at", pa.string()),
+        pa.field("vector", pa.list_(pa.float32(), EMBEDDING_SIZE)),
+    ]
+)
 
 
 def storage_options(settings: Settings) -> dict[str, str]:
     """Credentials come from the usual AWS chain; an emulator needs its endpoint named."""
     options = {"aws_region": settings.region}
     if settings.aws_endpoint_url:
-        options |= {"aws_endpoint": settings.aws_endpoint_url, "allow_http": "true",
-                    "aws_virtual_hosted_style_request": "false"}
+        options |= {
+            "aws_endpoint": settings.aws_endpoint_url,
+            "allow_http": "true",
+            "aws_virtual_hosted_style_request": "false",
+        }
     return options
 
 
@@ -86,12 +91,25 @@ class VoiceIndex:
                     self._table = None
         raise AssertionError("unreachable")
 
-    def upsert(self, voice_id: str, user_id: str, kind: str, name: str, model: str,
-               vector: np.ndarray) -> None:
-        row = {"voice_id": voice_id, "user_id": user_id, "kind": kind, "name": name, "model": model,
-               "created_at": now_iso(), "vector": np.asarray(vector, dtype=np.float32).tolist()}
-        self._run(lambda table: table.merge_insert("voice_id").when_matched_update_all()
-                  .when_not_matched_insert_all().execute(pa.Table.from_pylist([row], schema=SCHEMA)), write=True)
+    def upsert(self, voice_id: str, user_id: str, kind: str, name: str, model: str, vector: np.ndarray) -> None:
+        row = {
+            "voice_id": voice_id,
+            "user_id": user_id,
+            "kind": kind,
+            "name": name,
+            "model": model,
+            "created_at": now_iso(),
+            "vector": np.asarray(vector, dtype=np.float32).tolist(),
+        }
+        self._run(
+            lambda table: (
+                table.merge_insert("voice_id")
+                .when_matched_update_all()
+                .when_not_matched_insert_all()
+                .execute(pa.Table.from_pylist([row], schema=SCHEMA))
+            ),
+            write=True,
+        )
 
     def add_many(self, rows: list[dict[str, Any]]) -> None:
         """Bulk insert (benchmarks, re-indexing); rows carry every schema field."""
@@ -104,9 +122,16 @@ class VoiceIndex:
         rows = self._run(lambda table: table.search().where(f"voice_id = {_quoted(voice_id)}").limit(1).to_list())
         return np.asarray(rows[0]["vector"], dtype=np.float32) if rows else None
 
-    def nearest(self, vector: np.ndarray, k: int, *, user_id: str | None = None,
-                other_than_user: str | None = None, kind: str | None = None,
-                model: str | None = None) -> list[dict[str, Any]]:
+    def nearest(
+        self,
+        vector: np.ndarray,
+        k: int,
+        *,
+        user_id: str | None = None,
+        other_than_user: str | None = None,
+        kind: str | None = None,
+        model: str | None = None,
+    ) -> list[dict[str, Any]]:
         """Up to k rows, most similar first, each with `similarity` (cosine, -1..1)."""
         filters = []
         if user_id is not None:
@@ -122,5 +147,10 @@ class VoiceIndex:
             query = table.search(np.asarray(vector, dtype=np.float32)).distance_type("cosine").limit(k)
             return (query.where(" AND ".join(filters), prefilter=True) if filters else query).to_list()
 
-        return [{**{key: row[key] for key in ("voice_id", "user_id", "kind", "name", "model")},
-                 "similarity": round(1.0 - float(row["_distance"]), 4)} for row in self._run(search)]
+        return [
+            {
+                **{key: row[key] for key in ("voice_id", "user_id", "kind", "name", "model")},
+                "similarity": round(1.0 - float(row["_distance"]), 4),
+            }
+            for row in self._run(search)
+        ]

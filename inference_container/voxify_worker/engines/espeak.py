@@ -38,21 +38,33 @@ class _EventId(ctypes.Union):
 
 
 class _Event(ctypes.Structure):
-    _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint),
-                ("text_position", ctypes.c_int), ("length", ctypes.c_int),
-                ("audio_position", ctypes.c_int), ("sample", ctypes.c_int),
-                ("user_data", ctypes.c_void_p), ("id", _EventId)]
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", _EventId),
+    ]
 
 
 class _Voice(ctypes.Structure):
-    _fields_ = [("name", ctypes.c_char_p), ("languages", ctypes.c_void_p),
-                ("identifier", ctypes.c_char_p), ("gender", ctypes.c_ubyte),
-                ("age", ctypes.c_ubyte), ("variant", ctypes.c_ubyte), ("xx1", ctypes.c_ubyte),
-                ("score", ctypes.c_int), ("spare", ctypes.c_void_p)]
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("languages", ctypes.c_void_p),
+        ("identifier", ctypes.c_char_p),
+        ("gender", ctypes.c_ubyte),
+        ("age", ctypes.c_ubyte),
+        ("variant", ctypes.c_ubyte),
+        ("xx1", ctypes.c_ubyte),
+        ("score", ctypes.c_int),
+        ("spare", ctypes.c_void_p),
+    ]
 
 
-_SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
-                                  ctypes.POINTER(_Event))
+_SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
 
 # where eSpeak's own default for a bare code is not what most users of that code expect
 _PREFERRED = {"en": "en-us"}
@@ -85,15 +97,23 @@ class ESpeak:
         lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-        lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
-                                     ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+        ]
         lib.espeak_ListVoices.argtypes = [ctypes.c_void_p]
         lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
         lib.espeak_Info.argtypes = [ctypes.c_void_p]
         lib.espeak_Info.restype = ctypes.c_char_p
-        self.rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0,
-                                          espeakng_loader.get_data_path().encode(),
-                                          _INITIALIZE_DONT_EXIT)
+        self.rate = lib.espeak_Initialize(
+            _AUDIO_OUTPUT_SYNCHRONOUS, 0, espeakng_loader.get_data_path().encode(), _INITIALIZE_DONT_EXIT
+        )
         if self.rate <= 0:
             raise RuntimeError("eSpeak NG failed to initialise (data directory missing?)")
         self._callback = _SynthCallback(self._collect)  # kept referenced: C holds the pointer
@@ -130,8 +150,7 @@ class ESpeak:
             code = _PREFERRED.get(code, code)
             if code in self._voices:
                 return self._voices[code]
-        raise EngineError(ErrorCode.UNSUPPORTED_LANGUAGE,
-                          f"eSpeak NG has no voice for language {language!r}")
+        raise EngineError(ErrorCode.UNSUPPORTED_LANGUAGE, f"eSpeak NG has no voice for language {language!r}")
 
     def _collect(self, pcm: ctypes.Array, count: int, events: ctypes.Array) -> int:
         if pcm and count > 0:
@@ -153,8 +172,7 @@ class ESpeak:
                 raise EngineError(ErrorCode.UNSUPPORTED_LANGUAGE, f"eSpeak NG voice {voice!r} is missing")
             self._lib.espeak_SetParameter(_PARAM_RATE, wpm, 0)
             flags = _CHARS_UTF8 | (_ENDPAUSE if end_pause else 0)
-            status = self._lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, flags,
-                                            None, None)
+            status = self._lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, flags, None, None)
             pcm, events = self._pcm, self._events
         if status != 0:
             raise RuntimeError(f"espeak_Synth failed with status {status}")
@@ -162,8 +180,9 @@ class ESpeak:
         return Speech(samples, self.rate, _word_timings(text, events, samples, self.rate))
 
 
-def _word_timings(text: str, events: list[tuple[int, int, int, int]], samples: np.ndarray,
-                  rate: int) -> list[WordTiming]:
+def _word_timings(
+    text: str, events: list[tuple[int, int, int, int]], samples: np.ndarray, rate: int
+) -> list[WordTiming]:
     """Words from eSpeak's WORD events, in text order.
 
     A word starts at its event and ends at the next word or clause boundary, less trailing
@@ -194,8 +213,7 @@ def _word_timings(text: str, events: list[tuple[int, int, int, int]], samples: n
         end = _trim_silence(samples, rate, start, boundary)
         lengths = np.array([0] + [len(t) for t in tokens])
         edges = start + (end - start) * np.cumsum(lengths) / lengths.sum()
-        words += [WordTiming(t, float(edges[j]), float(edges[j + 1]), estimated=j > 0)
-                  for j, t in enumerate(tokens)]
+        words += [WordTiming(t, float(edges[j]), float(edges[j + 1]), estimated=j > 0) for j, t in enumerate(tokens)]
     return words
 
 

@@ -56,10 +56,19 @@ class F5TTSEngine:
 
     name = "f5tts"
 
-    def __init__(self, model_dir: Path, *, device: str | None = None, nfe_steps: int = 32,
-                 cfg_strength: float = 2.0, sway_sampling: float = -1.0,
-                 cross_fade_seconds: float = 0.15, seed: int | None = None,
-                 allow_hub_download: bool = False, max_loaded_models: int = 2) -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        *,
+        device: str | None = None,
+        nfe_steps: int = 32,
+        cfg_strength: float = 2.0,
+        sway_sampling: float = -1.0,
+        cross_fade_seconds: float = 0.15,
+        seed: int | None = None,
+        allow_hub_download: bool = False,
+        max_loaded_models: int = 2,
+    ) -> None:
         self.store = ModelStore(model_dir, allow_hub_download=allow_hub_download)
         self.model = self.store.catalog.default_model
         self.version = version("f5-tts")
@@ -82,9 +91,13 @@ class F5TTSEngine:
         store = open_worker_store()
         return cls(store.root, allow_hub_download=store.allow_hub_download)
 
-    def synthesize(self, reference: ReferenceVoice, request: SynthesisRequest,
-                   progress: ProgressCallback | None = None,
-                   should_cancel: CancelCheck | None = None) -> SynthesisResult:
+    def synthesize(
+        self,
+        reference: ReferenceVoice,
+        request: SynthesisRequest,
+        progress: ProgressCallback | None = None,
+        should_cancel: CancelCheck | None = None,
+    ) -> SynthesisResult:
         if not any(char.isalnum() for char in request.text):
             raise EngineError(ErrorCode.EMPTY_TEXT, "there is no text to speak")
         if request.speed <= 0:
@@ -96,8 +109,7 @@ class F5TTSEngine:
             ref_audio = self._reference(reference)
             ref_seconds = ref_audio.shape[-1] / SAMPLE_RATE
             # F5's infer_process rule: a batch plus the reference stays under ~22 s of audio.
-            max_chars = int(len(ref_text.encode()) / ref_seconds * (22 - ref_seconds)
-                            * request.speed)
+            max_chars = int(len(ref_text.encode()) / ref_seconds * (22 - ref_seconds) * request.speed)
             batches = chunk_text(request.text.strip(), max_chars=max_chars)
             seed = self.seed if self.seed is not None else random.randrange(2**31)
             torch.manual_seed(seed)
@@ -111,23 +123,44 @@ class F5TTSEngine:
         audio, starts, overlaps = cross_fade(waves, int(self.cross_fade_seconds * SAMPLE_RATE))
         words = estimate_word_timings(batches, starts, [len(wave) for wave in waves], overlaps)
         return SynthesisResult(
-            audio=np.clip(audio, -1.0, 1.0), sample_rate=SAMPLE_RATE, words=words,
-            engine=self.name, model=route.model, version=self.version,
-            extra={"language_support": route.support, "requested_model": requested,
-                   "batches": len(batches), "nfe_steps": self.nfe_steps,
-                   "cfg_strength": self.cfg_strength, "sway_sampling": self.sway_sampling,
-                   "seed": seed, "device": self.device},
+            audio=np.clip(audio, -1.0, 1.0),
+            sample_rate=SAMPLE_RATE,
+            words=words,
+            engine=self.name,
+            model=route.model,
+            version=self.version,
+            extra={
+                "language_support": route.support,
+                "requested_model": requested,
+                "batches": len(batches),
+                "nfe_steps": self.nfe_steps,
+                "cfg_strength": self.cfg_strength,
+                "sway_sampling": self.sway_sampling,
+                "seed": seed,
+                "device": self.device,
+            },
         )
 
-    def _speak(self, model: CFM, vocoder: Vocos, ref_audio: torch.Tensor, ref_text: str,
-               batch: str, speed: float) -> np.ndarray:
+    def _speak(
+        self, model: CFM, vocoder: Vocos, ref_audio: torch.Tensor, ref_text: str, batch: str, speed: float
+    ) -> np.ndarray:
         """One text batch through F5's own inference function (which also does F5's RMS
         normalisation of the reference and its duration estimate)."""
-        wave, _, _ = next(infer_batch_process(
-            (ref_audio, SAMPLE_RATE), ref_text, [batch], model, vocoder, progress=None,
-            nfe_step=self.nfe_steps, cfg_strength=self.cfg_strength,
-            sway_sampling_coef=self.sway_sampling, speed=speed, device=self.device,
-        ))
+        wave, _, _ = next(
+            infer_batch_process(
+                (ref_audio, SAMPLE_RATE),
+                ref_text,
+                [batch],
+                model,
+                vocoder,
+                progress=None,
+                nfe_step=self.nfe_steps,
+                cfg_strength=self.cfg_strength,
+                sway_sampling_coef=self.sway_sampling,
+                speed=speed,
+                device=self.device,
+            )
+        )
         return np.asarray(wave, dtype=np.float32).reshape(-1)
 
     def _route(self, language: str) -> tuple[Route, str]:
@@ -144,13 +177,14 @@ class F5TTSEngine:
             return self._models[name]
         files = self.store.model_files(name)
         if files is None:
-            raise EngineError(ErrorCode.MODEL_UNAVAILABLE,
-                              f"F5-TTS weights for {name} are not in the model store "
-                              f"{self.store.root}")
+            raise EngineError(
+                ErrorCode.MODEL_UNAVAILABLE, f"F5-TTS weights for {name} are not in the model store {self.store.root}"
+            )
         checkpoint, vocab = files
         try:
-            model = load_model(DiT, self.store.catalog.models[name].arch, str(checkpoint),
-                               vocab_file=str(vocab), device=self.device)
+            model = load_model(
+                DiT, self.store.catalog.models[name].arch, str(checkpoint), vocab_file=str(vocab), device=self.device
+            )
         except torch.cuda.OutOfMemoryError:
             raise  # transient: another attempt may find the memory free
         except Exception as error:  # a corrupt or mismatched checkpoint stays so
@@ -165,10 +199,12 @@ class F5TTSEngine:
         if self._vocoder is None:
             directory = self.store.vocoder_dir()
             if directory is None:
-                raise EngineError(ErrorCode.MODEL_UNAVAILABLE,
-                                  f"the Vocos vocoder is not in the model store {self.store.root}")
-            self._vocoder = load_vocoder(vocoder_name="vocos", is_local=True,
-                                         local_path=str(directory), device=self.device)
+                raise EngineError(
+                    ErrorCode.MODEL_UNAVAILABLE, f"the Vocos vocoder is not in the model store {self.store.root}"
+                )
+            self._vocoder = load_vocoder(
+                vocoder_name="vocos", is_local=True, local_path=str(directory), device=self.device
+            )
         return self._vocoder
 
     def _reference(self, reference: ReferenceVoice) -> torch.Tensor:
@@ -203,9 +239,9 @@ def prepare_reference(audio: np.ndarray, sample_rate: int) -> torch.Tensor:
     # First cut at a long pause, then at a short one, then anywhere.
     for min_silence_ms, threshold_db in ((1000, -50), (100, -40)):
         kept = AudioSegment.silent(duration=0, frame_rate=sample_rate)
-        for part in silence.split_on_silence(clip, min_silence_len=min_silence_ms,
-                                             silence_thresh=threshold_db, keep_silence=1000,
-                                             seek_step=10):
+        for part in silence.split_on_silence(
+            clip, min_silence_len=min_silence_ms, silence_thresh=threshold_db, keep_silence=1000, seek_step=10
+        ):
             if len(kept) > 6000 and len(kept + part) > MAX_REFERENCE_MS:
                 break
             kept += part
@@ -230,8 +266,7 @@ def reference_text(transcript: str) -> str:
     return text + (" " if text.endswith(".") else ". ")
 
 
-def cross_fade(waves: list[np.ndarray],
-               fade_samples: int) -> tuple[np.ndarray, list[int], list[int]]:
+def cross_fade(waves: list[np.ndarray], fade_samples: int) -> tuple[np.ndarray, list[int], list[int]]:
     """Join batch audio with F5's linear cross-fade.
 
     Returns the audio, where each batch starts in it, and how many samples each batch shares
@@ -249,8 +284,9 @@ def cross_fade(waves: list[np.ndarray],
     return audio.astype(np.float32), starts, overlaps
 
 
-def estimate_word_timings(batches: list[str], starts: list[int], lengths: list[int],
-                          overlaps: list[int]) -> list[WordTiming]:
+def estimate_word_timings(
+    batches: list[str], starts: list[int], lengths: list[int], overlaps: list[int]
+) -> list[WordTiming]:
     """Word times spread over each batch's audio in proportion to UTF-8 bytes.
 
     F5 sizes each batch's audio by its byte count, so bytes are its own clock. A batch owns
@@ -269,8 +305,9 @@ def estimate_word_timings(batches: list[str], starts: list[int], lengths: list[i
         cursor = begin
         for token, weight in zip(tokens, weights, strict=True):
             if any(char.isalnum() for char in token):
-                words.append(WordTiming(token, cursor / SAMPLE_RATE,
-                                        (cursor + weight * step) / SAMPLE_RATE, estimated=True))
+                words.append(
+                    WordTiming(token, cursor / SAMPLE_RATE, (cursor + weight * step) / SAMPLE_RATE, estimated=True)
+                )
             cursor += (weight + 1) * step
         previous_end = end
     return words

@@ -38,9 +38,11 @@ from .espeak import ESpeak
 
 # eSpeak text that exercises most vowels and consonants, to learn an eSpeak voice from when
 # the reference comes without a usable transcript
-_CALIBRATION_TEXT = ("Every morning the quiet harbour wakes slowly. Fishing boats drift past the "
-                     "old stone pier while gulls call above the water. By noon the market is busy "
-                     "with voices, bright colours and the smell of fresh bread.")
+_CALIBRATION_TEXT = (
+    "Every morning the quiet harbour wakes slowly. Fishing boats drift past the "
+    "old stone pier while gulls call above the water. By noon the market is busy "
+    "with voices, bright colours and the smell of fresh bread."
+)
 _FEMALE_VARIANT = "+f2"  # eSpeak's cleanest higher voice, median f0 about 190 Hz
 _HIGH_VOICE_HZ = 145.0  # about halfway (geometrically) between eSpeak's male and female voices
 _MAX_REFERENCE_S = 30.0
@@ -60,9 +62,13 @@ class FormantEngine:
         self.model = f"espeak-ng-{self._espeak.version}+world-{pyworld.__version__}"
         self._prepared: dict[str, tuple[str, VoiceMatch]] = {}  # voice_id -> (variant, match)
 
-    def synthesize(self, reference: ReferenceVoice, request: SynthesisRequest,
-                   progress: ProgressCallback | None = None,
-                   should_cancel: CancelCheck | None = None) -> SynthesisResult:
+    def synthesize(
+        self,
+        reference: ReferenceVoice,
+        request: SynthesisRequest,
+        progress: ProgressCallback | None = None,
+        should_cancel: CancelCheck | None = None,
+    ) -> SynthesisResult:
         if not any(ch.isalnum() for ch in request.text):
             raise EngineError(ErrorCode.EMPTY_TEXT, "the text has nothing to speak")
         language_voice = self._espeak.voice_for(request.language)
@@ -78,8 +84,7 @@ class FormantEngine:
                 raise SynthesisCancelled()
             speech = self._espeak.speak(chunk, voice, request.speed, end_pause=i < len(chunks) - 1)
             pieces.append(match.apply(speech.samples, speech.rate))
-            words += [WordTiming(w.word, w.start_time + offset, w.end_time + offset, w.estimated)
-                      for w in speech.words]
+            words += [WordTiming(w.word, w.start_time + offset, w.end_time + offset, w.estimated) for w in speech.words]
             offset += len(speech.samples) / speech.rate
             if progress:
                 progress((i + 1) / len(chunks), f"sentence {i + 1} of {len(chunks)}")
@@ -88,10 +93,18 @@ class FormantEngine:
         if peak > 0.99:
             audio *= 0.99 / peak
         return SynthesisResult(
-            audio=audio, sample_rate=self._espeak.rate, words=words, engine=self.name,
-            model=self.model, version=self.version,
-            extra={"espeak_voice": voice, "formant_warp": round(match.warp, 3),
-                   "reference_f0_hz": round(float(np.exp(match.target.log_f0_median)), 1)})
+            audio=audio,
+            sample_rate=self._espeak.rate,
+            words=words,
+            engine=self.name,
+            model=self.model,
+            version=self.version,
+            extra={
+                "espeak_voice": voice,
+                "formant_warp": round(match.warp, 3),
+                "reference_f0_hz": round(float(np.exp(match.target.log_f0_median)), 1),
+            },
+        )
 
     def _prepare(self, reference: ReferenceVoice, fallback_voice: str) -> tuple[str, VoiceMatch]:
         """Learn the reference once per voice_id: pick eSpeak's register (male or female
@@ -101,11 +114,11 @@ class FormantEngine:
             return self._prepared[reference.voice_id]
         rate = self._espeak.rate
         clip = reference.audio[: int(_MAX_REFERENCE_S * reference.sample_rate)]
-        target = profile(resample(clip, reference.sample_rate, rate), rate,
-                         0.45 * min(reference.sample_rate, rate))
+        target = profile(resample(clip, reference.sample_rate, rate), rate, 0.45 * min(reference.sample_rate, rate))
         if target is None:
-            raise EngineError(ErrorCode.INVALID_REFERENCE,
-                              "the reference audio holds too little voiced speech to match")
+            raise EngineError(
+                ErrorCode.INVALID_REFERENCE, "the reference audio holds too little voiced speech to match"
+            )
         variant = _FEMALE_VARIANT if np.exp(target.log_f0_median) > _HIGH_VOICE_HZ else ""
         try:
             voice = self._espeak.voice_for(reference.language)
@@ -116,8 +129,7 @@ class FormantEngine:
         if text:
             source = profile(self._espeak.speak(text, voice + variant).samples, rate, 0.45 * rate)
         if source is None:  # no transcript, or too short to learn from
-            source = profile(self._espeak.speak(_CALIBRATION_TEXT, voice + variant).samples,
-                             rate, 0.45 * rate)
+            source = profile(self._espeak.speak(_CALIBRATION_TEXT, voice + variant).samples, rate, 0.45 * rate)
         if source is None:
             raise RuntimeError(f"eSpeak voice {voice + variant!r} produced no voiced speech")
         prepared = (variant, VoiceMatch.plan(source, target, rate))

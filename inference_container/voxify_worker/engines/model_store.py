@@ -62,8 +62,14 @@ def load_catalog(store: Path) -> Catalog:
     path = store / CATALOG_FILE if (store / CATALOG_FILE).is_file() else PACKAGED_CATALOG
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     models = {
-        name: ModelSpec(name=name, dir=entry["dir"], checkpoint=entry["checkpoint"],
-                        vocab=entry["vocab"], arch=dict(entry["arch"]), hub=entry.get("hub"))
+        name: ModelSpec(
+            name=name,
+            dir=entry["dir"],
+            checkpoint=entry["checkpoint"],
+            vocab=entry["vocab"],
+            arch=dict(entry["arch"]),
+            hub=entry.get("hub"),
+        )
         for name, entry in raw["models"].items()
     }
     # the language map is the one the API advertises, unless a store brings its own
@@ -90,8 +96,7 @@ class ModelStore:
         directory = self.root / spec.dir
         checkpoint, vocab = directory / spec.checkpoint, directory / spec.vocab
         if not (checkpoint.is_file() and vocab.is_file()) and spec.hub:
-            self._fetch(spec.hub["repo"], {spec.hub["checkpoint"]: checkpoint,
-                                           spec.hub["vocab"]: vocab})
+            self._fetch(spec.hub["repo"], {spec.hub["checkpoint"]: checkpoint, spec.hub["vocab"]: vocab})
         return (checkpoint, vocab) if checkpoint.is_file() and vocab.is_file() else None
 
     def vocoder_dir(self) -> Path | None:
@@ -119,15 +124,13 @@ class ModelStore:
                     fetched = hf_hub_download(repo_id=repo, filename=filename, local_dir=scratch)
                     target.parent.mkdir(parents=True, exist_ok=True)
                     shutil.move(fetched, target)
-            except Exception as error:  # noqa: BLE001 - offline, gated, renamed: just unavailable
+            except Exception as error:
                 self._hub_failures.add((repo, filename))
-                logger.warning("hub download failed",
-                               extra={"repo": repo, "file": filename, "error": str(error)[:300]})
+                logger.warning("hub download failed", extra={"repo": repo, "file": filename, "error": str(error)[:300]})
                 return
 
 
-def download_model_store(cache_dir: Path, *, bucket: str | None = None,
-                         prefix: str | None = None) -> list[str]:
+def download_model_store(cache_dir: Path, *, bucket: str | None = None, prefix: str | None = None) -> list[str]:
     """Mirror the S3 model store into cache_dir; returns the files it had to download.
 
     Files already present with the object's size are skipped, so calling this at every
@@ -144,7 +147,7 @@ def download_model_store(cache_dir: Path, *, bucket: str | None = None,
     downloaded: list[str] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for item in page.get("Contents", []):
-            relative = item["Key"][len(prefix):]
+            relative = item["Key"][len(prefix) :]
             target = (root / relative).resolve()
             if not relative or relative.endswith("/") or not target.is_relative_to(root):
                 continue
@@ -155,8 +158,7 @@ def download_model_store(cache_dir: Path, *, bucket: str | None = None,
             s3.download_file(bucket, item["Key"], str(partial))
             partial.replace(target)
             downloaded.append(relative)
-    logger.info("model store synced", extra={"bucket": bucket, "prefix": prefix,
-                                              "downloaded": len(downloaded)})
+    logger.info("model store synced", extra={"bucket": bucket, "prefix": prefix, "downloaded": len(downloaded)})
     return downloaded
 
 

@@ -31,16 +31,23 @@ class Delivery:
     receive_count: int
 
     def extend(self, seconds: int) -> None:
-        self.sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=self.receipt_handle,
-                                           VisibilityTimeout=seconds)
+        self.sqs.change_message_visibility(
+            QueueUrl=self.queue_url, ReceiptHandle=self.receipt_handle, VisibilityTimeout=seconds
+        )
 
 
 WorkHandler = Callable[[WorkMessage, Delivery], None]
 
 
 class WorkConsumer:
-    def __init__(self, sqs: Any, queue_urls: list[str], handlers: dict[str, WorkHandler],
-                 wait_seconds: int = 20, lease_seconds: int = 120) -> None:
+    def __init__(
+        self,
+        sqs: Any,
+        queue_urls: list[str],
+        handlers: dict[str, WorkHandler],
+        wait_seconds: int = 20,
+        lease_seconds: int = 120,
+    ) -> None:
         self._sqs = sqs
         self._queue_urls = queue_urls
         self._handlers = handlers
@@ -55,10 +62,13 @@ class WorkConsumer:
                     break
                 try:
                     messages = self._sqs.receive_message(
-                        QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=self._wait_seconds,
-                        VisibilityTimeout=self._lease_seconds, AttributeNames=["ApproximateReceiveCount"],
+                        QueueUrl=url,
+                        MaxNumberOfMessages=1,
+                        WaitTimeSeconds=self._wait_seconds,
+                        VisibilityTimeout=self._lease_seconds,
+                        AttributeNames=["ApproximateReceiveCount"],
                     ).get("Messages", [])
-                except Exception:  # noqa: BLE001 - an unreachable or restarting queue: wait and retry
+                except Exception:
                     logger.exception("receiving work failed; retrying", extra={"queue": url})
                     stop.wait(RECEIVE_RETRY_SECONDS)
                     continue
@@ -84,7 +94,7 @@ class WorkConsumer:
                 if handler is None:
                     raise LookupError(f"this worker has no handler for {work.kind!r} work")
                 handler(work, delivery)
-        except Exception:  # noqa: BLE001 - every failure is settled through the queue
+        except Exception:
             logger.exception("work failed; the queue will redeliver it", extra={"receives": receives})
             delivery.extend(min(RETRY_BACKOFF_SECONDS * receives, 900))
         else:

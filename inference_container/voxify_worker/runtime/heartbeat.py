@@ -26,14 +26,15 @@ class Heartbeat(threading.Thread):
         self._heartbeats = HeartbeatRepository()
 
     def beat(self, state: WorkerState = WorkerState.RUNNING) -> None:
-        self._heartbeats.beat(self.worker_id, self.engine, state, self.started_at,
-                              expires_in=self.interval * MISSED_BEATS_BEFORE_EXPIRY)
+        self._heartbeats.beat(
+            self.worker_id, self.engine, state, self.started_at, expires_in=self.interval * MISSED_BEATS_BEFORE_EXPIRY
+        )
 
     def run(self) -> None:
         while not self._stop_event.wait(self.interval):
             try:
                 self.beat()
-            except Exception:  # noqa: BLE001 - a missed beat must not stop the worker
+            except Exception:
                 logger.exception("heartbeat write failed")
 
     def stop(self) -> None:

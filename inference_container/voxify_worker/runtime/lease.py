@@ -28,7 +28,7 @@ class Lease(threading.Thread):
             try:
                 self._delivery.extend(lease)
                 self._jobs.renew(self._job_id, self._owner, lease)
-            except Exception:  # noqa: BLE001 - the next beat tries again
+            except Exception:
                 logger.exception("lease renewal failed", extra={"job_id": self._job_id})
 
     def __enter__(self) -> Lease:

@@ -24,17 +24,20 @@ def sweep_stale_jobs(jobs: JobRepository, queue: WorkQueue) -> int:
     """Re-queue what lost its worker or its message; returns how many jobs were re-queued."""
     requeued = 0
     for job in jobs.list_in_state(JobStatus.PROCESSING):
-        if (job.claim_expires or 0) < epoch():
-            if jobs.transition(job.job_id, JobStatus.PENDING, [JobStatus.PROCESSING],
-                               {"claim_owner": None, "progress_message": "requeued after a stalled worker"}):
-                queue.send(WorkMessage(kind="synthesis", id=job.job_id, user_id=job.user_id))
-                requeued += 1
+        if (job.claim_expires or 0) < epoch() and jobs.transition(
+            job.job_id,
+            JobStatus.PENDING,
+            [JobStatus.PROCESSING],
+            {"claim_owner": None, "progress_message": "requeued after a stalled worker"},
+        ):
+            queue.send(WorkMessage(kind="synthesis", id=job.job_id, user_id=job.user_id))
+            requeued += 1
     cutoff = datetime.now(UTC) - PENDING_STALE_AFTER
     for job in jobs.list_in_state(JobStatus.PENDING):
-        if datetime.fromisoformat(job.updated_at.replace("Z", "+00:00")) < cutoff:
-            if jobs.update_fields(job.job_id, {"progress_message": "requeued"}, only_in=[JobStatus.PENDING]):
-                queue.send(WorkMessage(kind="synthesis", id=job.job_id, user_id=job.user_id))
-                requeued += 1
+        stale = datetime.fromisoformat(job.updated_at.replace("Z", "+00:00")) < cutoff
+        if stale and jobs.update_fields(job.job_id, {"progress_message": "requeued"}, only_in=[JobStatus.PENDING]):
+            queue.send(WorkMessage(kind="synthesis", id=job.job_id, user_id=job.user_id))
+            requeued += 1
     if requeued:
         logger.info("stale jobs requeued", extra={"count": requeued})
     return requeued
@@ -50,5 +53,5 @@ class Sweeper(threading.Thread):
         while not self._stop_event.wait(self._interval):
             try:
                 sweep_stale_jobs(jobs, queue)
-            except Exception:  # noqa: BLE001 - next round
+            except Exception:
                 logger.exception("stale-job sweep failed")

@@ -38,11 +38,24 @@ def wire(engine: Engine, worker_id: str) -> Wiring:
     store = AudioStore()
     clones = CloneRepository()
     events = EventPublisher()
-    voices = VoiceContext(samples=SampleRepository(), clones=clones, searches=SearchRepository(),
-                          store=store, encoder=SpeakerEncoder(), index=VoiceIndex(), events=events)
-    synthesis = SynthesisContext(engine=engine, jobs=JobRepository(), store=store,
-                                 references=ReferenceCache(store, clones), events=events,
-                                 worker_id=worker_id, voices=voices)
+    voices = VoiceContext(
+        samples=SampleRepository(),
+        clones=clones,
+        searches=SearchRepository(),
+        store=store,
+        encoder=SpeakerEncoder(),
+        index=VoiceIndex(),
+        events=events,
+    )
+    synthesis = SynthesisContext(
+        engine=engine,
+        jobs=JobRepository(),
+        store=store,
+        references=ReferenceCache(store, clones),
+        events=events,
+        worker_id=worker_id,
+        voices=voices,
+    )
     handlers: dict[str, WorkHandler] = {
         "synthesis": partial(synthesize_job, ctx=synthesis),
         "sample": partial(process_sample, ctx=voices),

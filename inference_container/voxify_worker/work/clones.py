@@ -34,10 +34,14 @@ def process_clone(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> N
     try:
         vector = clone_embedding(clone, ctx)
     except (AudioError, VoiceGone) as error:
-        ctx.events.announce(ctx.clones.set_status(
-            work.id, CloneStatus.REJECTED,
-            {"review": {"code": error.code.value, "reason": str(error), "flagged_at": now_iso()}},
-            expected_status=[CloneStatus.PROCESSING]))
+        ctx.events.announce(
+            ctx.clones.set_status(
+                work.id,
+                CloneStatus.REJECTED,
+                {"review": {"code": error.code.value, "reason": str(error), "flagged_at": now_iso()}},
+                expected_status=[CloneStatus.PROCESSING],
+            )
+        )
         return
     match = _impersonated_voice(clone, vector, ctx)
     ctx.index.upsert(clone.clone_id, clone.user_id, "clone", clone.name, ctx.encoder.model, vector)
@@ -45,20 +49,24 @@ def process_clone(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> N
     status = CloneStatus.READY
     if match is not None:
         status = CloneStatus.NEEDS_REVIEW
-        changes["review"] = {"code": ErrorCode.POSSIBLE_IMPERSONATION.value, "similarity": match["similarity"],
-                             "threshold": get_settings().impersonation_threshold, "flagged_at": now_iso(),
-                             "reason": "the voice matches another user's voice clone"}
+        changes["review"] = {
+            "code": ErrorCode.POSSIBLE_IMPERSONATION.value,
+            "similarity": match["similarity"],
+            "threshold": get_settings().impersonation_threshold,
+            "flagged_at": now_iso(),
+            "reason": "the voice matches another user's voice clone",
+        }
         changes["review_match"] = {"clone_id": match["voice_id"], "user_id": match["user_id"]}
     ctx.events.announce(ctx.clones.set_status(work.id, status, changes, expected_status=[CloneStatus.PROCESSING]))
-    logger.info("clone processed", extra={"status": status.value,
-                                          "similarity": match["similarity"] if match else None})
+    logger.info("clone processed", extra={"status": status.value, "similarity": match["similarity"] if match else None})
 
 
 def _impersonated_voice(clone: CloneRecord, vector: np.ndarray, ctx: VoiceContext) -> dict[str, Any] | None:
     """The most similar ready clone of another user at or above the threshold, if any."""
     threshold = get_settings().impersonation_threshold
-    for candidate in ctx.index.nearest(vector, GUARD_CANDIDATES, other_than_user=clone.user_id,
-                                       kind="clone", model=ctx.encoder.model):
+    for candidate in ctx.index.nearest(
+        vector, GUARD_CANDIDATES, other_than_user=clone.user_id, kind="clone", model=ctx.encoder.model
+    ):
         if candidate["similarity"] < threshold:
             return None
         other = ctx.clones.get(candidate["voice_id"])

@@ -30,8 +30,9 @@ class ReferenceCache:
         if clone is None:
             raise EngineError(ErrorCode.VOICE_NOT_FOUND, str(not_found(f"voice clone {clone_id}")))
         samples, rate = decode(self._store.get(clone.reference_key))
-        reference = ReferenceVoice(voice_id=clone_id, audio=samples, sample_rate=rate,
-                                   transcript=clone.ref_text, language=clone.language)
+        reference = ReferenceVoice(
+            voice_id=clone_id, audio=samples, sample_rate=rate, transcript=clone.ref_text, language=clone.language
+        )
         with self._lock:
             self._cache[clone_id] = reference
             while len(self._cache) > CACHE_SIZE:

@@ -35,9 +35,11 @@ def process_sample(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> 
         return
     if sample.status in (SampleStatus.READY, SampleStatus.REJECTED) and work.user_id is None:
         return
-    claimed = ctx.samples.update(work.id, {"status": SampleStatus.PROCESSING.value},
-                                 expected_status=[SampleStatus.UPLOADING, SampleStatus.UPLOADED,
-                                                  SampleStatus.PROCESSING])
+    claimed = ctx.samples.update(
+        work.id,
+        {"status": SampleStatus.PROCESSING.value},
+        expected_status=[SampleStatus.UPLOADING, SampleStatus.UPLOADED, SampleStatus.PROCESSING],
+    )
     if claimed is None:
         return
     ctx.events.sample_changed(claimed)
@@ -56,15 +58,32 @@ def process_sample(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> 
     prefix = sample_prefix(sample.user_id, sample.sample_id)
     normalized = normalize_loudness(mono, WORKING_RATE)
     reference = reference_segment(normalized, WORKING_RATE)
-    ctx.store.put(prefix + "normalized.wav", encode(normalized, WORKING_RATE, "wav", WORKING_RATE), CONTENT_TYPES["wav"])
+    ctx.store.put(
+        prefix + "normalized.wav", encode(normalized, WORKING_RATE, "wav", WORKING_RATE), CONTENT_TYPES["wav"]
+    )
     ctx.store.put(prefix + "reference.wav", encode(reference, WORKING_RATE, "wav", WORKING_RATE), CONTENT_TYPES["wav"])
-    ctx.index.upsert(sample.sample_id, sample.user_id, "sample", sample.name, ctx.encoder.model,
-                     ctx.encoder.embed(normalized, WORKING_RATE))
-    ctx.events.announce(ctx.samples.update(work.id, {
-        "status": SampleStatus.READY.value, "duration_seconds": quality.duration_seconds,
-        "quality": quality.as_record(), "embedding_model": ctx.encoder.model,
-        "normalized_key": prefix + "normalized.wav", "reference_key": prefix + "reference.wav",
-        "rejection_reasons": []}))
+    ctx.index.upsert(
+        sample.sample_id,
+        sample.user_id,
+        "sample",
+        sample.name,
+        ctx.encoder.model,
+        ctx.encoder.embed(normalized, WORKING_RATE),
+    )
+    ctx.events.announce(
+        ctx.samples.update(
+            work.id,
+            {
+                "status": SampleStatus.READY.value,
+                "duration_seconds": quality.duration_seconds,
+                "quality": quality.as_record(),
+                "embedding_model": ctx.encoder.model,
+                "normalized_key": prefix + "normalized.wav",
+                "reference_key": prefix + "reference.wav",
+                "rejection_reasons": [],
+            },
+        )
+    )
     logger.info("sample ready", extra={"quality_score": quality.score})
 
 
@@ -94,14 +113,15 @@ def reference_segment(audio: np.ndarray, rate: int) -> np.ndarray:
         return audio
     frame = rate // 20
     search_from = limit - 3 * rate
-    energies = [float(np.mean(audio[i:i + frame] ** 2)) for i in range(search_from, limit - frame, frame)]
+    energies = [float(np.mean(audio[i : i + frame] ** 2)) for i in range(search_from, limit - frame, frame)]
     cut = search_from + frame * int(np.argmin(energies)) + frame // 2
     return audio[:cut]
 
 
-def _reject(ctx: VoiceContext, sample_id: str, reasons: list[str],
-            quality: dict[str, Any] | None = None) -> None:
+def _reject(ctx: VoiceContext, sample_id: str, reasons: list[str], quality: dict[str, Any] | None = None) -> None:
     logger.info("sample rejected", extra={"reasons": reasons})
-    ctx.events.announce(ctx.samples.update(sample_id, {"status": SampleStatus.REJECTED.value,
-                                                  "rejection_reasons": reasons, "quality": quality}))
-
+    ctx.events.announce(
+        ctx.samples.update(
+            sample_id, {"status": SampleStatus.REJECTED.value, "rejection_reasons": reasons, "quality": quality}
+        )
+    )

@@ -32,13 +32,14 @@ def answer_search(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> N
         if search.clip_key:
             ctx.store.delete_prefix(search.clip_key)
     results = []
-    for row in ctx.index.nearest(vector, search.k + len(excluded), user_id=search.user_id,
-                                 model=ctx.encoder.model):
+    for row in ctx.index.nearest(vector, search.k + len(excluded), user_id=search.user_id, model=ctx.encoder.model):
         if row["voice_id"] in excluded or not _still_exists(row, ctx):
             continue
         results.append({key: row[key] for key in ("voice_id", "kind", "name", "similarity")})
-    ctx.searches.finish(work.id, {"status": SearchStatus.COMPLETED.value, "results": results[:search.k],
-                                  "embedding_model": ctx.encoder.model})
+    ctx.searches.finish(
+        work.id,
+        {"status": SearchStatus.COMPLETED.value, "results": results[: search.k], "embedding_model": ctx.encoder.model},
+    )
 
 
 def _search_vector(search: SearchRecord, ctx: VoiceContext) -> tuple[np.ndarray, set[str]]:

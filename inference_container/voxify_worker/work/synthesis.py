@@ -69,8 +69,9 @@ class ProgressReporter:
         if not force and now - self._last < PROGRESS_MIN_INTERVAL_SECONDS:
             return
         self._last = now
-        if not self._ctx.jobs.report_progress(self._job_id, self._ctx.worker_id,
-                                              int(max(0, min(99, percent))), message):
+        if not self._ctx.jobs.report_progress(
+            self._job_id, self._ctx.worker_id, int(max(0, min(99, percent))), message
+        ):
             raise JobAbandoned(self._job_id)
 
 
@@ -80,8 +81,7 @@ def synthesize_job(work: WorkMessage, delivery: Delivery, ctx: SynthesisContext)
     job = ctx.jobs.claim(work.id, ctx.worker_id, get_settings().worker_lease_seconds)
     if job is None:
         current = ctx.jobs.get(work.id)
-        logger.info("not claimed: duplicate, late or finished delivery",
-                    extra={"status": current and current.status})
+        logger.info("not claimed: duplicate, late or finished delivery", extra={"status": current and current.status})
         return
     ctx.events.job_changed(job)
     report = ProgressReporter(ctx, job.job_id)
@@ -98,13 +98,16 @@ def synthesize_job(work: WorkMessage, delivery: Delivery, ctx: SynthesisContext)
         _fail(job, ctx, error.code, str(error))
         return
     except Exception as error:
-        ctx.jobs.finish(job.job_id, ctx.worker_id, JobStatus.PENDING, {"last_error": f"{type(error).__name__}: {error}"})
+        ctx.jobs.finish(
+            job.job_id, ctx.worker_id, JobStatus.PENDING, {"last_error": f"{type(error).__name__}: {error}"}
+        )
         raise
     elapsed = time.monotonic() - started
     outcome["engine"]["rtf"] = round(outcome["engine"]["engine_seconds"] / max(outcome["duration_seconds"], 1e-6), 3)
     outcome["engine"]["wall_seconds"] = round(elapsed, 3)
-    finished = ctx.jobs.finish(job.job_id, ctx.worker_id, JobStatus.COMPLETED, {**outcome, "progress": 100,
-                                                                         "progress_message": "completed"})
+    finished = ctx.jobs.finish(
+        job.job_id, ctx.worker_id, JobStatus.COMPLETED, {**outcome, "progress": 100, "progress_message": "completed"}
+    )
     if finished is None:  # cancelled during the upload
         _discard_outputs(job, ctx)
         return
@@ -129,17 +132,21 @@ def _render(job: JobRecord, ctx: SynthesisContext, report: ProgressReporter) -> 
         share = 90 / len(blocks)
         base = 5 + index * share
 
-        def engine_progress(fraction: float, message: str, base: float = base, share: float = share) -> None:
-            report(base + fraction * share * 0.8, f"block {index + 1}/{len(blocks)}: {message}")
+        def engine_progress(
+            fraction: float, message: str, base: float = base, share: float = share, number: int = index + 1
+        ) -> None:
+            report(base + fraction * share * 0.8, f"block {number}/{len(blocks)}: {message}")
 
         tick = time.monotonic()
         result = ctx.engine.synthesize(
-            reference, SynthesisRequest(text=block.text, language=job.text_language, speed=job.speed),
-            progress=engine_progress, should_cancel=report.cancelled)
+            reference,
+            SynthesisRequest(text=block.text, language=job.text_language, speed=job.speed),
+            progress=engine_progress,
+            should_cancel=report.cancelled,
+        )
         engine_seconds += time.monotonic() - tick
         report(base + share * 0.85, f"block {index + 1}/{len(blocks)}: encoding", force=True)
-        audio = postprocess(result.audio, result.sample_rate, pitch_semitones=job.pitch,
-                            volume=job.volume)
+        audio = postprocess(result.audio, result.sample_rate, pitch_semitones=job.pitch, volume=job.volume)
         audio = resample(audio, result.sample_rate, rate)
         key = block_key(job.user_id, job.job_id, index, fmt)
         ctx.store.put(key, encode(audio, rate, fmt, rate), CONTENT_TYPES[fmt])
@@ -156,12 +163,17 @@ def _render(job: JobRecord, ctx: SynthesisContext, report: ProgressReporter) -> 
     ctx.store.put(key, encode(combined, rate, fmt, rate), CONTENT_TYPES[fmt])
     assert result is not None
     return {
-        "output_key": key, "block_keys": block_keys, "duration_seconds": round(len(combined) / rate, 3),
-        "timestamps": timestamps(words, job.config.timestamp_granularity)
-        if job.config.include_timestamps else None,
+        "output_key": key,
+        "block_keys": block_keys,
+        "duration_seconds": round(len(combined) / rate, 3),
+        "timestamps": timestamps(words, job.config.timestamp_granularity) if job.config.include_timestamps else None,
         "speaker_similarity": _speaker_similarity(own_voice, rate, job.voice_model_id, ctx),
-        "engine": {"name": result.engine, "model": result.model, "version": result.version,
-                   "engine_seconds": round(engine_seconds, 3)},
+        "engine": {
+            "name": result.engine,
+            "model": result.model,
+            "version": result.version,
+            "engine_seconds": round(engine_seconds, 3),
+        },
     }
 
 
@@ -179,12 +191,12 @@ def _speaker_similarity(parts: list[np.ndarray], rate: int, clone_id: str, ctx: 
 def _fail(job: JobRecord, ctx: SynthesisContext, code: ErrorCode, message: str) -> None:
     logger.warning("job failed permanently", extra={"error_code": code.value})
     _discard_outputs(job, ctx)
-    failed = ctx.jobs.finish(job.job_id, ctx.worker_id, JobStatus.FAILED,
-                             {"error_code": code.value, "error_message": message})
+    failed = ctx.jobs.finish(
+        job.job_id, ctx.worker_id, JobStatus.FAILED, {"error_code": code.value, "error_message": message}
+    )
     if failed:
         ctx.events.job_changed(failed)
 
 
 def _discard_outputs(job: JobRecord, ctx: SynthesisContext) -> None:
     ctx.store.delete_prefix(output_prefix(job.user_id, job.job_id))
-

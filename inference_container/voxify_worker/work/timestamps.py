@@ -26,8 +26,15 @@ def syllables(word: str) -> list[str]:
 def timestamps(words: list[WordTiming], granularity: str) -> dict[str, Any]:
     result: dict[str, Any] = {}
     if granularity in ("word", "both"):
-        result["words"] = [{"word": w.word, "start_time": round(w.start_time, 3),
-                            "end_time": round(w.end_time, 3), "estimated": w.estimated} for w in words]
+        result["words"] = [
+            {
+                "word": w.word,
+                "start_time": round(w.start_time, 3),
+                "end_time": round(w.end_time, 3),
+                "estimated": w.estimated,
+            }
+            for w in words
+        ]
     if granularity in ("syllable", "both"):
         pieces = []
         for w in words:
@@ -36,8 +43,9 @@ def timestamps(words: list[WordTiming], granularity: str) -> dict[str, Any]:
             start = w.start_time
             for part in parts:
                 end = start + (w.end_time - w.start_time) * len(part) / total
-                pieces.append({"syllable": part, "start_time": round(start, 3),
-                               "end_time": round(end, 3), "estimated": True})
+                pieces.append(
+                    {"syllable": part, "start_time": round(start, 3), "end_time": round(end, 3), "estimated": True}
+                )
                 start = end
         result["syllables"] = pieces
     return result

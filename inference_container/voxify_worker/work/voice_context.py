@@ -7,7 +7,6 @@ Samples, clones, searches, forgetting and a job's `speaker_similarity` all run a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 

@@ -86,9 +86,15 @@ class BatchRecord(OwnedRecord):
 
     def counts(self) -> BatchCounts:
         pending = max(0, self.accepted - self.ended_jobs) if self.status != BatchStatus.CREATING else 0
-        return BatchCounts(lines=self.total_lines, accepted=self.accepted, rejected=self.rejected,
-                           completed=self.completed, failed=self.failed, cancelled=self.cancelled,
-                           pending=pending)
+        return BatchCounts(
+            lines=self.total_lines,
+            accepted=self.accepted,
+            rejected=self.rejected,
+            completed=self.completed,
+            failed=self.failed,
+            cancelled=self.cancelled,
+            pending=pending,
+        )
 
     def public(self, include_lines: bool = False) -> Batch:
         batch = view(Batch, self, counts=self.counts())

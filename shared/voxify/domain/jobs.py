@@ -71,8 +71,9 @@ class JobOptions(BaseModel):
 
 
 class JobCreate(JobOptions):
-    text_content: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT_CHARS,
-                                     examples=["Hello from Voxify."])
+    text_content: str | None = Field(
+        default=None, min_length=1, max_length=MAX_TEXT_CHARS, examples=["Hello from Voxify."]
+    )
     blocks: list[Block] | None = Field(default=None, min_length=1, max_length=MAX_BLOCKS)
 
     @model_validator(mode="after")
@@ -142,14 +143,14 @@ class Job(BaseModel):
     timestamps: dict[str, Any] | None = None
     engine: dict[str, Any] | None = None
     speaker_similarity: float | None = Field(
-        default=None, description="cosine similarity of the output's speaker embedding to its voice clone's")
+        default=None, description="cosine similarity of the output's speaker embedding to its voice clone's"
+    )
     error_code: str | None = None
     error_message: str | None = None
     created_at: str
     updated_at: str
     started_at: str | None = None
     finished_at: str | None = None
-
 
 
 class JobRecord(Job, OwnedRecord):

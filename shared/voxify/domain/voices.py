@@ -7,7 +7,6 @@ from pydantic import BaseModel, Field
 
 from voxify.domain.records import OwnedRecord, view
 
-
 # Names are shown back in listings, logs and reports: no control characters (NUL included).
 NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 
@@ -81,9 +80,12 @@ class CloneCreate(BaseModel):
     sample_ids: list[str] = Field(min_length=1, max_length=10)
     name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN, examples=["Narrator"])
     description: str | None = Field(default=None, max_length=2000)
-    ref_text: str = Field(min_length=1, max_length=1000,
-                          description="exactly what is said in the first sample",
-                          examples=["Some call me nature, others call me mother nature."])
+    ref_text: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="exactly what is said in the first sample",
+        examples=["Some call me nature, others call me mother nature."],
+    )
     language: str = Field(default="en", min_length=2, max_length=16)
     consent: bool = Field(description="the speaker consented to being cloned; must be true")
 
@@ -100,15 +102,15 @@ class Clone(BaseModel):
     reference_key: str
     consent: dict[str, Any]
     embedding_model: str | None = None
-    review: dict[str, Any] | None = Field(
-        default=None, description="why the clone is held or was decided, and by whom")
+    review: dict[str, Any] | None = Field(default=None, description="why the clone is held or was decided, and by whom")
     created_at: str
     updated_at: str
 
 
 class AdminClone(Clone):
     review_match: dict[str, Any] | None = Field(
-        default=None, description="the other user's clone this one resembles (admins only)")
+        default=None, description="the other user's clone this one resembles (admins only)"
+    )
 
 
 class CloneRecord(AdminClone, OwnedRecord):

@@ -7,15 +7,18 @@ from pydantic import BaseModel, Field, HttpUrl
 
 from voxify.domain.records import OwnedRecord, view
 
-WebhookEvent = Literal["*", "Job State Change", "Batch State Change", "Voice Sample State Change",
-                       "Voice Clone State Change"]
+WebhookEvent = Literal[
+    "*", "Job State Change", "Batch State Change", "Voice Sample State Change", "Voice Clone State Change"
+]
 
 
 class WebhookCreate(BaseModel):
-    url: HttpUrl = Field(description="https; plain http only to loopback on a local stack",
-                         examples=["https://example.com/hooks/voxify"])
-    events: list[WebhookEvent] = Field(default=["*"], min_length=1, max_length=5,
-                                       description="detail-types to receive; '*' for all")
+    url: HttpUrl = Field(
+        description="https; plain http only to loopback on a local stack", examples=["https://example.com/hooks/voxify"]
+    )
+    events: list[WebhookEvent] = Field(
+        default=["*"], min_length=1, max_length=5, description="detail-types to receive; '*' for all"
+    )
     description: str | None = Field(default=None, max_length=500)
 
 

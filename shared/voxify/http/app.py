@@ -38,21 +38,38 @@ synthesises any text in that voice.
   reconnects with `Last-Event-ID` (EventSource does this by itself).
 """
 
-_STATUS_CODES = {401: ErrorCode.UNAUTHORIZED, 403: ErrorCode.FORBIDDEN, 404: ErrorCode.NOT_FOUND,
-                 405: ErrorCode.METHOD_NOT_ALLOWED, 413: ErrorCode.PAYLOAD_TOO_LARGE,
-                 415: ErrorCode.UNSUPPORTED_MEDIA_TYPE}
+_STATUS_CODES = {
+    401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+}
 
 
 def create_app() -> FastAPI:
     settings = get_settings()
     # every error answers the same envelope; clients match on error.code (errors.py)
     errors: dict[int | str, dict[str, Any]] = {
-        "4XX": {"model": Envelope[None], "description": "error envelope; match on error.code"}}
-    app = FastAPI(title="Voxify", version=__version__, description=DESCRIPTION, responses=errors,
-                  docs_url="/docs", redoc_url="/redoc", openapi_url="/openapi.json")
-    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_allow_origins,
-                       allow_methods=["*"], allow_headers=["*"],
-                       expose_headers=["Retry-After", "X-Request-Id", "X-RateLimit-Remaining"])
+        "4XX": {"model": Envelope[None], "description": "error envelope; match on error.code"}
+    }
+    app = FastAPI(
+        title="Voxify",
+        version=__version__,
+        description=DESCRIPTION,
+        responses=errors,
+        docs_url="/docs",
+        redoc_url="/redoc",
+        openapi_url="/openapi.json",
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_allow_origins,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=["Retry-After", "X-Request-Id", "X-RateLimit-Remaining"],
+    )
 
     @app.middleware("http")
     async def request_context(request: Request, call_next: Any) -> Any:
@@ -71,21 +88,30 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(VoxifyError)
     async def voxify_error(_: Request, error: VoxifyError) -> JSONResponse:
-        return JSONResponse(error_envelope(error.code, error.message, error.details),
-                            status_code=error.status_code, headers=error.headers)
+        return JSONResponse(
+            error_envelope(error.code, error.message, error.details),
+            status_code=error.status_code,
+            headers=error.headers,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
-        details = [{"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"],
-                    "type": e["type"]} for e in error.errors()]
-        return JSONResponse(error_envelope(ErrorCode.VALIDATION_ERROR, "the request is not valid",
-                                           details), status_code=400)
+        details = [
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"], "type": e["type"]}
+            for e in error.errors()
+        ]
+        return JSONResponse(
+            error_envelope(ErrorCode.VALIDATION_ERROR, "the request is not valid", details), status_code=400
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(error.status_code, ErrorCode.VALIDATION_ERROR)
-        return JSONResponse(error_envelope(code, str(error.detail)), status_code=error.status_code,
-                            headers=getattr(error, "headers", None))
+        return JSONResponse(
+            error_envelope(code, str(error.detail)),
+            status_code=error.status_code,
+            headers=getattr(error, "headers", None),
+        )
 
     @app.exception_handler(Exception)
     async def unexpected_error(_: Request, error: Exception) -> JSONResponse:
@@ -104,5 +130,4 @@ def create_app() -> FastAPI:
 
 def _request_id(request: Request) -> str:
     event = request.scope.get("aws.event") or {}
-    return (event.get("requestContext", {}).get("requestId")
-            or request.headers.get("X-Request-Id") or str(uuid.uuid4()))
+    return event.get("requestContext", {}).get("requestId") or request.headers.get("X-Request-Id") or str(uuid.uuid4())

@@ -23,8 +23,11 @@ def current_principal(
 ) -> Principal:
     """Authenticates, then counts the request against the caller's per-minute limit."""
     if credentials is None:
-        raise VoxifyError(ErrorCode.UNAUTHORIZED, "send Authorization: Bearer <token or API key>",
-                          headers={"WWW-Authenticate": "Bearer"})
+        raise VoxifyError(
+            ErrorCode.UNAUTHORIZED,
+            "send Authorization: Bearer <token or API key>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     principal = authenticate(credentials.credentials)
     logger.append_keys(user_id=principal.user_id)
     rate = usage.count_request(principal.user_id)

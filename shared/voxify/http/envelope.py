@@ -41,16 +41,23 @@ def ok(data: Any = None, message: str | None = None, meta: dict[str, Any] | None
 
 
 def error_envelope(code: str, message: str, details: Any = None) -> Answer:
-    return Envelope[Any](success=False, error=ErrorBody(code=code, message=message,
-                                                         details=details)).model_dump(mode="json")
+    return Envelope[Any](success=False, error=ErrorBody(code=code, message=message, details=details)).model_dump(
+        mode="json"
+    )
 
 
 def paged(items: Sequence[Any], page: PageRequest, **meta: Any) -> Answer:
     """One page of a list, in the envelope, with `meta.pagination` (and any other meta)."""
-    return ok(list(items[page.offset:page.offset + page.limit]), meta={**page_meta(len(items), page), **meta})
+    return ok(list(items[page.offset : page.offset + page.limit]), meta={**page_meta(len(items), page), **meta})
 
 
 def page_meta(total: int, page: PageRequest) -> dict[str, Any]:
     """`meta.pagination` of every list."""
-    return {"pagination": {"total_count": total, "limit": page.limit, "offset": page.offset,
-                           "has_more": page.offset + page.limit < total}}
+    return {
+        "pagination": {
+            "total_count": total,
+            "limit": page.limit,
+            "offset": page.offset,
+            "has_more": page.offset + page.limit < total,
+        }
+    }

@@ -19,16 +19,16 @@ MAX_KEY_LENGTH = 255
 Created = tuple[int, dict[str, Any]]  # status code, envelope
 
 
-def run_idempotent(request: Request, user_id: str, body: Any,
-                   create: Callable[[], Created]) -> JSONResponse:
+def run_idempotent(request: Request, user_id: str, body: Any, create: Callable[[], Created]) -> JSONResponse:
     """Run `create` once per user, route and key; answer its (possibly replayed) result."""
     status, envelope, replayed = idempotent(request, user_id, body, create)
     headers = {"Idempotent-Replayed": "true"} if replayed else None
     return JSONResponse(envelope, status_code=status, headers=headers)
 
 
-def idempotent(request: Request, user_id: str, body: Any,
-               create: Callable[[], Created]) -> tuple[int, dict[str, Any], bool]:
+def idempotent(
+    request: Request, user_id: str, body: Any, create: Callable[[], Created]
+) -> tuple[int, dict[str, Any], bool]:
     """(status, envelope, replayed) of the first create with this request's key."""
     key = request.headers.get("Idempotency-Key")
     if not key:
@@ -41,12 +41,15 @@ def idempotent(request: Request, user_id: str, body: Any,
     existing = records.begin(record_id, body_hash)
     if existing is not None:
         if existing.body_hash != body_hash:
-            raise VoxifyError(ErrorCode.IDEMPOTENCY_KEY_REUSED,
-                              "this Idempotency-Key was used with a different request")
+            raise VoxifyError(
+                ErrorCode.IDEMPOTENCY_KEY_REUSED, "this Idempotency-Key was used with a different request"
+            )
         if existing.status != IdempotencyStatus.COMPLETED or existing.response is None:
-            raise VoxifyError(ErrorCode.IDEMPOTENCY_IN_PROGRESS,
-                              "the first request with this Idempotency-Key is still running",
-                              headers={"Retry-After": "1"})
+            raise VoxifyError(
+                ErrorCode.IDEMPOTENCY_IN_PROGRESS,
+                "the first request with this Idempotency-Key is still running",
+                headers={"Retry-After": "1"},
+            )
         return int(existing.status_code or 200), existing.response, True
     try:
         status, envelope = create()

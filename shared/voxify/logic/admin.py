@@ -20,8 +20,13 @@ class ServiceStats(BaseModel):
 def stats() -> ServiceStats:
     inventory = InventoryRepository().count()
     kinds = inventory.records_by_kind
-    return ServiceStats(users=kinds["PROFILE"], samples=kinds["SAMPLE"], clones=kinds["CLONE"],
-                        jobs=kinds["JOB"], jobs_by_status=dict(inventory.jobs_by_status))
+    return ServiceStats(
+        users=kinds["PROFILE"],
+        samples=kinds["SAMPLE"],
+        clones=kinds["CLONE"],
+        jobs=kinds["JOB"],
+        jobs_by_status=dict(inventory.jobs_by_status),
+    )
 
 
 def runtime_config() -> RuntimeConfig:

@@ -17,11 +17,11 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
+from voxify.adapters.mail import send_email
+from voxify.adapters.secrets import signing_key
 from voxify.clock import epoch, new_id, now_iso
 from voxify.domain.users import ApiKeyCreated, ApiKeyRecord, ProfileUpdate, Role, TokenPair, UserRecord
 from voxify.errors import ErrorCode, VoxifyError, found, not_found
-from voxify.adapters.mail import send_email
-from voxify.adapters.secrets import signing_key
 from voxify.repositories.users import (
     ApiKeyRepository,
     RefreshTokenRepository,
@@ -53,17 +53,25 @@ def check_password_policy(password: str, email: str) -> None:
     if name and name in password.lower():
         problems.append("not containing the e-mail's name")
     if problems:
-        raise VoxifyError(ErrorCode.WEAK_PASSWORD, "password must have " + ", ".join(problems),
-                          {"requirements": problems})
+        raise VoxifyError(
+            ErrorCode.WEAK_PASSWORD, "password must have " + ", ".join(problems), {"requirements": problems}
+        )
 
 
 def register(email: str, password: str, first_name: str, last_name: str) -> UserRecord:
     email = email.lower()
     check_password_policy(password, email)
     now = now_iso()
-    user = UserRecord(user_id=new_id("usr"), email=email, first_name=first_name, last_name=last_name,
-                      role=Role.ADMIN if email in get_settings().admin_emails else Role.USER,
-                      password_hash=_hasher.hash(password), created_at=now, updated_at=now)
+    user = UserRecord(
+        user_id=new_id("usr"),
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        role=Role.ADMIN if email in get_settings().admin_emails else Role.USER,
+        password_hash=_hasher.hash(password),
+        created_at=now,
+        updated_at=now,
+    )
     if not UserRepository().create(user):
         raise VoxifyError(ErrorCode.EMAIL_TAKEN, "an account with this e-mail already exists")
     return user
@@ -86,21 +94,32 @@ def login(email: str, password: str) -> TokenPair:
 def issue_tokens(user_id: str, role: Role, family: str) -> TokenPair:
     settings = get_settings()
     now = epoch()
-    access = jwt.encode({"sub": user_id, "role": role.value, "type": "access", "iat": now,
-                         "exp": now + settings.access_token_ttl_seconds, "jti": new_id("at")},
-                        signing_key(), algorithm="HS256")
+    access = jwt.encode(
+        {
+            "sub": user_id,
+            "role": role.value,
+            "type": "access",
+            "iat": now,
+            "exp": now + settings.access_token_ttl_seconds,
+            "jti": new_id("at"),
+        },
+        signing_key(),
+        algorithm="HS256",
+    )
     jti = new_id("rt")
     refresh_expiry = now + settings.refresh_token_ttl_seconds
-    refresh = jwt.encode({"sub": user_id, "type": "refresh", "iat": now, "exp": refresh_expiry,
-                          "jti": jti, "fam": family}, signing_key(), algorithm="HS256")
+    refresh = jwt.encode(
+        {"sub": user_id, "type": "refresh", "iat": now, "exp": refresh_expiry, "jti": jti, "fam": family},
+        signing_key(),
+        algorithm="HS256",
+    )
     RefreshTokenRepository().issue(jti, family, user_id, refresh_expiry)
     return TokenPair(access_token=access, refresh_token=refresh, expires_in=settings.access_token_ttl_seconds)
 
 
 def _decode(token: str, expected_type: str) -> dict[str, Any]:
     try:
-        claims = jwt.decode(token, signing_key(), algorithms=["HS256"],
-                            options={"require": ["exp", "sub", "type"]})
+        claims = jwt.decode(token, signing_key(), algorithms=["HS256"], options={"require": ["exp", "sub", "type"]})
     except jwt.ExpiredSignatureError:
         raise VoxifyError(ErrorCode.TOKEN_EXPIRED, "token expired") from None
     except jwt.InvalidTokenError:
@@ -118,8 +137,9 @@ def refresh(refresh_token: str) -> TokenPair:
         raise VoxifyError(ErrorCode.TOKEN_INVALID, "this session has ended; log in again")
     if not tokens.spend(claims["jti"]):
         tokens.revoke_family(family, claims["exp"])
-        raise VoxifyError(ErrorCode.TOKEN_REUSED,
-                          "refresh token was already used; every session of this login is revoked")
+        raise VoxifyError(
+            ErrorCode.TOKEN_REUSED, "refresh token was already used; every session of this login is revoked"
+        )
     user = UserRepository().get(claims["sub"])
     if not user or user.disabled:
         raise VoxifyError(ErrorCode.ACCOUNT_DISABLED, "this account is disabled")
@@ -174,9 +194,12 @@ def forgot_password(email: str) -> None:
     settings = get_settings()
     token = secrets.token_urlsafe(32)
     ResetTokenRepository().save(_sha256(token), user.user_id, epoch() + settings.reset_token_ttl_seconds)
-    send_email(user.email, "Reset your Voxify password",
-               f"Use this token within the hour to choose a new password:\n\n{token}\n\n"
-               f"POST {settings.public_url}/api/v1/auth/reset-password")
+    send_email(
+        user.email,
+        "Reset your Voxify password",
+        f"Use this token within the hour to choose a new password:\n\n{token}\n\n"
+        f"POST {settings.public_url}/api/v1/auth/reset-password",
+    )
 
 
 def reset_password(token: str, new_password: str) -> None:

@@ -76,8 +76,7 @@ def ingest_manifest(key: str, etag: str, data: bytes) -> BatchRecord | None:
     parts = key.split("/")
     user = UserRepository().get(parts[1]) if len(parts) >= 3 and parts[0] == "dropbox" else None
     if user is None or user.disabled:
-        _error_report(key, ErrorCode.UNKNOWN_USER,
-                      "the manifest's folder names no active user: dropbox/{user_id}/...")
+        _error_report(key, ErrorCode.UNKNOWN_USER, "the manifest's folder names no active user: dropbox/{user_id}/...")
         return None
     try:
         lines = parse_manifest(key, data)
@@ -87,10 +86,19 @@ def ingest_manifest(key: str, etag: str, data: bytes) -> BatchRecord | None:
     batches = BatchRepository()
     batch_id = batch_id_for(key, etag)
     now = now_iso()
-    created = batches.create(BatchRecord(
-        batch_id=batch_id, user_id=user.user_id, manifest_key=key, manifest_etag=etag,
-        status=BatchStatus.CREATING, total_lines=len(lines), output_prefix=batch_prefix(user.user_id, batch_id),
-        created_at=now, updated_at=now))
+    created = batches.create(
+        BatchRecord(
+            batch_id=batch_id,
+            user_id=user.user_id,
+            manifest_key=key,
+            manifest_etag=etag,
+            status=BatchStatus.CREATING,
+            total_lines=len(lines),
+            output_prefix=batch_prefix(user.user_id, batch_id),
+            created_at=now,
+            updated_at=now,
+        )
+    )
     batch = batches.get(batch_id)
     assert batch is not None
     if batch.status != BatchStatus.CREATING:
@@ -100,9 +108,18 @@ def ingest_manifest(key: str, etag: str, data: bytes) -> BatchRecord | None:
         EventPublisher().batch_changed(batch)
     results = [_create_line_job(batch, line) for line in lines]
     accepted = sum(1 for r in results if r.job_id)
-    batch = batches.update(batch_id, {"status": BatchStatus.PROCESSING.value,
-                                      "lines": [r.model_dump(mode="json") for r in results],
-                                      "accepted": accepted, "rejected": len(results) - accepted}) or batch
+    batch = (
+        batches.update(
+            batch_id,
+            {
+                "status": BatchStatus.PROCESSING.value,
+                "lines": [r.model_dump(mode="json") for r in results],
+                "accepted": accepted,
+                "rejected": len(results) - accepted,
+            },
+        )
+        or batch
+    )
     logger.info("batch created", extra={"batch_id": batch_id, "accepted": accepted, "lines": len(results)})
     return _finish_if_done(batch)
 
@@ -110,15 +127,20 @@ def ingest_manifest(key: str, etag: str, data: bytes) -> BatchRecord | None:
 def _create_line_job(batch: BatchRecord, line: ManifestLine) -> BatchLine:
     """One line's job (created now, or found from an earlier delivery), or its error."""
     name = output_name(line.line, line.output_name)
-    result = BatchLine(line=line.line, output_name=name, error_code=line.error_code,
-                       error_message=line.error_message)
+    result = BatchLine(line=line.line, output_name=name, error_code=line.error_code, error_message=line.error_message)
     if line.request is None:
         return result
     job_id = line_job_id(batch.batch_id, line.line)
     if find_job(job_id) is None:
         try:
-            submit_job(batch.user_id, line.request, source="dropfolder", batch_id=batch.batch_id, job_id=job_id,
-                       batch_output_name=name)
+            submit_job(
+                batch.user_id,
+                line.request,
+                source="dropfolder",
+                batch_id=batch.batch_id,
+                job_id=job_id,
+                batch_output_name=name,
+            )
         except VoxifyError as error:
             return result.model_copy(update={"error_code": error.code.value, "error_message": error.message})
     return result.model_copy(update={"job_id": job_id})
@@ -149,24 +171,39 @@ def _finish_if_done(batch: BatchRecord) -> BatchRecord:
     writer whose conditional status change succeeds does)."""
     if batch.status != BatchStatus.PROCESSING or batch.ended_jobs < batch.accepted:
         return batch
-    entries = [_manifest_entry(batch, line, find_job(line.job_id) if line.job_id else None)
-               for line in batch.lines]
+    entries = [_manifest_entry(batch, line, find_job(line.job_id) if line.job_id else None) for line in batch.lines]
     errors = [{"line": e.line, "code": e.error_code, "message": e.error_message} for e in entries if e.error_code]
-    status = (BatchStatus.FAILED if not batch.accepted
-              else BatchStatus.COMPLETED_WITH_ERRORS if errors else BatchStatus.COMPLETED)
+    status = (
+        BatchStatus.FAILED
+        if not batch.accepted
+        else BatchStatus.COMPLETED_WITH_ERRORS
+        if errors
+        else BatchStatus.COMPLETED
+    )
     report_key = f"{batch.output_prefix}report.json"
     repository = BatchRepository()
-    finished = repository.update(batch.batch_id, {"status": status.value, "finished_at": now_iso(),
-                                                  "report_key": report_key},
-                                 expected_status=[BatchStatus.PROCESSING])
+    finished = repository.update(
+        batch.batch_id,
+        {"status": status.value, "finished_at": now_iso(), "report_key": report_key},
+        expected_status=[BatchStatus.PROCESSING],
+    )
     if finished is None:
         return repository.get(batch.batch_id) or batch
     store = AudioStore()
-    store.put(f"{batch.output_prefix}manifest.jsonl",
-              "".join(e.model_dump_json() + "\n" for e in entries).encode(), "application/x-ndjson")
-    report = {"batch_id": batch.batch_id, "manifest_key": batch.manifest_key, "status": status.value,
-              "counts": finished.counts().model_dump(), "errors": errors, "created_at": batch.created_at,
-              "finished_at": finished.finished_at}
+    store.put(
+        f"{batch.output_prefix}manifest.jsonl",
+        "".join(e.model_dump_json() + "\n" for e in entries).encode(),
+        "application/x-ndjson",
+    )
+    report = {
+        "batch_id": batch.batch_id,
+        "manifest_key": batch.manifest_key,
+        "status": status.value,
+        "counts": finished.counts().model_dump(),
+        "errors": errors,
+        "created_at": batch.created_at,
+        "finished_at": finished.finished_at,
+    }
     store.put(report_key, json.dumps(report, indent=2).encode(), CONTENT_TYPES["json"])
     EventPublisher().batch_changed(finished)
     logger.info("batch finished", extra={"batch_id": batch.batch_id, "status": status.value})
@@ -175,13 +212,23 @@ def _finish_if_done(batch: BatchRecord) -> BatchRecord:
 
 def _manifest_entry(batch: BatchRecord, line: BatchLine, job: JobRecord | None) -> ManifestEntry:
     if job is None:
-        return ManifestEntry(line=line.line, job_id=line.job_id, status="rejected",
-                             error_code=line.error_code, error_message=line.error_message)
+        return ManifestEntry(
+            line=line.line,
+            job_id=line.job_id,
+            status="rejected",
+            error_code=line.error_code,
+            error_message=line.error_message,
+        )
     completed = job.status == JobStatus.COMPLETED
-    return ManifestEntry(line=line.line, job_id=line.job_id, status=job.status.value,
-                         output_key=_line_output_key(batch, job) if completed else None,
-                         duration_seconds=job.duration_seconds if completed else None,
-                         error_code=job.error_code, error_message=job.error_message)
+    return ManifestEntry(
+        line=line.line,
+        job_id=line.job_id,
+        status=job.status.value,
+        output_key=_line_output_key(batch, job) if completed else None,
+        duration_seconds=job.duration_seconds if completed else None,
+        error_code=job.error_code,
+        error_message=job.error_message,
+    )
 
 
 def _error_report(key: str, code: ErrorCode, message: str) -> None:

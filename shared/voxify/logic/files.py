@@ -23,8 +23,9 @@ class AudioFile:
     filename: str
 
     def download_url(self, expires_in: int = DOWNLOAD_URL_SECONDS, attachment: bool = True) -> str:
-        return AudioStore().presigned_get(self.key, expires_in=expires_in,
-                                          filename=self.filename if attachment else None)
+        return AudioStore().presigned_get(
+            self.key, expires_in=expires_in, filename=self.filename if attachment else None
+        )
 
     def read(self) -> bytes:
         return AudioStore().get(self.key)
@@ -45,8 +46,9 @@ class AudioFile:
 def finished(job: JobRecord) -> JobRecord:
     """The job, if it completed with audio; OUTPUT_NOT_READY otherwise."""
     if job.status != JobStatus.COMPLETED or not job.output_key:
-        raise VoxifyError(ErrorCode.OUTPUT_NOT_READY, f"the job is {job.status} and has no audio",
-                          {"status": job.status})
+        raise VoxifyError(
+            ErrorCode.OUTPUT_NOT_READY, f"the job is {job.status} and has no audio", {"status": job.status}
+        )
     return job
 
 

@@ -40,16 +40,23 @@ def accept_synthesis_request(event: dict[str, Any]) -> JobRecord:
     try:
         request = SynthesisRequested.model_validate(event.get("detail") or {})
     except ValidationError as error:
-        raise VoxifyError(ErrorCode.VALIDATION_ERROR, "the request does not match the schema",
-                          [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in error.errors()]
-                          ) from error
+        raise VoxifyError(
+            ErrorCode.VALIDATION_ERROR,
+            "the request does not match the schema",
+            [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in error.errors()],
+        ) from error
     user_id = _requester(request)
     job_id = request_job_id(str(event.get("id")))
     existing = find_job(job_id)
     if existing is not None:
         return existing
-    body = JobCreate.model_validate({**request.options.model_dump(exclude={"voice_model_id"}),
-                                     "text_content": request.text, "voice_model_id": request.voice_id})
+    body = JobCreate.model_validate(
+        {
+            **request.options.model_dump(exclude={"voice_model_id"}),
+            "text_content": request.text,
+            "voice_model_id": request.voice_id,
+        }
+    )
     return submit_job(user_id, body, source="event", job_id=job_id, correlation_id=request.correlation_id)
 
 

@@ -36,12 +36,10 @@ def resolve_voice(user_id: str, voice_id: str | None) -> str:
         user = UserRepository().get(user_id)
         voice_id = user.active_voice_id if user else None
         if not voice_id:
-            raise VoxifyError(ErrorCode.NO_ACTIVE_VOICE,
-                              "name a voice_model_id or select an active voice first")
+            raise VoxifyError(ErrorCode.NO_ACTIVE_VOICE, "name a voice_model_id or select an active voice first")
     clone = CloneRepository().get_owned(voice_id, user_id)
     if clone is None:
-        raise VoxifyError(ErrorCode.NOT_FOUND, f"voice clone {voice_id} not found",
-                          {"voice_model_id": voice_id})
+        raise VoxifyError(ErrorCode.NOT_FOUND, f"voice clone {voice_id} not found", {"voice_model_id": voice_id})
     require_usable(clone)
     return voice_id
 
@@ -51,33 +49,61 @@ def _resolved_block(user_id: str, block: Block) -> JobBlock:
     return JobBlock(text=block.text, voice_model_id=voice, wait_after_ms=block.wait_after_ms)
 
 
-def submit_job(user_id: str, request: JobCreate, *, source: JobSource = "api", batch_id: str | None = None,
-               job_id: str | None = None, batch_output_name: str | None = None,
-               correlation_id: str | None = None) -> JobRecord:
+def submit_job(
+    user_id: str,
+    request: JobCreate,
+    *,
+    source: JobSource = "api",
+    batch_id: str | None = None,
+    job_id: str | None = None,
+    batch_output_name: str | None = None,
+    correlation_id: str | None = None,
+) -> JobRecord:
     """The one way a job comes to be, whatever asked for it (HTTP, drop folder, event):
     one unit of the daily job quota (refunded if anything below fails), a pending record,
     its queue message, and its first state-change event."""
-    return with_daily_quota(user_id, "job", lambda: _create_job(
-        user_id, request, source, batch_id, job_id, batch_output_name, correlation_id))
+    return with_daily_quota(
+        user_id,
+        "job",
+        lambda: _create_job(user_id, request, source, batch_id, job_id, batch_output_name, correlation_id),
+    )
 
 
-def _create_job(user_id: str, request: JobCreate, source: JobSource, batch_id: str | None,
-                job_id: str | None, batch_output_name: str | None, correlation_id: str | None) -> JobRecord:
+def _create_job(
+    user_id: str,
+    request: JobCreate,
+    source: JobSource,
+    batch_id: str | None,
+    job_id: str | None,
+    batch_output_name: str | None,
+    correlation_id: str | None,
+) -> JobRecord:
     voice_id = resolve_voice(user_id, request.voice_model_id)
     now = now_iso()
-    job = JobRecord.model_validate({
-        **request.model_dump(exclude={"text_content", "blocks"}),
-        "job_id": job_id or new_id("job"), "user_id": user_id, "status": JobStatus.PENDING,
-        "voice_model_id": voice_id, "blocks": [_resolved_block(user_id, b) for b in request.as_blocks()],
-        "source": source, "batch_id": batch_id, "progress_message": "queued",
-        "created_at": now, "updated_at": now, "batch_output_name": batch_output_name,
-        "correlation_id": correlation_id,
-    })
+    job = JobRecord.model_validate(
+        {
+            **request.model_dump(exclude={"text_content", "blocks"}),
+            "job_id": job_id or new_id("job"),
+            "user_id": user_id,
+            "status": JobStatus.PENDING,
+            "voice_model_id": voice_id,
+            "blocks": [_resolved_block(user_id, b) for b in request.as_blocks()],
+            "source": source,
+            "batch_id": batch_id,
+            "progress_message": "queued",
+            "created_at": now,
+            "updated_at": now,
+            "batch_output_name": batch_output_name,
+            "correlation_id": correlation_id,
+        }
+    )
     jobs = JobRepository()
     jobs.create(job)
-    enqueue_or_undo(WorkMessage(kind="synthesis", id=job.job_id, user_id=user_id),
-                    lambda: jobs.mark_failed(job.job_id, ErrorCode.QUEUE_UNAVAILABLE, "the job could not be queued"),
-                    "job")
+    enqueue_or_undo(
+        WorkMessage(kind="synthesis", id=job.job_id, user_id=user_id),
+        lambda: jobs.mark_failed(job.job_id, ErrorCode.QUEUE_UNAVAILABLE, "the job could not be queued"),
+        "job",
+    )
     EventPublisher().job_changed(job)
     return job
 
@@ -91,20 +117,28 @@ def find_job(job_id: str) -> JobRecord | None:
     return JobRepository().get(job_id)
 
 
-def list_jobs(user_id: str, *, status: JobStatus | None = None, voice_model_id: str | None = None,
-              project_id: str | None = None, text_search: str | None = None,
-              sort_by: SortField = "created_at", sort_order: Literal["asc", "desc"] = "desc",
-              ) -> list[JobRecord]:
+def list_jobs(
+    user_id: str,
+    *,
+    status: JobStatus | None = None,
+    voice_model_id: str | None = None,
+    project_id: str | None = None,
+    text_search: str | None = None,
+    sort_by: SortField = "created_at",
+    sort_order: Literal["asc", "desc"] = "desc",
+) -> list[JobRecord]:
     needle = text_search.lower() if text_search else None
     selected = [
-        job for job in JobRepository().list_for(user_id)
+        job
+        for job in JobRepository().list_for(user_id)
         if (status is None or job.status == status)
         and (voice_model_id is None or job.voice_model_id == voice_model_id)
         and (project_id is None or job.project_id == project_id)
         and (needle is None or needle in job.text.lower())
     ]
-    selected.sort(key=lambda job: (getattr(job, sort_by) is None, getattr(job, sort_by) or 0),
-                  reverse=sort_order == "desc")
+    selected.sort(
+        key=lambda job: (getattr(job, sort_by) is None, getattr(job, sort_by) or 0), reverse=sort_order == "desc"
+    )
     return selected
 
 
@@ -118,16 +152,18 @@ def update_job(user_id: str, job_id: str, update: JobUpdate) -> JobRecord:
         changes["blocks"] = [JobBlock(text=update.text_content).model_dump()]
     if "voice_model_id" in changes:
         changes["voice_model_id"] = resolve_voice(user_id, changes["voice_model_id"])
-    problem = rate_problem(changes.get("output_format", job.output_format),
-                           int(changes.get("sample_rate", job.sample_rate)))
+    problem = rate_problem(
+        changes.get("output_format", job.output_format), int(changes.get("sample_rate", job.sample_rate))
+    )
     if problem:
         raise VoxifyError(ErrorCode.VALIDATION_ERROR, problem, [{"field": "sample_rate", "message": problem}])
     if not changes:
         return job
     updated = JobRepository().update_fields(job_id, changes, only_in=[JobStatus.PENDING])
     if updated is None:
-        raise VoxifyError(ErrorCode.JOB_NOT_EDITABLE, "only pending jobs can be edited",
-                          {"status": get_job(user_id, job_id).status})
+        raise VoxifyError(
+            ErrorCode.JOB_NOT_EDITABLE, "only pending jobs can be edited", {"status": get_job(user_id, job_id).status}
+        )
     return updated
 
 
@@ -135,12 +171,13 @@ def cancel_job(user_id: str, job_id: str) -> JobRecord:
     job = get_job(user_id, job_id)
     if job.status == JobStatus.CANCELLED:
         return job
-    cancelled = JobRepository().transition(job_id, JobStatus.CANCELLED,
-                                           [JobStatus.PENDING, JobStatus.PROCESSING],
-                                           {"progress_message": "cancelled"})
+    cancelled = JobRepository().transition(
+        job_id, JobStatus.CANCELLED, [JobStatus.PENDING, JobStatus.PROCESSING], {"progress_message": "cancelled"}
+    )
     if cancelled is None:
-        raise VoxifyError(ErrorCode.INVALID_STATE, "a finished job cannot be cancelled",
-                          {"status": get_job(user_id, job_id).status})
+        raise VoxifyError(
+            ErrorCode.INVALID_STATE, "a finished job cannot be cancelled", {"status": get_job(user_id, job_id).status}
+        )
     EventPublisher().job_changed(cancelled)
     return cancelled
 
@@ -162,8 +199,7 @@ def delete_output(user_id: str, job_id: str) -> JobRecord:
     if not job.status.is_terminal:
         raise VoxifyError(ErrorCode.JOB_PROCESSING, "the job has not finished")
     AudioStore().delete_prefix(output_prefix(user_id, job_id))
-    return JobRepository().update_fields(job_id, {"output_key": None, "block_keys": []},
-                                         only_in=[job.status]) or job
+    return JobRepository().update_fields(job_id, {"output_key": None, "block_keys": []}, only_in=[job.status]) or job
 
 
 def wait_for_job(job: JobRecord, timeout: float) -> JobRecord:

@@ -26,12 +26,31 @@ class LibraryEntry(BaseModel):
 
 
 def entries(user_id: str) -> list[LibraryEntry]:
-    samples = [LibraryEntry(type="sample", id=s.sample_id, name=s.name, status=s.status,
-                            duration_seconds=s.duration_seconds, format=s.format, created_at=s.created_at)
-               for s in voices.list_samples(user_id)]
-    audio = [LibraryEntry(type="audio", id=j.job_id, name=j.text[:NAME_CHARS], status=j.status,
-                          duration_seconds=j.duration_seconds, format=j.output_format, created_at=j.created_at)
-             for j in JobRepository().list_for(user_id) if j.output_key]
+    samples = [
+        LibraryEntry(
+            type="sample",
+            id=s.sample_id,
+            name=s.name,
+            status=s.status,
+            duration_seconds=s.duration_seconds,
+            format=s.format,
+            created_at=s.created_at,
+        )
+        for s in voices.list_samples(user_id)
+    ]
+    audio = [
+        LibraryEntry(
+            type="audio",
+            id=j.job_id,
+            name=j.text[:NAME_CHARS],
+            status=j.status,
+            duration_seconds=j.duration_seconds,
+            format=j.output_format,
+            created_at=j.created_at,
+        )
+        for j in JobRepository().list_for(user_id)
+        if j.output_key
+    ]
     return sorted(samples + audio, key=lambda e: e.created_at, reverse=True)
 
 
@@ -40,8 +59,11 @@ def search(user_id: str, item_type: ItemType | None, text: str | None) -> tuple[
     everything = entries(user_id)
     counts = {kind: sum(e.type == kind for e in everything) for kind in ("sample", "audio")}
     needle = text.lower() if text else None
-    selected = [e for e in everything if (item_type is None or e.type == item_type)
-                and (needle is None or needle in e.name.lower())]
+    selected = [
+        e
+        for e in everything
+        if (item_type is None or e.type == item_type) and (needle is None or needle in e.name.lower())
+    ]
     return selected, counts
 
 

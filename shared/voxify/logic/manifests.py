@@ -95,7 +95,9 @@ def _jsonl_rows(text: str) -> list[tuple[int, dict[str, Any] | str]]:
 def _csv_rows(text: str) -> list[tuple[int, dict[str, Any] | str]]:
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or "text" not in [name.strip() for name in reader.fieldnames]:
-        raise ManifestError(ErrorCode.MANIFEST_UNREADABLE, "a csv manifest starts with a header row that has a text column")
+        raise ManifestError(
+            ErrorCode.MANIFEST_UNREADABLE, "a csv manifest starts with a header row that has a text column"
+        )
     rows: list[tuple[int, dict[str, Any] | str]] = []
     try:
         for row in reader:
@@ -115,18 +117,29 @@ def _line(number: int, fields: dict[str, Any] | str) -> ManifestLine:
         return ManifestLine(number, error_code=ErrorCode.VALIDATION_ERROR, error_message=fields)
     unknown = set(fields) - FIELDS
     if unknown:
-        return ManifestLine(number, error_code=ErrorCode.VALIDATION_ERROR,
-                            error_message=f"unknown field(s): {', '.join(sorted(unknown))}")
+        return ManifestLine(
+            number,
+            error_code=ErrorCode.VALIDATION_ERROR,
+            error_message=f"unknown field(s): {', '.join(sorted(unknown))}",
+        )
     text = str(fields.get("text") or "").strip()
     if not text:
         return ManifestLine(number, error_code=ErrorCode.EMPTY_TEXT, error_message="the line has no text")
     name = fields.get("output_name")
     if name is not None and not OUTPUT_NAME.match(str(name)):
-        return ManifestLine(number, error_code=ErrorCode.VALIDATION_ERROR,
-                            error_message="output_name: letters, digits, '.', '_' and '-' only, at most 100")
-    options = {"text_content": text, "voice_model_id": fields.get("voice_id"),
-               "output_format": fields.get("format"), "sample_rate": fields.get("sample_rate"),
-               "speed": fields.get("speed"), "text_language": fields.get("language")}
+        return ManifestLine(
+            number,
+            error_code=ErrorCode.VALIDATION_ERROR,
+            error_message="output_name: letters, digits, '.', '_' and '-' only, at most 100",
+        )
+    options = {
+        "text_content": text,
+        "voice_model_id": fields.get("voice_id"),
+        "output_format": fields.get("format"),
+        "sample_rate": fields.get("sample_rate"),
+        "speed": fields.get("speed"),
+        "text_language": fields.get("language"),
+    }
     try:
         request = JobCreate.model_validate({k: v for k, v in options.items() if v is not None})
     except ValidationError as error:
@@ -142,8 +155,11 @@ def _without_duplicate_names(lines: list[ManifestLine]) -> list[ManifestLine]:
     for line in lines:
         name = output_name(line.line, line.output_name)
         if line.request is not None and name in seen:
-            line = ManifestLine(line.line, error_code=ErrorCode.DUPLICATE_OUTPUT_NAME,
-                                error_message=f"output_name {name!r} is used by an earlier line")
+            line = ManifestLine(
+                line.line,
+                error_code=ErrorCode.DUPLICATE_OUTPUT_NAME,
+                error_message=f"output_name {name!r} is used by an earlier line",
+            )
         seen.add(name)
         checked.append(line)
     return checked

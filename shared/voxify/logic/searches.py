@@ -35,11 +35,17 @@ def search_by_clip(user_id: str, data: bytes, k: int) -> SearchRecord:
     return _start(user_id, "clip", k, clip_key=key, search_id=search_id)
 
 
-def _start(user_id: str, source: str, k: int, clip_key: str | None,
-           search_id: str | None = None) -> SearchRecord:
+def _start(user_id: str, source: str, k: int, clip_key: str | None, search_id: str | None = None) -> SearchRecord:
     """Write the pending search and queue it; undo both if the queue refuses."""
-    search = SearchRecord(search_id=search_id or new_id("srch"), user_id=user_id, status=SearchStatus.PENDING,
-                          source=source, k=k, clip_key=clip_key, created_at=now_iso())
+    search = SearchRecord(
+        search_id=search_id or new_id("srch"),
+        user_id=user_id,
+        status=SearchStatus.PENDING,
+        source=source,
+        k=k,
+        clip_key=clip_key,
+        created_at=now_iso(),
+    )
     searches = SearchRepository()
     searches.create(search)
 

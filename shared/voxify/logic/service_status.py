@@ -15,9 +15,15 @@ HEARTBEAT_STALE_SECONDS = 60
 
 def models() -> dict[str, Any]:
     """Engines, their models, and per language the support level (native/specialized/fallback)."""
-    engines = [{"name": name, "description": spec["description"], "base_model": spec["base_model"],
-                "languages": [{"code": code, **entry} for code, entry in spec["languages"].items()]}
-               for name, spec in engine_catalog().items()]
+    engines = [
+        {
+            "name": name,
+            "description": spec["description"],
+            "base_model": spec["base_model"],
+            "languages": [{"code": code, **entry} for code, entry in spec["languages"].items()],
+        }
+        for name, spec in engine_catalog().items()
+    ]
     return {"engines": engines, "default_engine": RuntimeConfigRepository().current().default_engine}
 
 
@@ -27,14 +33,24 @@ def workers() -> list[dict[str, Any]]:
     shown = []
     for beat in HeartbeatRepository().list_workers():
         age = beat.seconds_since(now)
-        shown.append({"worker_id": beat.worker_id, "engine": beat.engine,
-                      "state": beat.state.value if age < HEARTBEAT_STALE_SECONDS else "stale",
-                      "last_seen": beat.last_seen.isoformat(), "seconds_since_heartbeat": round(age, 1)})
+        shown.append(
+            {
+                "worker_id": beat.worker_id,
+                "engine": beat.engine,
+                "state": beat.state.value if age < HEARTBEAT_STALE_SECONDS else "stale",
+                "last_seen": beat.last_seen.isoformat(),
+                "seconds_since_heartbeat": round(age, 1),
+            }
+        )
     return shown
 
 
 def status() -> dict[str, Any]:
     """Queue depths, the workers and the engine jobs run with by default."""
     queue = WorkQueue()
-    return {"queue": queue.depth("synthesis"), "sample_queue": queue.depth("sample"), "workers": workers(),
-            "engine": RuntimeConfigRepository().current().default_engine}
+    return {
+        "queue": queue.depth("synthesis"),
+        "sample_queue": queue.depth("sample"),
+        "workers": workers(),
+        "engine": RuntimeConfigRepository().current().default_engine,
+    }

@@ -30,9 +30,12 @@ class RateLimitState:
     def enforce(self) -> None:
         """RATE_LIMITED once the window's count has passed the limit."""
         if self.count > self.limit:
-            raise VoxifyError(ErrorCode.RATE_LIMITED, f"more than {self.limit} requests in a minute",
-                              {"limit": self.limit, "retry_after_seconds": self.reset_in},
-                              headers={"Retry-After": str(max(1, self.reset_in))})
+            raise VoxifyError(
+                ErrorCode.RATE_LIMITED,
+                f"more than {self.limit} requests in a minute",
+                {"limit": self.limit, "retry_after_seconds": self.reset_in},
+                headers={"Retry-After": str(max(1, self.reset_in))},
+            )
 
 
 def count_request(user_id: str) -> RateLimitState:
@@ -46,9 +49,12 @@ def take_daily_quota(user_id: str, kind: QuotaKind) -> str:
     limit = RuntimeConfigRepository().current().daily_quota(kind)
     day = datetime.now(UTC).strftime("%Y-%m-%d")
     if not UsageRepository().take_quota(user_id, kind, day, limit):
-        raise VoxifyError(ErrorCode.QUOTA_EXCEEDED, f"daily {kind} quota of {limit} is used up",
-                          {"quota": limit, "kind": kind},
-                          headers={"Retry-After": str(_seconds_to_midnight())})
+        raise VoxifyError(
+            ErrorCode.QUOTA_EXCEEDED,
+            f"daily {kind} quota of {limit} is used up",
+            {"quota": limit, "kind": kind},
+            headers={"Retry-After": str(_seconds_to_midnight())},
+        )
     return day
 
 

@@ -39,31 +39,43 @@ def inline_audio_format(data: bytes, what: str) -> str:
         raise VoxifyError(ErrorCode.PAYLOAD_TOO_LARGE, f"{what} are limited to {limit} bytes here")
     fmt = sniff_audio_format(data[:64])
     if fmt is None:
-        raise VoxifyError(ErrorCode.UNSUPPORTED_AUDIO,
-                          "not a wav, mp3, flac, ogg, m4a or webm file (judged by its content)")
+        raise VoxifyError(
+            ErrorCode.UNSUPPORTED_AUDIO, "not a wav, mp3, flac, ogg, m4a or webm file (judged by its content)"
+        )
     return fmt
 
 
-def _new_sample(user_id: str, name: str, description: str | None, language: str,
-                status: SampleStatus, size: int, fmt: str | None) -> SampleRecord:
+def _new_sample(
+    user_id: str, name: str, description: str | None, language: str, status: SampleStatus, size: int, fmt: str | None
+) -> SampleRecord:
     now = now_iso()
     sample_id = new_id("smp")
     key = f"{sample_prefix(user_id, sample_id)}original.{fmt}" if fmt else upload_key(user_id, sample_id)
-    return SampleRecord(sample_id=sample_id, user_id=user_id, name=name, description=description,
-                        language=language, status=status, format=fmt, size_bytes=size, original_key=key,
-                        created_at=now, updated_at=now)
+    return SampleRecord(
+        sample_id=sample_id,
+        user_id=user_id,
+        name=name,
+        description=description,
+        language=language,
+        status=status,
+        format=fmt,
+        size_bytes=size,
+        original_key=key,
+        created_at=now,
+        updated_at=now,
+    )
 
 
-def upload_sample(user_id: str, name: str, description: str | None, language: str,
-                  data: bytes) -> SampleRecord:
+def upload_sample(user_id: str, name: str, description: str | None, language: str, data: bytes) -> SampleRecord:
     """Store a small upload and queue its processing, for one unit of the daily sample
     quota; refuses what is not audio. Larger files go through a presigned upload."""
     fmt = inline_audio_format(data, "samples sent inline (larger ones: POST /api/v1/voice/samples/uploads)")
     return with_daily_quota(user_id, "sample", lambda: _store_sample(user_id, name, description, language, data, fmt))
 
 
-def _store_sample(user_id: str, name: str, description: str | None, language: str,
-                  data: bytes, fmt: str) -> SampleRecord:
+def _store_sample(
+    user_id: str, name: str, description: str | None, language: str, data: bytes, fmt: str
+) -> SampleRecord:
     sample = _new_sample(user_id, name, description, language, SampleStatus.UPLOADED, len(data), fmt)
     AudioStore().put(sample.original_key, data, CONTENT_TYPES[fmt])
     SampleRepository().create(sample)
@@ -77,14 +89,14 @@ def start_presigned_upload(user_id: str, request: UploadRequest) -> tuple[Sample
     the S3 event starts processing."""
     settings = get_settings()
     if request.size_bytes > settings.max_sample_bytes:
-        raise VoxifyError(ErrorCode.PAYLOAD_TOO_LARGE,
-                          f"samples are limited to {settings.max_sample_bytes} bytes")
+        raise VoxifyError(ErrorCode.PAYLOAD_TOO_LARGE, f"samples are limited to {settings.max_sample_bytes} bytes")
     return with_daily_quota(user_id, "sample", lambda: _start_upload(user_id, request))
 
 
 def _start_upload(user_id: str, request: UploadRequest) -> tuple[SampleRecord, dict[str, Any]]:
-    sample = _new_sample(user_id, request.name, request.description, request.language,
-                         SampleStatus.UPLOADING, request.size_bytes, None)
+    sample = _new_sample(
+        user_id, request.name, request.description, request.language, SampleStatus.UPLOADING, request.size_bytes, None
+    )
     SampleRepository().create(sample)
     upload = AudioStore().presigned_post(sample.original_key, request.size_bytes)
     EventPublisher().sample_changed(sample)
@@ -138,25 +150,34 @@ def create_clone(user_id: str, request: CloneCreate, origin: dict[str, str | Non
     that work cannot be queued the clone is removed again and the caller told to retry.
     """
     if not request.consent:
-        raise VoxifyError(ErrorCode.CONSENT_REQUIRED,
-                          "cloning a voice needs the speaker's consent: send consent: true")
+        raise VoxifyError(ErrorCode.CONSENT_REQUIRED, "cloning a voice needs the speaker's consent: send consent: true")
     samples = [get_sample(user_id, sample_id) for sample_id in dict.fromkeys(request.sample_ids)]
     not_ready = [s.sample_id for s in samples if s.status != SampleStatus.READY]
     if not_ready:
-        raise VoxifyError(ErrorCode.SAMPLE_NOT_READY, "every sample must be processed and ready",
-                          {"sample_ids": not_ready})
+        raise VoxifyError(
+            ErrorCode.SAMPLE_NOT_READY, "every sample must be processed and ready", {"sample_ids": not_ready}
+        )
     now = now_iso()
     first = samples[0]
     clone = CloneRecord(
-        clone_id=new_id("vox"), user_id=user_id, name=request.name, description=request.description,
-        sample_ids=[s.sample_id for s in samples], ref_text=request.ref_text, language=request.language,
+        clone_id=new_id("vox"),
+        user_id=user_id,
+        name=request.name,
+        description=request.description,
+        sample_ids=[s.sample_id for s in samples],
+        ref_text=request.ref_text,
+        language=request.language,
         status=CloneStatus.PROCESSING,
         reference_key=first.reference_key or first.normalized_key or first.original_key,
-        consent={"attested_by": user_id, "attested_at": now, **origin}, created_at=now, updated_at=now)
+        consent={"attested_by": user_id, "attested_at": now, **origin},
+        created_at=now,
+        updated_at=now,
+    )
     clones = CloneRepository()
     clones.create(clone)
-    enqueue_or_undo(WorkMessage(kind="clone", id=clone.clone_id, user_id=user_id),
-                    lambda: clones.delete(clone.clone_id), "clone")
+    enqueue_or_undo(
+        WorkMessage(kind="clone", id=clone.clone_id, user_id=user_id), lambda: clones.delete(clone.clone_id), "clone"
+    )
     EventPublisher().clone_changed(clone)
     return clone
 
@@ -164,12 +185,17 @@ def create_clone(user_id: str, request: CloneCreate, origin: dict[str, str | Non
 def require_usable(clone: CloneRecord) -> None:
     """Only a ready clone speaks; one held for review says so with its own code."""
     if clone.status == CloneStatus.NEEDS_REVIEW:
-        raise VoxifyError(ErrorCode.VOICE_UNDER_REVIEW,
-                          "this voice resembles another user's voice and awaits an administrator's review",
-                          {"voice_model_id": clone.clone_id})
+        raise VoxifyError(
+            ErrorCode.VOICE_UNDER_REVIEW,
+            "this voice resembles another user's voice and awaits an administrator's review",
+            {"voice_model_id": clone.clone_id},
+        )
     if clone.status != CloneStatus.READY:
-        raise VoxifyError(ErrorCode.VOICE_NOT_READY, f"voice clone {clone.clone_id} is {clone.status}",
-                          {"voice_model_id": clone.clone_id})
+        raise VoxifyError(
+            ErrorCode.VOICE_NOT_READY,
+            f"voice clone {clone.clone_id} is {clone.status}",
+            {"voice_model_id": clone.clone_id},
+        )
 
 
 def clones_in_state(status: CloneStatus) -> list[CloneRecord]:
@@ -183,11 +209,15 @@ def review_clone(clone_id: str, admin_id: str, approve: bool, note: str | None) 
     clone = found(clones.get(clone_id), "voice clone")
     if clone.status != CloneStatus.NEEDS_REVIEW:
         raise VoxifyError(ErrorCode.INVALID_STATE, f"the clone is {clone.status}, not needs_review")
-    decision = {**(clone.review or {}), "decided_by": admin_id, "decided_at": now_iso(),
-                "approved": approve, "note": note}
+    decision = {
+        **(clone.review or {}),
+        "decided_by": admin_id,
+        "decided_at": now_iso(),
+        "approved": approve,
+        "note": note,
+    }
     status = CloneStatus.READY if approve else CloneStatus.REJECTED
-    updated = clones.set_status(clone_id, status, {"review": decision},
-                                expected_status=[CloneStatus.NEEDS_REVIEW])
+    updated = clones.set_status(clone_id, status, {"review": decision}, expected_status=[CloneStatus.NEEDS_REVIEW])
     if updated is None:
         raise VoxifyError(ErrorCode.CONFLICT, "the clone changed while it was being reviewed")
     EventPublisher().clone_changed(updated)

@@ -86,17 +86,25 @@ def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 
 def _bad_url(reason: str) -> VoxifyError:
-    return VoxifyError(ErrorCode.VALIDATION_ERROR, f"webhook URL refused: {reason}",
-                       [{"field": "url", "message": reason}])
+    return VoxifyError(
+        ErrorCode.VALIDATION_ERROR, f"webhook URL refused: {reason}", [{"field": "url", "message": reason}]
+    )
 
 
 def create_webhook(user_id: str, request: WebhookCreate) -> WebhookRecord:
     check_url(str(request.url))
     now = now_iso()
-    webhook = WebhookRecord(webhook_id=new_id("whk"), user_id=user_id, url=str(request.url),
-                            events=list(dict.fromkeys(request.events)), description=request.description,
-                            secret=SECRET_PREFIX + secrets.token_urlsafe(32), status=WebhookStatus.ACTIVE,
-                            created_at=now, updated_at=now)
+    webhook = WebhookRecord(
+        webhook_id=new_id("whk"),
+        user_id=user_id,
+        url=str(request.url),
+        events=list(dict.fromkeys(request.events)),
+        description=request.description,
+        secret=SECRET_PREFIX + secrets.token_urlsafe(32),
+        status=WebhookStatus.ACTIVE,
+        created_at=now,
+        updated_at=now,
+    )
     WebhookRepository().create(webhook)
     return webhook
 
@@ -128,10 +136,18 @@ def deliver_event(event: dict[str, Any]) -> None:
         if webhook.status != WebhookStatus.ACTIVE or not webhook.wants(event["detail-type"]):
             continue
         now = now_iso()
-        delivery = DeliveryRecord(delivery_id=new_id("dlv"), webhook_id=webhook.webhook_id, event_id=event["id"],
-                                  detail_type=event["detail-type"], status=DeliveryStatus.PENDING, attempts=0,
-                                  next_attempt_at=now, payload=json.dumps(event, separators=(",", ":")),
-                                  created_at=now, updated_at=now)
+        delivery = DeliveryRecord(
+            delivery_id=new_id("dlv"),
+            webhook_id=webhook.webhook_id,
+            event_id=event["id"],
+            detail_type=event["detail-type"],
+            status=DeliveryStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            payload=json.dumps(event, separators=(",", ":")),
+            created_at=now,
+            updated_at=now,
+        )
         _attempt(webhook, delivery)
 
 
@@ -150,8 +166,15 @@ def retry_delivery(retry: RetryRequest) -> None:
     if delivery is None or delivery.status != DeliveryStatus.PENDING:
         return
     if webhook is None or webhook.status != WebhookStatus.ACTIVE:
-        deliveries.save(delivery.model_copy(update={"status": DeliveryStatus.FAILED, "next_attempt_at": None,
-                                                    "last_error": "the webhook was deleted or disabled"}))
+        deliveries.save(
+            delivery.model_copy(
+                update={
+                    "status": DeliveryStatus.FAILED,
+                    "next_attempt_at": None,
+                    "last_error": "the webhook was deleted or disabled",
+                }
+            )
+        )
         return
     _attempt(webhook, delivery)
 
@@ -162,8 +185,7 @@ def _attempt(webhook: WebhookRecord, delivery: DeliveryRecord) -> None:
     succeeded = status_code is not None and 200 <= status_code < 300
     attempts = delivery.attempts + 1
     update: dict[str, Any] = {"attempts": attempts, "last_status_code": status_code, "last_error": error}
-    current = WebhookRepository().record_attempt(webhook.webhook_id, succeeded,
-                                                 settings.webhook_disable_after_failures)
+    current = WebhookRepository().record_attempt(webhook.webhook_id, succeeded, settings.webhook_disable_after_failures)
     if succeeded:
         update |= {"status": DeliveryStatus.SUCCEEDED, "next_attempt_at": None}
     elif attempts >= settings.webhook_max_attempts or not current or current.status != WebhookStatus.ACTIVE:
@@ -171,23 +193,42 @@ def _attempt(webhook: WebhookRecord, delivery: DeliveryRecord) -> None:
     else:
         delay = min(MAX_SQS_DELAY_SECONDS, settings.webhook_retry_base_seconds * 2 ** (attempts - 1))
         update["next_attempt_at"] = iso(datetime.now(UTC) + timedelta(seconds=delay))
-        retry = RetryRequest(webhook_id=webhook.webhook_id, created_at=delivery.created_at,
-                             delivery_id=delivery.delivery_id)
-        client("sqs").send_message(QueueUrl=settings.require("webhook_queue_url"), DelaySeconds=delay,
-                                   MessageBody=json.dumps({"retry": retry.model_dump()}))
+        retry = RetryRequest(
+            webhook_id=webhook.webhook_id, created_at=delivery.created_at, delivery_id=delivery.delivery_id
+        )
+        client("sqs").send_message(
+            QueueUrl=settings.require("webhook_queue_url"),
+            DelaySeconds=delay,
+            MessageBody=json.dumps({"retry": retry.model_dump()}),
+        )
     delivery = delivery.model_copy(update=update)
     DeliveryRepository().save(delivery)
-    logger.info("webhook delivery attempted", extra={"webhook_id": webhook.webhook_id, "attempt": attempts,
-                                                     "status_code": status_code, "delivery": delivery.status})
+    logger.info(
+        "webhook delivery attempted",
+        extra={
+            "webhook_id": webhook.webhook_id,
+            "attempt": attempts,
+            "status_code": status_code,
+            "delivery": delivery.status,
+        },
+    )
 
 
 def _post(webhook: WebhookRecord, body: bytes, delivery_id: str, event_id: str) -> tuple[int | None, str | None]:
     """POST the signed body; (status code, None) when the endpoint answered, else (None, why)."""
     timestamp = int(time.time())
-    request = urllib.request.Request(webhook.url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "User-Agent": "Voxify-Webhooks/1",
-        SIGNATURE_HEADER: signature(webhook.secret, timestamp, body),
-        "Voxify-Delivery-Id": delivery_id, "Voxify-Event-Id": event_id})
+    request = urllib.request.Request(
+        webhook.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Voxify-Webhooks/1",
+            SIGNATURE_HEADER: signature(webhook.secret, timestamp, body),
+            "Voxify-Delivery-Id": delivery_id,
+            "Voxify-Event-Id": event_id,
+        },
+    )
     try:
         with _opener.open(request, timeout=get_settings().webhook_timeout_seconds) as response:
             return response.status, None

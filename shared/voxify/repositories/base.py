@@ -94,9 +94,16 @@ class TableRepository:
             raise
         return from_dynamo(response["Attributes"])
 
-    def _set_fields(self, pk: str, sk: str, fields: Fields, condition: str,
-                    values: Fields | None = None, names: dict[str, str] | None = None,
-                    add: dict[str, int] | None = None) -> Item | None:
+    def _set_fields(
+        self,
+        pk: str,
+        sk: str,
+        fields: Fields,
+        condition: str,
+        values: Fields | None = None,
+        names: dict[str, str] | None = None,
+        add: dict[str, int] | None = None,
+    ) -> Item | None:
         """SET `fields` (and ADD `add` counters) if `condition` holds; the new item or None.
 
         Field names are always aliased, so reserved words (status, response) are safe.
@@ -108,16 +115,23 @@ class TableRepository:
             all_names |= {f"#a{i}": key for i, key in enumerate(add)}
             all_values |= {f":a{i}": amount for i, amount in enumerate(add.values())}
             expression += " ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(add)))
-        return self._update(pk, sk, UpdateExpression=expression, ConditionExpression=condition,
-                            ExpressionAttributeNames=all_names, ExpressionAttributeValues=all_values)
+        return self._update(
+            pk,
+            sk,
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=all_names,
+            ExpressionAttributeValues=all_values,
+        )
 
     def _delete(self, pk: str, sk: str) -> None:
         self.table.delete_item(Key={"pk": pk, "sk": sk})
 
     def _query_index(self, index: str, partition: str, *, newest_first: bool = True) -> list[Item]:
         """Every item under one GSI partition."""
-        return self._query(IndexName=index, KeyConditionExpression=Key(f"{index}pk").eq(partition),
-                           ScanIndexForward=not newest_first)
+        return self._query(
+            IndexName=index, KeyConditionExpression=Key(f"{index}pk").eq(partition), ScanIndexForward=not newest_first
+        )
 
     def _query(self, **request: Any) -> list[Item]:
         """Every item a query matches, paginated through (records ignore the key attributes)."""
@@ -146,8 +160,14 @@ class OwnedRecords(TableRepository, Generic[RecordT]):
     def _item(self, record: RecordT, **keys: str) -> Item:
         """The table item for a record: its fields, its key, its owner listing key."""
         pk, sk = self._key(getattr(record, self.id_field))
-        return {"pk": pk, "sk": sk, "gsi1pk": f"USER#{record.user_id}#{self.kind}S",
-                "gsi1sk": record.created_at, **keys, **record.model_dump(mode="json")}
+        return {
+            "pk": pk,
+            "sk": sk,
+            "gsi1pk": f"USER#{record.user_id}#{self.kind}S",
+            "gsi1sk": record.created_at,
+            **keys,
+            **record.model_dump(mode="json"),
+        }
 
     def create(self, record: RecordT) -> bool:
         """False when a record with this id exists already."""
@@ -162,18 +182,20 @@ class OwnedRecords(TableRepository, Generic[RecordT]):
         return record if record and record.user_id == user_id else None
 
     def list_for(self, user_id: str) -> list[RecordT]:
-        return [self.record_type.model_validate(item) for item in self._query_index("gsi1", f"USER#{user_id}#{self.kind}S")]
+        return [
+            self.record_type.model_validate(item) for item in self._query_index("gsi1", f"USER#{user_id}#{self.kind}S")
+        ]
 
-    def update(self, record_id: str, changes: Fields,
-               expected_status: Sequence[str] | None = None) -> RecordT | None:
+    def update(self, record_id: str, changes: Fields, expected_status: Sequence[str] | None = None) -> RecordT | None:
         """Set fields; with `expected_status`, only from those states (None otherwise)."""
         condition, names, values = "attribute_exists(pk)", {}, {}
         if expected_status:
             names["#status"] = "status"
             values = {f":s{i}": str(s) for i, s in enumerate(expected_status)}
             condition += " AND #status IN (" + ", ".join(values) + ")"
-        return self._record(self._set_fields(*self._key(record_id), {**changes, "updated_at": now_iso()},
-                                             condition, values, names))
+        return self._record(
+            self._set_fields(*self._key(record_id), {**changes, "updated_at": now_iso()}, condition, values, names)
+        )
 
     def delete(self, record_id: str) -> None:
         self._delete(*self._key(record_id))

@@ -25,17 +25,29 @@ class BatchRepository(OwnedRecords[BatchRecord]):
         if outcome not in OUTCOMES:
             raise ValueError(f"not a terminal outcome: {outcome}")
         try:
-            self.table.meta.client.transact_write_items(TransactItems=[
-                {"Update": {"TableName": self.table.name, "Key": {"pk": f"JOB#{job_id}", "sk": "JOB"},
+            self.table.meta.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self.table.name,
+                            "Key": {"pk": f"JOB#{job_id}", "sk": "JOB"},
                             "UpdateExpression": "SET batch_counted = :outcome",
                             "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(batch_counted)",
-                            "ExpressionAttributeValues": {":outcome": outcome.value}}},
-                {"Update": {"TableName": self.table.name, "Key": {"pk": f"BATCH#{batch_id}", "sk": "BATCH"},
+                            "ExpressionAttributeValues": {":outcome": outcome.value},
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table.name,
+                            "Key": {"pk": f"BATCH#{batch_id}", "sk": "BATCH"},
                             "UpdateExpression": "ADD #outcome :one SET updated_at = :now",
                             "ConditionExpression": "attribute_exists(pk)",
                             "ExpressionAttributeNames": {"#outcome": outcome.value},
-                            "ExpressionAttributeValues": {":one": 1, ":now": now_iso()}}},
-            ])
+                            "ExpressionAttributeValues": {":one": 1, ":now": now_iso()},
+                        }
+                    },
+                ]
+            )
         except ClientError as error:
             if is_condition_failure(error):
                 return False

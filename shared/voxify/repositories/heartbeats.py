@@ -22,8 +22,9 @@ def heartbeat_key(worker_id: str) -> dict[str, str]:
 
 
 class HeartbeatRepository(TableRepository):
-    def beat(self, worker_id: str, engine: str, state: WorkerState, started_at: datetime,
-             expires_in: float) -> WorkerHeartbeat:
+    def beat(
+        self, worker_id: str, engine: str, state: WorkerState, started_at: datetime, expires_in: float
+    ) -> WorkerHeartbeat:
         """Write this worker's beat as of now; the record expires `expires_in` seconds on."""
         item: dict[str, Any] = {
             **heartbeat_key(worker_id),

@@ -42,9 +42,13 @@ class IdempotencyRepository(TableRepository):
         """Claim the key; returns the existing record when someone already holds it."""
         now = epoch()
         claimed = self._put(
-            {"id": record_id, "status": IdempotencyStatus.IN_PROGRESS.value, "body_hash": body_hash,
-             "in_progress_expiry": now + IN_PROGRESS_TIMEOUT_SECONDS,
-             "expiration": now + IDEMPOTENCY_TTL_SECONDS},
+            {
+                "id": record_id,
+                "status": IdempotencyStatus.IN_PROGRESS.value,
+                "body_hash": body_hash,
+                "in_progress_expiry": now + IN_PROGRESS_TIMEOUT_SECONDS,
+                "expiration": now + IDEMPOTENCY_TTL_SECONDS,
+            },
             condition="attribute_not_exists(id) OR (#s = :progress AND in_progress_expiry < :now)",
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues=to_dynamo({":progress": IdempotencyStatus.IN_PROGRESS.value, ":now": now}),
@@ -59,8 +63,9 @@ class IdempotencyRepository(TableRepository):
             Key={"id": record_id},
             UpdateExpression="SET #s = :done, status_code = :code, #r = :body",
             ExpressionAttributeNames={"#s": "status", "#r": "response"},
-            ExpressionAttributeValues=to_dynamo({":done": IdempotencyStatus.COMPLETED.value, ":code": status_code,
-                                                 ":body": body}),
+            ExpressionAttributeValues=to_dynamo(
+                {":done": IdempotencyStatus.COMPLETED.value, ":code": status_code, ":body": body}
+            ),
         )
 
     def abandon(self, record_id: str) -> None:

@@ -37,15 +37,21 @@ class JobRepository(OwnedRecords[JobRecord]):
 
     def list_in_state(self, status: JobStatus) -> list[JobRecord]:
         """Oldest first: the stale-job sweep and admin views read this."""
-        return [JobRecord.model_validate(item) for item in
-                self._query_index("gsi2", f"JOBSTATE#{status.value}", newest_first=False)]
+        return [
+            JobRecord.model_validate(item)
+            for item in self._query_index("gsi2", f"JOBSTATE#{status.value}", newest_first=False)
+        ]
 
     def _write(self, job_id: str, fields: Fields, condition: str, values: Fields) -> JobRecord | None:
-        return self._record(self._set_fields(*self._key(job_id), fields, "attribute_exists(pk) AND " + condition,
-                                             values, _STATUS, _BUMP))
+        return self._record(
+            self._set_fields(
+                *self._key(job_id), fields, "attribute_exists(pk) AND " + condition, values, _STATUS, _BUMP
+            )
+        )
 
-    def transition(self, job_id: str, to: JobStatus, from_states: list[JobStatus],
-                   changes: Fields | None = None) -> JobRecord | None:
+    def transition(
+        self, job_id: str, to: JobStatus, from_states: list[JobStatus], changes: Fields | None = None
+    ) -> JobRecord | None:
         """Move a job from one of `from_states` to `to`; None when it was in no such state."""
         now = now_iso()
         fields = {**(changes or {}), **_state_fields(to, now)}
@@ -63,32 +69,46 @@ class JobRepository(OwnedRecords[JobRecord]):
         """Fail a job that is not finished yet; the failed job, or None when it was already
         terminal or absent."""
         open_states = [s for s in JobStatus if not s.is_terminal]
-        return self.transition(job_id, JobStatus.FAILED, open_states,
-                               {"error_code": str(code), "error_message": message})
+        return self.transition(
+            job_id, JobStatus.FAILED, open_states, {"error_code": str(code), "error_message": message}
+        )
 
     # ---------------------------------------------------------------- claims
     def claim(self, job_id: str, owner: str, lease_seconds: int) -> JobRecord | None:
         """Take a pending job, or a processing one whose lease ran out; None otherwise."""
         now = now_iso()
-        fields = {**_state_fields(JobStatus.PROCESSING, now), "claim_owner": owner,
-                  "claim_expires": epoch() + lease_seconds, "started_at": now,
-                  "progress_message": "started"}
+        fields = {
+            **_state_fields(JobStatus.PROCESSING, now),
+            "claim_owner": owner,
+            "claim_expires": epoch() + lease_seconds,
+            "started_at": now,
+            "progress_message": "started",
+        }
         condition = "(#status = :pending OR (#status = :processing AND claim_expires < :now))"
-        return self._write(job_id, fields, condition, {
-            ":pending": JobStatus.PENDING.value, ":processing": JobStatus.PROCESSING.value,
-            ":now": epoch()})
+        return self._write(
+            job_id,
+            fields,
+            condition,
+            {":pending": JobStatus.PENDING.value, ":processing": JobStatus.PROCESSING.value, ":now": epoch()},
+        )
 
     def _owned(self, job_id: str, owner: str, fields: Fields) -> JobRecord | None:
-        return self._write(job_id, fields, "#status = :processing AND claim_owner = :owner",
-                           {":processing": JobStatus.PROCESSING.value, ":owner": owner})
+        return self._write(
+            job_id,
+            fields,
+            "#status = :processing AND claim_owner = :owner",
+            {":processing": JobStatus.PROCESSING.value, ":owner": owner},
+        )
 
     def renew(self, job_id: str, owner: str, lease_seconds: int) -> bool:
         return self._owned(job_id, owner, {"claim_expires": epoch() + lease_seconds}) is not None
 
     def report_progress(self, job_id: str, owner: str, percent: int, message: str) -> bool:
         """False when the job is no longer ours to work on (cancelled, or taken over)."""
-        return self._owned(job_id, owner, {"progress": percent, "progress_message": message,
-                                           "updated_at": now_iso()}) is not None
+        return (
+            self._owned(job_id, owner, {"progress": percent, "progress_message": message, "updated_at": now_iso()})
+            is not None
+        )
 
     def finish(self, job_id: str, owner: str, to: JobStatus, changes: Fields) -> JobRecord | None:
         """End our claim with `to` (completed, failed, or pending to hand it back)."""

@@ -13,10 +13,12 @@ _cache: LruCache[str, RuntimeConfig] = LruCache(max_entries=1, ttl_seconds=CACHE
 
 def defaults() -> RuntimeConfig:
     settings = get_settings()
-    return RuntimeConfig(rate_limit_per_minute=settings.rate_limit_per_minute,
-                         daily_sample_quota=settings.daily_sample_quota,
-                         daily_job_quota=settings.daily_job_quota,
-                         default_engine=settings.default_engine)
+    return RuntimeConfig(
+        rate_limit_per_minute=settings.rate_limit_per_minute,
+        daily_sample_quota=settings.daily_sample_quota,
+        daily_job_quota=settings.daily_job_quota,
+        default_engine=settings.default_engine,
+    )
 
 
 def forget_cached_config() -> None:

@@ -20,8 +20,12 @@ class SearchRepository(OwnedRecords[SearchRecord]):
 
     def _item(self, record: SearchRecord, **keys: str) -> Item:
         """Searches are not listed per owner; they expire instead."""
-        return {"pk": f"SEARCH#{record.search_id}", "sk": "SEARCH", "expires_at": epoch() + SEARCH_TTL_SECONDS,
-                **record.model_dump(mode="json")}
+        return {
+            "pk": f"SEARCH#{record.search_id}",
+            "sk": "SEARCH",
+            "expires_at": epoch() + SEARCH_TTL_SECONDS,
+            **record.model_dump(mode="json"),
+        }
 
     def finish(self, search_id: str, changes: Fields) -> SearchRecord | None:
         """Record the answer once; a duplicate delivery finds the search no longer pending."""

@@ -43,8 +43,11 @@ class UsageRepository:
 
     def give_back_quota(self, user_id: str, kind: str, day: str) -> None:
         """Undo `take_quota` when the create it paid for did not happen."""
-        self.table.update_item(Key={"pk": f"QUOTA#{user_id}#{kind}#{day}"},
-                               UpdateExpression="ADD used :minus", ExpressionAttributeValues={":minus": -1})
+        self.table.update_item(
+            Key={"pk": f"QUOTA#{user_id}#{kind}#{day}"},
+            UpdateExpression="ADD used :minus",
+            ExpressionAttributeValues={":minus": -1},
+        )
 
     def quota_used(self, user_id: str, kind: str, day: str) -> int:
         item = self.table.get_item(Key={"pk": f"QUOTA#{user_id}#{kind}#{day}"}).get("Item")

@@ -21,18 +21,29 @@ class CloneRepository(OwnedRecords[CloneRecord]):
     record_type = CloneRecord
 
     def create(self, record: CloneRecord) -> bool:
-        return self._put(self._item(record, **_state_keys(record.status, record.created_at)),
-                         condition="attribute_not_exists(pk)")
+        return self._put(
+            self._item(record, **_state_keys(record.status, record.created_at)), condition="attribute_not_exists(pk)"
+        )
 
-    def set_status(self, clone_id: str, status: CloneStatus, changes: Fields | None = None,
-                   expected_status: list[CloneStatus] | None = None) -> CloneRecord | None:
+    def set_status(
+        self,
+        clone_id: str,
+        status: CloneStatus,
+        changes: Fields | None = None,
+        expected_status: list[CloneStatus] | None = None,
+    ) -> CloneRecord | None:
         """Move to `status` (from one of `expected_status`, if given); None when not moved."""
-        return self.update(clone_id, {**(changes or {}), "status": status.value, **_state_keys(status, now_iso())},
-                           expected_status=expected_status)
+        return self.update(
+            clone_id,
+            {**(changes or {}), "status": status.value, **_state_keys(status, now_iso())},
+            expected_status=expected_status,
+        )
 
     def list_in_state(self, status: CloneStatus) -> list[CloneRecord]:
-        return [CloneRecord.model_validate(item)
-                for item in self._query_index("gsi2", f"CLONESTATE#{status.value}", newest_first=False)]
+        return [
+            CloneRecord.model_validate(item)
+            for item in self._query_index("gsi2", f"CLONESTATE#{status.value}", newest_first=False)
+        ]
 
 
 def _state_keys(status: CloneStatus, at: str) -> dict[str, str]:

@@ -22,13 +22,24 @@ class WebhookRepository(OwnedRecords[WebhookRecord]):
         `disable_after` attempts in a row have failed. Returns the webhook as it is now."""
         if succeeded:
             return self.update(webhook_id, {"consecutive_failures": 0})
-        webhook = self._record(self._update(
-            *self._key(webhook_id), UpdateExpression="ADD consecutive_failures :one SET updated_at = :now",
-            ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues={":one": 1, ":now": now_iso()}))
+        webhook = self._record(
+            self._update(
+                *self._key(webhook_id),
+                UpdateExpression="ADD consecutive_failures :one SET updated_at = :now",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":one": 1, ":now": now_iso()},
+            )
+        )
         if webhook and webhook.status == WebhookStatus.ACTIVE and webhook.consecutive_failures >= disable_after:
             reason = f"{disable_after} delivery attempts failed in a row"
-            webhook = self.update(webhook_id, {"status": WebhookStatus.DISABLED.value, "disabled_reason": reason},
-                                  expected_status=[WebhookStatus.ACTIVE]) or webhook
+            webhook = (
+                self.update(
+                    webhook_id,
+                    {"status": WebhookStatus.DISABLED.value, "disabled_reason": reason},
+                    expected_status=[WebhookStatus.ACTIVE],
+                )
+                or webhook
+            )
         return webhook
 
 
@@ -36,10 +47,15 @@ class DeliveryRepository(TableRepository):
     """Deliveries are keyed under their webhook, so a webhook's log is one query."""
 
     def save(self, delivery: DeliveryRecord) -> None:
-        self._put({"pk": f"WEBHOOK#{delivery.webhook_id}",
-                   "sk": f"DELIVERY#{delivery.created_at}#{delivery.delivery_id}",
-                   "expires_at": epoch() + DELIVERY_TTL_SECONDS,
-                   **delivery.model_dump(mode="json"), "updated_at": now_iso()})
+        self._put(
+            {
+                "pk": f"WEBHOOK#{delivery.webhook_id}",
+                "sk": f"DELIVERY#{delivery.created_at}#{delivery.delivery_id}",
+                "expires_at": epoch() + DELIVERY_TTL_SECONDS,
+                **delivery.model_dump(mode="json"),
+                "updated_at": now_iso(),
+            }
+        )
 
     def find(self, webhook_id: str, created_at: str, delivery_id: str) -> DeliveryRecord | None:
         item = self._get(f"WEBHOOK#{webhook_id}", f"DELIVERY#{created_at}#{delivery_id}")
@@ -47,6 +63,8 @@ class DeliveryRepository(TableRepository):
 
     def list_for_webhook(self, webhook_id: str) -> list[DeliveryRecord]:
         """Newest first."""
-        items = self._query(KeyConditionExpression=Key("pk").eq(f"WEBHOOK#{webhook_id}")
-                            & Key("sk").begins_with("DELIVERY#"), ScanIndexForward=False)
+        items = self._query(
+            KeyConditionExpression=Key("pk").eq(f"WEBHOOK#{webhook_id}") & Key("sk").begins_with("DELIVERY#"),
+            ScanIndexForward=False,
+        )
         return [DeliveryRecord.model_validate(item) for item in items]

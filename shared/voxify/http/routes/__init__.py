@@ -2,5 +2,15 @@
 
 from voxify.http.routes import admin, auth, batches, files, info, jobs, library, tts, voices, webhooks
 
-ROUTERS = [auth.router, voices.router, jobs.router, batches.router, webhooks.router, files.router,
-           tts.router, library.router, info.router, admin.router]
+ROUTERS = [
+    auth.router,
+    voices.router,
+    jobs.router,
+    batches.router,
+    webhooks.router,
+    files.router,
+    tts.router,
+    library.router,
+    info.router,
+    admin.router,
+]

@@ -86,8 +86,12 @@ def reset_password(body: ResetPasswordRequest) -> Answer:
 @router.post("/api-keys", status_code=201, response_model=Envelope[ApiKeyCreated], tags=["api keys"])
 def create_api_key(body: ApiKeyCreate, request: Request, principal: CurrentUser) -> Any:
     """The key is shown once; use it as `Authorization: Bearer vx_...`."""
-    return run_idempotent(request, principal.user_id, body.model_dump(), lambda: (
-        201, ok(auth.create_api_key(principal.user_id, body.name), "store this key now")))
+    return run_idempotent(
+        request,
+        principal.user_id,
+        body.model_dump(),
+        lambda: (201, ok(auth.create_api_key(principal.user_id, body.name), "store this key now")),
+    )
 
 
 @router.get("/api-keys", response_model=Envelope[list[ApiKey]], tags=["api keys"])

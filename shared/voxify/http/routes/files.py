@@ -16,14 +16,18 @@ INLINE_AUDIO: dict[int | str, dict[str, Any]] = {200: {"content": {"audio/*": {}
 
 def _answer(audio: AudioFile, inline: bool) -> Response:
     if inline:
-        return Response(audio.read_inline(), media_type=audio.content_type,
-                        headers={"Content-Disposition": f'inline; filename="{audio.filename}"'})
+        return Response(
+            audio.read_inline(),
+            media_type=audio.content_type,
+            headers={"Content-Disposition": f'inline; filename="{audio.filename}"'},
+        )
     return RedirectResponse(audio.download_url(), status_code=302)
 
 
 @router.get("/{job_id}", response_class=Response, status_code=302, responses=INLINE_AUDIO)
-def download(job_id: str, principal: CurrentUser,
-             inline: bool = Query(False, description="send the bytes, not a redirect")) -> Response:
+def download(
+    job_id: str, principal: CurrentUser, inline: bool = Query(False, description="send the bytes, not a redirect")
+) -> Response:
     """The combined audio: 302 to a presigned URL valid 5 minutes, or the bytes with ?inline=1."""
     return _answer(files.job_output(jobs.get_job(principal.user_id, job_id)), inline)
 
@@ -36,9 +40,18 @@ def download_block(job_id: str, index: int, principal: CurrentUser, inline: bool
 @router.get("/{job_id}/info", response_model=Envelope[dict[str, Any]])
 def file_info(job_id: str, principal: CurrentUser) -> Answer:
     job = files.finished(jobs.get_job(principal.user_id, job_id))
-    return ok({"job_id": job_id, "format": job.output_format, "sample_rate": job.sample_rate,
-               "duration_seconds": job.duration_seconds, "size_bytes": files.job_output(job).size(),
-               "blocks": len(job.block_keys), "engine": job.engine, "timestamps": job.timestamps})
+    return ok(
+        {
+            "job_id": job_id,
+            "format": job.output_format,
+            "sample_rate": job.sample_rate,
+            "duration_seconds": job.duration_seconds,
+            "size_bytes": files.job_output(job).size(),
+            "blocks": len(job.block_keys),
+            "engine": job.engine,
+            "timestamps": job.timestamps,
+        }
+    )
 
 
 @router.delete("/{job_id}", response_model=Envelope[None])

@@ -20,17 +20,29 @@ from voxify.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/job", tags=["jobs"])
 
-JOB_EXAMPLE = {"text_content": "Hello from Voxify.", "voice_model_id": "vox_...",
-               "output_format": "mp3", "sample_rate": 24000,
-               "config": {"include_timestamps": True, "timestamp_granularity": "word"}}
+JOB_EXAMPLE = {
+    "text_content": "Hello from Voxify.",
+    "voice_model_id": "vox_...",
+    "output_format": "mp3",
+    "sample_rate": 24000,
+    "config": {"include_timestamps": True, "timestamp_granularity": "word"},
+}
 
 
-@router.post("", status_code=201, response_model=Envelope[Job],
-             openapi_extra={"requestBody": {"content": {"application/json": {"example": JOB_EXAMPLE}}}})
+@router.post(
+    "",
+    status_code=201,
+    response_model=Envelope[Job],
+    openapi_extra={"requestBody": {"content": {"application/json": {"example": JOB_EXAMPLE}}}},
+)
 def create_job(body: JobCreate, request: Request, principal: CurrentUser) -> Any:
     """Queue a synthesis job: `text_content`, or `blocks` for multi-voice scripts with pauses."""
-    return run_idempotent(request, principal.user_id, body.model_dump(), lambda: (
-        201, ok(jobs.submit_job(principal.user_id, body).public(), "job created")))
+    return run_idempotent(
+        request,
+        principal.user_id,
+        body.model_dump(),
+        lambda: (201, ok(jobs.submit_job(principal.user_id, body).public(), "job created")),
+    )
 
 
 @router.get("", response_model=Envelope[list[Job]])
@@ -45,9 +57,15 @@ def list_jobs(
     sort_order: Literal["asc", "desc"] = "desc",
     include_text: bool = True,
 ) -> Answer:
-    found = jobs.list_jobs(principal.user_id, status=status, voice_model_id=voice_model_id,
-                           project_id=project_id, text_search=text_search,
-                           sort_by=sort_by, sort_order=sort_order)
+    found = jobs.list_jobs(
+        principal.user_id,
+        status=status,
+        voice_model_id=voice_model_id,
+        project_id=project_id,
+        text_search=text_search,
+        sort_by=sort_by,
+        sort_order=sort_order,
+    )
     return paged([job.public(include_text) for job in found], page)
 
 
@@ -76,10 +94,12 @@ def cancel_job(job_id: str, principal: CurrentUser) -> Answer:
     return ok(jobs.cancel_job(principal.user_id, job_id).public())
 
 
-@router.get("/{job_id}/progress", response_class=StreamingResponse,
-            responses={200: {"content": {"text/event-stream": {}}}})
-async def job_progress(job_id: str, principal: CurrentUser,
-                       last_event_id: str | None = Header(default=None)) -> StreamingResponse:
+@router.get(
+    "/{job_id}/progress", response_class=StreamingResponse, responses={200: {"content": {"text/event-stream": {}}}}
+)
+async def job_progress(
+    job_id: str, principal: CurrentUser, last_event_id: str | None = Header(default=None)
+) -> StreamingResponse:
     """Server-Sent Events: one `progress` event per change, `done` at a terminal state.
 
     Event ids are the job's progress version; reconnect with `Last-Event-ID` to resume.
@@ -88,8 +108,11 @@ async def job_progress(job_id: str, principal: CurrentUser,
     """
     jobs.get_job(principal.user_id, job_id)
     start_after = int(last_event_id) if last_event_id and last_event_id.isdigit() else -1
-    return StreamingResponse(_progress_events(job_id, start_after), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        _progress_events(job_id, start_after),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 async def _progress_events(job_id: str, last_sent: int) -> AsyncIterator[str]:
@@ -103,8 +126,18 @@ async def _progress_events(job_id: str, last_sent: int) -> AsyncIterator[str]:
             return
         terminal = job.status.is_terminal
         if job.progress_version > last_sent or terminal:
-            payload = job.model_dump(mode="json", include={"job_id", "status", "progress", "progress_message",
-                                                           "error_code", "error_message", "duration_seconds"})
+            payload = job.model_dump(
+                mode="json",
+                include={
+                    "job_id",
+                    "status",
+                    "progress",
+                    "progress_message",
+                    "error_code",
+                    "error_message",
+                    "duration_seconds",
+                },
+            )
             yield _event("done" if terminal else "progress", payload, job.progress_version)
             last_sent = job.progress_version
         if terminal or time.monotonic() >= deadline:

@@ -14,8 +14,9 @@ router = APIRouter(prefix="/api/v1/library", tags=["library"])
 
 
 @router.get("", response_model=Envelope[list[dict[str, Any]]])
-def list_library(principal: CurrentUser, page: Page, type: ItemType | None = None,
-                 search: str | None = Query(None, max_length=200)) -> Answer:
+def list_library(
+    principal: CurrentUser, page: Page, type: ItemType | None = None, search: str | None = Query(None, max_length=200)
+) -> Answer:
     selected, counts = library.search(principal.user_id, type, search)
     return paged(selected, page, counts=counts)
 

@@ -18,8 +18,11 @@ from voxify.settings import get_settings
 router = APIRouter(tags=["tts"])
 
 
-@router.post("/api/v1/tts/synthesize", response_model=Envelope[dict[str, Any]],
-             responses={200: {"content": {"audio/*": {}}}, 202: {"description": "still running"}})
+@router.post(
+    "/api/v1/tts/synthesize",
+    response_model=Envelope[dict[str, Any]],
+    responses={200: {"content": {"audio/*": {}}}, 202: {"description": "still running"}},
+)
 def synthesize(body: JobCreate, request: Request, principal: CurrentUser) -> Response:
     """Synchronous: JSON with `audio_url`, `duration` and timestamps, or the raw audio for
     `Accept: audio/*`. Jobs that take longer than ~20 s answer 202 with the job."""
@@ -28,8 +31,12 @@ def synthesize(body: JobCreate, request: Request, principal: CurrentUser) -> Res
 
 @router.post("/api/v1/tts/synthesize/async", status_code=202, response_model=Envelope[dict[str, Any]])
 def synthesize_async(body: JobCreate, request: Request, principal: CurrentUser) -> Any:
-    return run_idempotent(request, principal.user_id, body.model_dump(), lambda: (
-        202, ok(jobs.submit_job(principal.user_id, body).public(), "job queued")))
+    return run_idempotent(
+        request,
+        principal.user_id,
+        body.model_dump(),
+        lambda: (202, ok(jobs.submit_job(principal.user_id, body).public(), "job queued")),
+    )
 
 
 class SpeechRequest(BaseModel):
@@ -45,21 +52,37 @@ class SpeechRequest(BaseModel):
 OPENAI_FORMATS = {"mp3": "mp3", "opus": "ogg", "flac": "flac", "wav": "wav"}
 
 
-@router.post("/v1/audio/speech", response_class=Response, tags=["openai compatible"],
-             responses={200: {"content": {"audio/mpeg": {}, "audio/wav": {}, "audio/flac": {}, "audio/ogg": {}}}})
+@router.post(
+    "/v1/audio/speech",
+    response_class=Response,
+    tags=["openai compatible"],
+    responses={200: {"content": {"audio/mpeg": {}, "audio/wav": {}, "audio/flac": {}, "audio/ogg": {}}}},
+)
 def openai_speech(body: SpeechRequest, principal: CurrentUser) -> Response:
     """OpenAI-compatible speech: existing OpenAI clients can speak with cloned voices."""
     if body.response_format not in OPENAI_FORMATS:
-        raise VoxifyError(ErrorCode.VALIDATION_ERROR, f"response_format {body.response_format} is not offered",
-                          {"supported": sorted(OPENAI_FORMATS)})
+        raise VoxifyError(
+            ErrorCode.VALIDATION_ERROR,
+            f"response_format {body.response_format} is not offered",
+            {"supported": sorted(OPENAI_FORMATS)},
+        )
     clone = voices.find_clone(principal.user_id, body.voice)
-    job = jobs.submit_job(principal.user_id, JobCreate(
-        text_content=body.input, voice_model_id=clone.clone_id, output_format=OPENAI_FORMATS[body.response_format],
-        speed=body.speed, text_language=clone.language))
+    job = jobs.submit_job(
+        principal.user_id,
+        JobCreate(
+            text_content=body.input,
+            voice_model_id=clone.clone_id,
+            output_format=OPENAI_FORMATS[body.response_format],
+            speed=body.speed,
+            text_language=clone.language,
+        ),
+    )
     job = jobs.wait_for_job(job, get_settings().sync_wait_seconds)
     if job.status != JobStatus.COMPLETED:
-        raise VoxifyError(ErrorCode.SYNTHESIS_FAILED if job.status.is_terminal else ErrorCode.SYNTHESIS_TIMEOUT,
-                          job.error_message or "the speech was not ready in time",
-                          {"job_id": job.job_id, "status": job.status})
+        raise VoxifyError(
+            ErrorCode.SYNTHESIS_FAILED if job.status.is_terminal else ErrorCode.SYNTHESIS_TIMEOUT,
+            job.error_message or "the speech was not ready in time",
+            {"job_id": job.job_id, "status": job.status},
+        )
     audio = files.job_output(job)
     return Response(audio.read(), media_type=audio.content_type)

@@ -81,10 +81,16 @@ def process_sample(sample_id: str, principal: CurrentUser) -> Answer:
 @router.post("/clones", status_code=201, response_model=Envelope[Clone])
 def create_clone(body: CloneCreate, request: Request, principal: CurrentUser) -> Any:
     """Needs `consent: true` and ready samples. Stores who attested consent, when and from where."""
-    origin = {"source_ip": request.client.host if request.client else None,
-              "user_agent": request.headers.get("user-agent")}
-    return run_idempotent(request, principal.user_id, body.model_dump(), lambda: (
-        201, ok(voices.create_clone(principal.user_id, body, origin).public(), "voice clone created")))
+    origin = {
+        "source_ip": request.client.host if request.client else None,
+        "user_agent": request.headers.get("user-agent"),
+    }
+    return run_idempotent(
+        request,
+        principal.user_id,
+        body.model_dump(),
+        lambda: (201, ok(voices.create_clone(principal.user_id, body, origin).public(), "voice clone created")),
+    )
 
 
 @router.get("/clones", response_model=Envelope[list[Clone]])
@@ -108,10 +114,14 @@ def select_clone(clone_id: str, principal: CurrentUser) -> Answer:
     return ok(voices.select_clone(principal.user_id, clone_id).public(), "active voice selected")
 
 
-@router.post("/clones/{clone_id}/synthesize", response_model=Envelope[dict[str, Any]],
-             responses={202: {"description": "still running; poll the job"}})
-def synthesize_with_clone(clone_id: str, body: JobCreate, request: Request, principal: CurrentUser,
-                          wait: Literal["true", "false"] = "true") -> Any:
+@router.post(
+    "/clones/{clone_id}/synthesize",
+    response_model=Envelope[dict[str, Any]],
+    responses={202: {"description": "still running; poll the job"}},
+)
+def synthesize_with_clone(
+    clone_id: str, body: JobCreate, request: Request, principal: CurrentUser, wait: Literal["true", "false"] = "true"
+) -> Any:
     """Create a job with this voice; wait up to ~20 s for the audio, else 202 with the job."""
     voices.get_clone(principal.user_id, clone_id)
     job_request = body.model_copy(update={"voice_model_id": clone_id})
@@ -119,15 +129,19 @@ def synthesize_with_clone(clone_id: str, body: JobCreate, request: Request, prin
 
 
 SEARCH_RESPONSES: dict[int | str, dict[str, Any]] = {
-    202: {"description": "still running; poll GET /api/v1/voice/searches/{search_id}"}}
+    202: {"description": "still running; poll GET /api/v1/voice/searches/{search_id}"}
+}
 
 
 def _search_answer(search: SearchRecord) -> Any:
     """200 with the nearest voices, or 202 with the pending search if the worker is slow."""
     search = searches.wait_for_search(search)
     if search.status == SearchStatus.PENDING:
-        return JSONResponse(ok(search.public(), "still searching; poll the search"), status_code=202,
-                            headers={"Location": f"/api/v1/voice/searches/{search.search_id}"})
+        return JSONResponse(
+            ok(search.public(), "still searching; poll the search"),
+            status_code=202,
+            headers={"Location": f"/api/v1/voice/searches/{search.search_id}"},
+        )
     return ok(search.public())
 
 
@@ -138,9 +152,11 @@ def similar_voices(clone_id: str, principal: CurrentUser, k: int = Query(5, ge=1
 
 
 @router.post("/search", response_model=Envelope[VoiceSearch], responses=SEARCH_RESPONSES)
-def search_voices(principal: CurrentUser,
-                  file: UploadFile = File(description="a clip of someone speaking, a few seconds"),
-                  k: int = Form(5, ge=1, le=50)) -> Any:
+def search_voices(
+    principal: CurrentUser,
+    file: UploadFile = File(description="a clip of someone speaking, a few seconds"),
+    k: int = Form(5, ge=1, le=50),
+) -> Any:
     """Upload a clip; get the k voices of yours that sound most like it."""
     return _search_answer(searches.search_by_clip(principal.user_id, file.file.read(), k))
 

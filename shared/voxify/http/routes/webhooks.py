@@ -17,8 +17,12 @@ router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 def create_webhook(body: WebhookCreate, request: Request, principal: CurrentUser) -> Any:
     """Deliveries are POSTs of the event JSON, signed with the secret returned here (once).
     See /docs and docs/webhooks.md for verifying `Voxify-Signature`."""
-    return run_idempotent(request, principal.user_id, body.model_dump(mode="json"), lambda: (
-        201, ok(webhooks.create_webhook(principal.user_id, body).with_secret(), "store the secret now")))
+    return run_idempotent(
+        request,
+        principal.user_id,
+        body.model_dump(mode="json"),
+        lambda: (201, ok(webhooks.create_webhook(principal.user_id, body).with_secret(), "store the secret now")),
+    )
 
 
 @router.get("", response_model=Envelope[list[Webhook]])
