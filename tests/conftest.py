@@ -7,8 +7,6 @@ import pytest
 from tests.fixtures.aws import moto_server, provision
 
 # Tests never reach real AWS, X-Ray or CloudWatch.
-os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the emulator's access log

@@ -4,9 +4,12 @@ Each moves its batch on: see `voxify.logic.batches.record_job_outcome`.
 """
 
 import json
+from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from voxify.domain.jobs import JobStatus
 from voxify.logic.batches import record_job_outcome
@@ -22,5 +25,5 @@ def handle_job_event(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=handle_job_event, processor=processor, context=context)

@@ -1,7 +1,11 @@
 """Marks a job failed with its last error when its work message dies in the jobs DLQ."""
 
+from typing import Any
+
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from voxify.logic.jobs import fail_dead_job
@@ -25,7 +29,7 @@ def handle_dead_message(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=handle_dead_message, processor=processor, context=context
     )

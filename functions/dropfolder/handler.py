@@ -5,10 +5,13 @@ batch of jobs (or an error report beside it). Object keys arrive `quote_plus`-en
 """
 
 import json
+from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from voxify.logic.batches import ingest_manifest
 from voxify.observability import logger
@@ -31,7 +34,7 @@ def handle_notification(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=handle_notification, processor=processor, context=context
     )

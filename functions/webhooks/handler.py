@@ -5,9 +5,12 @@ A message is either an EventBridge event (deliver it to the owner's webhooks) or
 """
 
 import json
+from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from voxify.logic.webhooks import RetryRequest, deliver_event, retry_delivery
 from voxify.observability import logger
@@ -26,5 +29,5 @@ def handle_message(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=handle_message, processor=processor, context=context)

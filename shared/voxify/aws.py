@@ -22,7 +22,8 @@ def client(service: str) -> Any:
     """A cached, thread-safe boto3 client for `service`, pointed where the settings say."""
     settings = get_settings()
     config = _S3_CONFIG if service == "s3" else _RETRIES
-    return boto3.session.Session().client(
+    session: Any = boto3.session.Session()  # typed per service name; ours is chosen at run time
+    return session.client(
         service,
         region_name=settings.region,
         endpoint_url=settings.aws_endpoint_url,
@@ -34,7 +35,8 @@ def client(service: str) -> Any:
 def resource(service: str) -> Any:
     """A cached boto3 resource (DynamoDB Table objects want one)."""
     settings = get_settings()
-    return boto3.session.Session().resource(
+    session: Any = boto3.session.Session()  # typed per service name; ours is chosen at run time
+    return session.resource(
         service,
         region_name=settings.region,
         endpoint_url=settings.aws_endpoint_url,

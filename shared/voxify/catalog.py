@@ -12,10 +12,11 @@ CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
 @lru_cache(maxsize=1)
 def engine_catalog() -> dict[str, Any]:
     with CATALOG_PATH.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)["engines"]
+        engines: dict[str, Any] = yaml.safe_load(handle)["engines"]
+    return engines
 
 
 def language_entry(engine: str, language: str) -> dict[str, Any] | None:
     """The model and support level for a language (its primary subtag), or None."""
-    languages = engine_catalog()[engine]["languages"]
+    languages: dict[str, dict[str, Any]] = engine_catalog()[engine]["languages"]
     return languages.get(language.lower()) or languages.get(language.lower().split("-")[0])

@@ -1,7 +1,9 @@
 """Stable error codes, in one place. Clients match on `code`, never on message text."""
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+RecordT = TypeVar("RecordT")
 
 
 class ErrorCode(StrEnum):
@@ -125,7 +127,7 @@ def not_found(what: str) -> VoxifyError:
     return VoxifyError(ErrorCode.NOT_FOUND, f"{what} not found")
 
 
-def found(record: Any, what: str) -> Any:
+def found(record: RecordT | None, what: str) -> RecordT:
     """The record, or NOT_FOUND when it is absent (or, from get_owned, someone else's)."""
     if record is None:
         raise not_found(what)

@@ -16,7 +16,7 @@ from voxify.errors import ErrorCode, VoxifyError
 from voxify.observability import logger
 from voxify.settings import get_settings
 
-WORK_MESSAGE_VERSION = 1
+WORK_MESSAGE_VERSION: Literal[1] = 1
 
 
 class WorkMessage(BaseModel):
@@ -81,7 +81,7 @@ class WorkQueue:
         }
 
 
-def enqueue_or_undo(message: WorkMessage, undo: Callable[[], None], what: str) -> None:
+def enqueue_or_undo(message: WorkMessage, undo: Callable[[], object], what: str) -> None:
     """Queue the work for a record just written; if the queue refuses, undo the write and
     answer 503 QUEUE_UNAVAILABLE, so no record waits for work nobody was asked to do."""
     try:

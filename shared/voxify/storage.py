@@ -57,7 +57,8 @@ class AudioStore:
         self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata or {})
 
     def get(self, key: str) -> bytes:
-        return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        body: bytes = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        return body
 
     def copy(self, source: str, destination: str) -> None:
         self._s3.copy_object(Bucket=self.bucket, Key=destination, CopySource={"Bucket": self.bucket, "Key": source})
@@ -91,13 +92,14 @@ class AudioStore:
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
         if filename:
             params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
-        return self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+        return str(self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in))
 
     def presigned_post(self, key: str, size_bytes: int, expires_in: int = 900) -> dict[str, Any]:
         """A browser-friendly upload form pinned to one key and exactly `size_bytes`."""
-        return self._s3.generate_presigned_post(
+        form: dict[str, Any] = self._s3.generate_presigned_post(
             Bucket=self.bucket,
             Key=key,
             ExpiresIn=expires_in,
             Conditions=[["content-length-range", size_bytes, size_bytes]],
         )
+        return form

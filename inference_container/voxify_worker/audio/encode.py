@@ -13,11 +13,13 @@ import io
 import numpy as np
 import soundfile as sf
 
-from voxify.domain.jobs import RATES_BY_FORMAT as SUPPORTED_RATES
+from voxify.domain.jobs import RATES_BY_FORMAT
 from voxify.errors import ErrorCode
 
 from .errors import AudioError
 from .process import resample
+
+SUPPORTED_RATES = RATES_BY_FORMAT  # the rates each format allows; re-exported by voxify_worker.audio
 
 MIN_RATE, MAX_RATE = 8_000, 48_000
 

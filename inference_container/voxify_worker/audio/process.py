@@ -28,7 +28,8 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     """Band-limited rate conversion (libsoxr, high quality)."""
     if from_rate == to_rate:
         return samples.astype(np.float32, copy=False)
-    return soxr.resample(samples.astype(np.float32, copy=False), from_rate, to_rate, quality="HQ")
+    resampled: np.ndarray = soxr.resample(samples.astype(np.float32, copy=False), from_rate, to_rate, quality="HQ")
+    return resampled
 
 
 def loudness(samples: np.ndarray, rate: int) -> float:
@@ -47,7 +48,8 @@ def normalize_loudness(samples: np.ndarray, rate: int, target_lufs: float = DEFA
     measured = loudness(samples, rate)
     if not np.isfinite(measured):
         return samples.astype(np.float32, copy=False)
-    return (samples * 10.0 ** ((target_lufs - measured) / 20.0)).astype(np.float32)
+    gain: float = 10.0 ** ((target_lufs - measured) / 20.0)
+    return (samples * gain).astype(np.float32)
 
 
 def apply_volume(samples: np.ndarray, factor: float) -> np.ndarray:
@@ -75,7 +77,8 @@ def limit(samples: np.ndarray, rate: int, ceiling_db: float = DEFAULT_CEILING_DB
     gain = uniform_filter1d(gain, size=hold | 1, mode="nearest")
     # the smoothed gain never exceeds what each sample needs; the clip only catches the
     # rounding-level overshoot between oversampled and real samples
-    return np.clip(samples * gain, -ceiling, ceiling).astype(np.float32)
+    limited: np.ndarray = np.clip(samples * gain, -ceiling, ceiling).astype(np.float32)
+    return limited
 
 
 def silence(duration_ms: int, rate: int) -> np.ndarray:

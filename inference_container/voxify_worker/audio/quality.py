@@ -59,18 +59,18 @@ def measure(samples: np.ndarray, rate: int) -> Quality:
     speech_ratio = _speech_ratio(at_16k) if frames.size else 0.0
     level = loudness(samples, rate) if samples.size else float("-inf")
     snr, flatness = _snr_db(frames), _flatness(frames)
-    partial = {
-        "duration_seconds": round(duration, 3),
-        "speech_seconds": round(duration * speech_ratio, 3),
-        "speech_ratio": round(speech_ratio, 3),
-        "loudness_lufs": round(level, 2) if math.isfinite(level) else None,
-        "peak_dbfs": round(_db(peak), 2),
-        "clipping_ratio": round(clipping, 5),
-        "snr_db": round(snr, 2),
-        "spectral_flatness": round(flatness, 4),
-        "sample_rate": rate,
-    }
-    return Quality(**partial, score=_score(duration, speech_ratio, clipping, snr, flatness))
+    return Quality(
+        duration_seconds=round(duration, 3),
+        speech_seconds=round(duration * speech_ratio, 3),
+        speech_ratio=round(speech_ratio, 3),
+        loudness_lufs=round(level, 2) if math.isfinite(level) else None,
+        peak_dbfs=round(_db(peak), 2),
+        clipping_ratio=round(clipping, 5),
+        snr_db=round(snr, 2),
+        spectral_flatness=round(flatness, 4),
+        sample_rate=rate,
+        score=_score(duration, speech_ratio, clipping, snr, flatness),
+    )
 
 
 def rejection_reasons(quality: Quality) -> list[str]:

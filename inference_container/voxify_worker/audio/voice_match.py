@@ -103,4 +103,5 @@ def _warp(log_envelope: np.ndarray, factor: float) -> np.ndarray:
     low = np.floor(source).astype(int)
     high = np.minimum(low + 1, bins - 1)
     weight = source - low
-    return log_envelope[..., low] * (1 - weight) + log_envelope[..., high] * weight
+    warped: np.ndarray = log_envelope[..., low] * (1 - weight) + log_envelope[..., high] * weight
+    return warped

@@ -59,7 +59,8 @@ class SpeakerEncoder:
 def mean_embedding(vectors: list[np.ndarray]) -> np.ndarray:
     """A voice from several samples: the normalised mean, as GE2E builds speaker centroids."""
     centroid = np.mean(np.stack(vectors), axis=0)
-    return (centroid / np.linalg.norm(centroid)).astype(np.float32)
+    normalised: np.ndarray = (centroid / np.linalg.norm(centroid)).astype(np.float32)
+    return normalised
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:

@@ -145,7 +145,10 @@ class VoiceIndex:
 
         def search(table: Any) -> list[dict[str, Any]]:
             query = table.search(np.asarray(vector, dtype=np.float32)).distance_type("cosine").limit(k)
-            return (query.where(" AND ".join(filters), prefilter=True) if filters else query).to_list()
+            rows: list[dict[str, Any]] = (
+                query.where(" AND ".join(filters), prefilter=True) if filters else query
+            ).to_list()
+            return rows
 
         return [
             {

@@ -152,7 +152,7 @@ class ESpeak:
                 return self._voices[code]
         raise EngineError(ErrorCode.UNSUPPORTED_LANGUAGE, f"eSpeak NG has no voice for language {language!r}")
 
-    def _collect(self, pcm: ctypes.Array, count: int, events: ctypes.Array) -> int:
+    def _collect(self, pcm: ctypes._Pointer[ctypes.c_short], count: int, events: ctypes._Pointer[_Event]) -> int:
         if pcm and count > 0:
             self._pcm.append(np.ctypeslib.as_array(pcm, shape=(count,)).copy())
         i = 0

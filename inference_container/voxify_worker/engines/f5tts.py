@@ -253,7 +253,8 @@ def prepare_reference(audio: np.ndarray, sample_rate: int) -> torch.Tensor:
     padded = trimmed + AudioSegment.silent(duration=50, frame_rate=sample_rate)
     samples = np.asarray(padded.get_array_of_samples(), dtype=np.float32) / 32768.0
     wave = torch.from_numpy(samples).unsqueeze(0)
-    return torchaudio.functional.resample(wave, sample_rate, SAMPLE_RATE)
+    resampled: torch.Tensor = torchaudio.functional.resample(wave, sample_rate, SAMPLE_RATE)
+    return resampled
 
 
 def reference_text(transcript: str) -> str:

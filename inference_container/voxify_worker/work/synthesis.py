@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from voxify.domain.jobs import JobRecord, JobStatus
-from voxify.errors import CodedError, ErrorCode
+from voxify.errors import CodedError, ErrorCode, not_found
 from voxify.events import EventPublisher
 from voxify.observability import logger
 from voxify.queue import WorkMessage
@@ -26,7 +26,7 @@ from voxify.repositories.jobs import JobRepository
 from voxify.settings import get_settings
 from voxify.storage import CONTENT_TYPES, AudioStore, block_key, output_key, output_prefix
 from voxify_worker.audio import check_output, concatenate, encode, postprocess, resample, silence
-from voxify_worker.engines.base import Engine, SynthesisCancelled, SynthesisRequest, WordTiming
+from voxify_worker.engines.base import Engine, EngineError, SynthesisCancelled, SynthesisRequest, WordTiming
 from voxify_worker.runtime.consumer import Delivery
 from voxify_worker.runtime.lease import Lease
 from voxify_worker.work.references import ReferenceCache
@@ -128,6 +128,8 @@ def _render(job: JobRecord, ctx: SynthesisContext, report: ProgressReporter) -> 
     report(1, "preparing the voice", force=True)
     for index, block in enumerate(blocks):
         voice_id = block.voice_model_id or job.voice_model_id
+        if voice_id is None:  # stored jobs have their voice resolved; fail as looking up clone None did
+            raise EngineError(ErrorCode.VOICE_NOT_FOUND, str(not_found("voice clone None")))
         reference = ctx.references.get(voice_id, job.user_id)
         share = 90 / len(blocks)
         base = 5 + index * share
@@ -137,6 +139,8 @@ def _render(job: JobRecord, ctx: SynthesisContext, report: ProgressReporter) -> 
         ) -> None:
             report(base + fraction * share * 0.8, f"block {number}/{len(blocks)}: {message}")
 
+        # stored jobs always carry their text (only listings blank it)
+        assert block.text is not None
         tick = time.monotonic()
         result = ctx.engine.synthesize(
             reference,
@@ -177,9 +181,11 @@ def _render(job: JobRecord, ctx: SynthesisContext, report: ProgressReporter) -> 
     }
 
 
-def _speaker_similarity(parts: list[np.ndarray], rate: int, clone_id: str, ctx: SynthesisContext) -> float | None:
+def _speaker_similarity(
+    parts: list[np.ndarray], rate: int, clone_id: str | None, ctx: SynthesisContext
+) -> float | None:
     """How much the output sounds like its clone; a failure here never fails the job."""
-    if ctx.voices is None or not parts:
+    if ctx.voices is None or not parts or clone_id is None:
         return None
     try:
         return speaker_similarity(concatenate(parts), rate, clone_id, ctx.voices)

@@ -8,4 +8,5 @@ from voxify.settings import get_settings
 
 @lru_cache(maxsize=1)
 def signing_key() -> str:
-    return client("secretsmanager").get_secret_value(SecretId=get_settings().require("jwt_secret_arn"))["SecretString"]
+    secret = client("secretsmanager").get_secret_value(SecretId=get_settings().require("jwt_secret_arn"))
+    return str(secret["SecretString"])

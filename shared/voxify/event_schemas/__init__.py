@@ -11,4 +11,5 @@ from typing import Any
 
 def schema_for(detail_type: str, version: str = "1") -> dict[str, Any]:
     name = f"{detail_type.lower().replace(' ', '-')}.v{version}.json"
-    return json.loads(importlib.resources.files(__name__).joinpath(name).read_text())
+    schema: dict[str, Any] = json.loads(importlib.resources.files(__name__).joinpath(name).read_text())
+    return schema

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voxify import __version__
 from voxify.errors import ErrorCode, VoxifyError
-from voxify.http.envelope import Envelope, error_envelope, ok
+from voxify.http.envelope import Answer, Envelope, error_envelope, ok
 from voxify.http.routes import ROUTERS
 from voxify.observability import logger
 from voxify.settings import get_settings
@@ -119,7 +119,7 @@ def create_app() -> FastAPI:
         return JSONResponse(error_envelope(ErrorCode.INTERNAL_ERROR, "internal error"), status_code=500)
 
     @app.get("/health", response_model=Envelope[dict[str, Any]], tags=["info"])
-    def health() -> dict:
+    def health() -> Answer:
         """Liveness: answers without authentication and without touching AWS."""
         return ok({"status": "ok", "version": __version__, "stage": settings.stage})
 

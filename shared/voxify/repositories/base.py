@@ -92,7 +92,8 @@ class TableRepository:
             if is_condition_failure(error):
                 return None
             raise
-        return from_dynamo(response["Attributes"])
+        item: Item = from_dynamo(response["Attributes"])
+        return item
 
     def _set_fields(
         self,

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from voxify.domain.jobs import MAX_TEXT_CHARS, JobCreate, JobStatus
+from voxify.domain.jobs import MAX_TEXT_CHARS, JobCreate, JobStatus, OutputFormat
 from voxify.errors import ErrorCode, VoxifyError
 from voxify.http.deps import CurrentUser
 from voxify.http.envelope import Envelope, ok
@@ -49,7 +49,7 @@ class SpeechRequest(BaseModel):
     speed: float = Field(default=1.0, ge=0.5, le=2.0)
 
 
-OPENAI_FORMATS = {"mp3": "mp3", "opus": "ogg", "flac": "flac", "wav": "wav"}
+OPENAI_FORMATS: dict[str, OutputFormat] = {"mp3": "mp3", "opus": "ogg", "flac": "flac", "wav": "wav"}
 
 
 @router.post(
