@@ -17,31 +17,30 @@ _RETRIES = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeo
 _S3_CONFIG = _RETRIES.merge(Config(s3={"addressing_style": "path"}, signature_version="s3v4"))
 
 
+def _options(service: str) -> dict[str, Any]:
+    settings = get_settings()
+    return {
+        "region_name": settings.region,
+        "endpoint_url": settings.aws_endpoint_url,
+        "config": _S3_CONFIG if service == "s3" else _RETRIES,
+    }
+
+
+def _session() -> Any:
+    """A new session: boto3 types its clients per service name, and ours is chosen at run time."""
+    return boto3.session.Session()
+
+
 @cache
 def client(service: str) -> Any:
     """A cached, thread-safe boto3 client for `service`, pointed where the settings say."""
-    settings = get_settings()
-    config = _S3_CONFIG if service == "s3" else _RETRIES
-    session: Any = boto3.session.Session()  # typed per service name; ours is chosen at run time
-    return session.client(
-        service,
-        region_name=settings.region,
-        endpoint_url=settings.aws_endpoint_url,
-        config=config,
-    )
+    return _session().client(service, **_options(service))
 
 
 @cache
 def resource(service: str) -> Any:
     """A cached boto3 resource (DynamoDB Table objects want one)."""
-    settings = get_settings()
-    session: Any = boto3.session.Session()  # typed per service name; ours is chosen at run time
-    return session.resource(
-        service,
-        region_name=settings.region,
-        endpoint_url=settings.aws_endpoint_url,
-        config=_RETRIES,
-    )
+    return _session().resource(service, **_options(service))
 
 
 def reset_clients() -> None:

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from voxify.errors import CodedError
+from voxify.errors import CodedError, ErrorCode
 
 # progress(fraction 0..1 of the engine's own work, human-readable message)
 ProgressCallback = Callable[[float, str], None]
@@ -26,6 +26,17 @@ class EngineError(CodedError):
     """A synthesis failure that retrying will not fix (bad voice, unsupported language);
     `code` is an ErrorCode (EMPTY_TEXT, INVALID_SPEED, INVALID_REFERENCE, MODEL_UNAVAILABLE,
     UNSUPPORTED_LANGUAGE, VOICE_NOT_FOUND)."""
+
+
+def has_words(text: str) -> bool:
+    """Whether the text holds anything speakable (a letter or a digit)."""
+    return any(char.isalnum() for char in text)
+
+
+def require_words(text: str) -> None:
+    """EMPTY_TEXT for text with nothing to speak, before any engine work starts."""
+    if not has_words(text):
+        raise EngineError(ErrorCode.EMPTY_TEXT, "the text has nothing to speak")
 
 
 class SynthesisCancelled(Exception):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import random
 import re
 import threading
-from collections import OrderedDict
 from importlib.metadata import version
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from f5_tts.model import CFM, DiT
 from pydub import AudioSegment, silence
 from vocos import Vocos
 
+from voxify.cache import LruCache
 from voxify.errors import ErrorCode
 from voxify_worker.engines.base import (
     CancelCheck,
@@ -41,6 +41,8 @@ from voxify_worker.engines.base import (
     SynthesisRequest,
     SynthesisResult,
     WordTiming,
+    has_words,
+    require_words,
 )
 from voxify_worker.engines.model_store import ModelStore, Route, open_worker_store
 
@@ -78,9 +80,8 @@ class F5TTSEngine:
         self.sway_sampling = sway_sampling
         self.cross_fade_seconds = cross_fade_seconds
         self.seed = seed
-        self._max_loaded_models = max_loaded_models
-        self._models: OrderedDict[str, CFM] = OrderedDict()
-        self._references: OrderedDict[str, torch.Tensor] = OrderedDict()
+        self._models: LruCache[str, CFM] = LruCache(max_loaded_models)
+        self._references: LruCache[str, torch.Tensor] = LruCache(REFERENCE_CACHE_SIZE)
         self._vocoder: Vocos | None = None
         # One model instance, one global RNG: concurrent jobs take turns.
         self._lock = threading.Lock()
@@ -98,8 +99,7 @@ class F5TTSEngine:
         progress: ProgressCallback | None = None,
         should_cancel: CancelCheck | None = None,
     ) -> SynthesisResult:
-        if not any(char.isalnum() for char in request.text):
-            raise EngineError(ErrorCode.EMPTY_TEXT, "there is no text to speak")
+        require_words(request.text)
         if request.speed <= 0:
             raise EngineError(ErrorCode.INVALID_SPEED, f"speed must be positive, got {request.speed}")
         ref_text = reference_text(reference.transcript)
@@ -172,9 +172,9 @@ class F5TTSEngine:
         return route, route.model
 
     def _model(self, name: str) -> CFM:
-        if name in self._models:
-            self._models.move_to_end(name)
-            return self._models[name]
+        return self._models.get_or_load(name, lambda: self._load_model(name))
+
+    def _load_model(self, name: str) -> CFM:
         files = self.store.model_files(name)
         if files is None:
             raise EngineError(
@@ -190,9 +190,6 @@ class F5TTSEngine:
         except Exception as error:  # a corrupt or mismatched checkpoint stays so
             message = f"{name} could not be loaded: {error}"
             raise EngineError(ErrorCode.MODEL_UNAVAILABLE, message) from error
-        self._models[name] = model
-        while len(self._models) > self._max_loaded_models:
-            self._models.popitem(last=False)
         return model
 
     def _load_vocoder(self) -> Vocos:
@@ -209,14 +206,9 @@ class F5TTSEngine:
 
     def _reference(self, reference: ReferenceVoice) -> torch.Tensor:
         """Prepared once per voice: silence search and resampling cost more than a batch."""
-        cached = self._references.get(reference.voice_id)
-        if cached is None:
-            cached = prepare_reference(reference.audio, reference.sample_rate)
-            self._references[reference.voice_id] = cached
-            while len(self._references) > REFERENCE_CACHE_SIZE:
-                self._references.popitem(last=False)
-        self._references.move_to_end(reference.voice_id)
-        return cached
+        return self._references.get_or_load(
+            reference.voice_id, lambda: prepare_reference(reference.audio, reference.sample_rate)
+        )
 
 
 def weights_available() -> bool:
@@ -305,7 +297,7 @@ def estimate_word_timings(
         step = (end - begin) / max(1, sum(weights) + len(tokens))  # +1 per token: the gap
         cursor = begin
         for token, weight in zip(tokens, weights, strict=True):
-            if any(char.isalnum() for char in token):
+            if has_words(token):
                 words.append(
                     WordTiming(token, cursor / SAMPLE_RATE, (cursor + weight * step) / SAMPLE_RATE, estimated=True)
                 )

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 import numpy as np
 import pyworld
 
+from voxify.cache import LruCache
 from voxify.errors import ErrorCode
 
 from ..audio.process import resample
@@ -33,6 +34,8 @@ from .base import (
     SynthesisRequest,
     SynthesisResult,
     WordTiming,
+    has_words,
+    require_words,
 )
 from .espeak import ESpeak
 
@@ -60,7 +63,7 @@ class FormantEngine:
     def __init__(self) -> None:
         self._espeak = ESpeak.shared()
         self.model = f"espeak-ng-{self._espeak.version}+world-{pyworld.__version__}"
-        self._prepared: dict[str, tuple[str, VoiceMatch]] = {}  # voice_id -> (variant, match)
+        self._prepared: LruCache[str, tuple[str, VoiceMatch]] = LruCache(_CACHE_SIZE)  # voice_id -> (variant, match)
 
     def synthesize(
         self,
@@ -69,8 +72,7 @@ class FormantEngine:
         progress: ProgressCallback | None = None,
         should_cancel: CancelCheck | None = None,
     ) -> SynthesisResult:
-        if not any(ch.isalnum() for ch in request.text):
-            raise EngineError(ErrorCode.EMPTY_TEXT, "the text has nothing to speak")
+        require_words(request.text)
         language_voice = self._espeak.voice_for(request.language)
         variant, match = self._prepare(reference, language_voice)
         voice = language_voice + variant
@@ -110,8 +112,9 @@ class FormantEngine:
         """Learn the reference once per voice_id: pick eSpeak's register (male or female
         variant) by its pitch, then plan the match against eSpeak saying the reference's own
         transcript, so both long-term spectra average over the same sounds."""
-        if reference.voice_id in self._prepared:
-            return self._prepared[reference.voice_id]
+        return self._prepared.get_or_load(reference.voice_id, lambda: self._plan(reference, fallback_voice))
+
+    def _plan(self, reference: ReferenceVoice, fallback_voice: str) -> tuple[str, VoiceMatch]:
         rate = self._espeak.rate
         clip = reference.audio[: int(_MAX_REFERENCE_S * reference.sample_rate)]
         target = profile(resample(clip, reference.sample_rate, rate), rate, 0.45 * min(reference.sample_rate, rate))
@@ -124,7 +127,7 @@ class FormantEngine:
             voice = self._espeak.voice_for(reference.language)
         except EngineError:
             voice = fallback_voice
-        text = reference.transcript if any(ch.isalnum() for ch in reference.transcript) else ""
+        text = reference.transcript if has_words(reference.transcript) else ""
         source = None
         if text:
             source = profile(self._espeak.speak(text, voice + variant).samples, rate, 0.45 * rate)
@@ -132,11 +135,7 @@ class FormantEngine:
             source = profile(self._espeak.speak(_CALIBRATION_TEXT, voice + variant).samples, rate, 0.45 * rate)
         if source is None:
             raise RuntimeError(f"eSpeak voice {voice + variant!r} produced no voiced speech")
-        prepared = (variant, VoiceMatch.plan(source, target, rate))
-        if len(self._prepared) >= _CACHE_SIZE:
-            self._prepared.pop(next(iter(self._prepared)))
-        self._prepared[reference.voice_id] = prepared
-        return prepared
+        return variant, VoiceMatch.plan(source, target, rate)
 
 
 def _chunks(text: str) -> Iterator[str]:
@@ -148,5 +147,5 @@ def _chunks(text: str) -> Iterator[str]:
             cut = cut if cut > 0 else _MAX_CHUNK_CHARS
             yield sentence[:cut]
             sentence = sentence[cut:].strip()
-        if any(ch.isalnum() for ch in sentence):
+        if has_words(sentence):
             yield sentence

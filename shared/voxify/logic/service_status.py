@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from voxify.catalog import engine_catalog
+from voxify.clock import iso
 from voxify.queue import WorkQueue
 from voxify.repositories.heartbeats import HeartbeatRepository
 from voxify.repositories.runtime_config import RuntimeConfigRepository
@@ -38,7 +39,7 @@ def workers() -> list[dict[str, Any]]:
                 "worker_id": beat.worker_id,
                 "engine": beat.engine,
                 "state": beat.state.value if age < HEARTBEAT_STALE_SECONDS else "stale",
-                "last_seen": beat.last_seen.isoformat(),
+                "last_seen": iso(beat.last_seen),
                 "seconds_since_heartbeat": round(age, 1),
             }
         )

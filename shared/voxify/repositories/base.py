@@ -7,7 +7,7 @@ values in both directions so nothing above it sees Decimal.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -37,6 +37,12 @@ def _number(text: str) -> Decimal:
 
 def _plain(value: Any) -> Any:
     return value.model_dump(mode="json") if isinstance(value, BaseModel) else str(value)
+
+
+def stored(record: BaseModel) -> Item:
+    """A record's attributes as the table keeps them. Unset (None) fields are left out, not
+    written as NULL, so that `attribute_not_exists(...)` conditions mean what they say."""
+    return {key: value for key, value in record.model_dump(mode="json").items() if value is not None}
 
 
 def to_dynamo(value: Any) -> Any:
@@ -135,14 +141,22 @@ class TableRepository:
         )
 
     def _query(self, **request: Any) -> list[Item]:
-        """Every item a query matches, paginated through (records ignore the key attributes)."""
-        items: list[Item] = []
+        """Every item a query matches (records ignore the key attributes)."""
+        return [item for page in self._pages(self.table.query, request) for item in page]
+
+    def _scan(self, **request: Any) -> Iterator[list[Item]]:
+        """The whole table, a page at a time."""
+        return self._pages(self.table.scan, request)
+
+    @staticmethod
+    def _pages(operation: Callable[..., Any], request: dict[str, Any]) -> Iterator[list[Item]]:
+        """Each page of a query or scan, following LastEvaluatedKey to the end."""
         while True:
-            page = self.table.query(**request)
-            items.extend(from_dynamo(page["Items"]))
+            page = operation(**request)
+            yield from_dynamo(page["Items"])
             if "LastEvaluatedKey" not in page:
-                return items
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+                return
+            request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
 
 
 class OwnedRecords(TableRepository, Generic[RecordT]):
@@ -167,7 +181,7 @@ class OwnedRecords(TableRepository, Generic[RecordT]):
             "gsi1pk": f"USER#{record.user_id}#{self.kind}S",
             "gsi1sk": record.created_at,
             **keys,
-            **record.model_dump(mode="json"),
+            **stored(record),
         }
 
     def create(self, record: RecordT) -> bool:

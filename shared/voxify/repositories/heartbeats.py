@@ -2,15 +2,15 @@
 
 The one place that knows how a heartbeat is keyed: the worker writes through `beat`, the
 API's `voice/info` reads through `list_workers`. Timestamps are stored as ISO 8601 strings
-(`datetime.isoformat()`), `expires_at` as epoch seconds for DynamoDB's TTL.
+(`voxify.clock.iso`), `expires_at` as epoch seconds for DynamoDB's TTL.
 """
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from voxify.clock import epoch, iso, now_iso
 from voxify.domain.workers import WorkerHeartbeat, WorkerState
 from voxify.repositories.base import TableRepository
 
@@ -33,9 +33,9 @@ class HeartbeatRepository(TableRepository):
             "worker_id": worker_id,
             "engine": engine,
             "state": WorkerState(state).value,
-            "started_at": started_at.isoformat(),
-            "last_seen": datetime.now(UTC).isoformat(),
-            "expires_at": int(time.time() + expires_in),
+            "started_at": iso(started_at),
+            "last_seen": now_iso(),
+            "expires_at": epoch() + round(expires_in),
         }
         self._put(item)
         return WorkerHeartbeat.model_validate(item)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
 from voxify.repositories.base import TableRepository
 
@@ -21,13 +20,9 @@ class Inventory:
 class InventoryRepository(TableRepository):
     def count(self) -> Inventory:
         inventory = Inventory()
-        request: dict[str, Any] = {"ProjectionExpression": "sk, #s", "ExpressionAttributeNames": {"#s": "status"}}
-        while True:
-            page = self.table.scan(**request)
-            for item in page.get("Items", []):
+        for page in self._scan(ProjectionExpression="sk, #s", ExpressionAttributeNames={"#s": "status"}):
+            for item in page:
                 inventory.records_by_kind[item["sk"]] += 1
                 if item["sk"] == "JOB":
                     inventory.jobs_by_status[item["status"]] += 1
-            if "LastEvaluatedKey" not in page:
-                return inventory
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return inventory

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from voxify.clock import epoch
 from voxify.domain.voices import SearchRecord, SearchStatus
-from voxify.repositories.base import Fields, Item, OwnedRecords
+from voxify.repositories.base import Fields, Item, OwnedRecords, stored
 
 SEARCH_TTL_SECONDS = 24 * 3600
 
@@ -24,7 +24,7 @@ class SearchRepository(OwnedRecords[SearchRecord]):
             "pk": f"SEARCH#{record.search_id}",
             "sk": "SEARCH",
             "expires_at": epoch() + SEARCH_TTL_SECONDS,
-            **record.model_dump(mode="json"),
+            **stored(record),
         }
 
     def finish(self, search_id: str, changes: Fields) -> SearchRecord | None:

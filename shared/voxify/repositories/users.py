@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from voxify.clock import epoch, now_iso
 from voxify.domain.users import ApiKeyRecord, UserRecord
-from voxify.repositories.base import Fields, TableRepository, is_condition_failure, to_dynamo
+from voxify.repositories.base import Fields, TableRepository, is_condition_failure, stored, to_dynamo
 
 
 class UserRepository(TableRepository):
@@ -21,7 +21,7 @@ class UserRepository(TableRepository):
             "sk": "PROFILE",
             "gsi2pk": "USERS",
             "gsi2sk": user.created_at,
-            **user.model_dump(mode="json"),
+            **stored(user),
         }
         email = {"pk": f"EMAIL#{user.email}", "sk": "EMAIL", "user_id": user.user_id}
         try:
@@ -124,7 +124,7 @@ class ApiKeyRepository(TableRepository):
                 "sk": "APIKEY",
                 "gsi1pk": f"USER#{record.user_id}#APIKEYS",
                 "gsi1sk": record.created_at,
-                **record.model_dump(mode="json"),
+                **stored(record),
             }
         )
 

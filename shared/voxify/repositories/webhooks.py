@@ -7,7 +7,7 @@ from boto3.dynamodb.conditions import Key
 
 from voxify.clock import epoch, now_iso
 from voxify.domain.webhooks import DeliveryRecord, WebhookRecord, WebhookStatus
-from voxify.repositories.base import OwnedRecords, TableRepository
+from voxify.repositories.base import OwnedRecords, TableRepository, stored
 
 DELIVERY_TTL_SECONDS = 30 * 86400
 
@@ -52,7 +52,7 @@ class DeliveryRepository(TableRepository):
                 "pk": f"WEBHOOK#{delivery.webhook_id}",
                 "sk": f"DELIVERY#{delivery.created_at}#{delivery.delivery_id}",
                 "expires_at": epoch() + DELIVERY_TTL_SECONDS,
-                **delivery.model_dump(mode="json"),
+                **stored(delivery),
                 "updated_at": now_iso(),
             }
         )
