@@ -14,8 +14,17 @@ def test_signature_is_hmac_sha256_over_timestamp_dot_body():
     assert signature("whsec_s", 1700000000, b'{"a":1}') == f"t=1700000000,v1={expected}"
 
 
-@pytest.mark.parametrize("url", ["http://example.com/h", "https://10.0.0.1/h", "https://169.254.169.254/latest",
-                                 "https://127.0.0.1/h", "https://[::1]/h", "ftp://example.com/h"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com/h",
+        "https://10.0.0.1/h",
+        "https://169.254.169.254/latest",
+        "https://127.0.0.1/h",
+        "https://[::1]/h",
+        "ftp://example.com/h",
+    ],
+)
 def test_private_plain_or_odd_urls_are_refused(url):
     with pytest.raises(VoxifyError) as refused:
         check_url(url)
