@@ -20,7 +20,7 @@ from voxify_worker.engines.registry import chosen_engine_name, load_engine
 from voxify_worker.runtime.consumer import WorkConsumer, WorkHandler
 from voxify_worker.runtime.heartbeat import Heartbeat
 from voxify_worker.runtime.sweeper import Sweeper
-from voxify_worker.runtime.wiring import wire
+from voxify_worker.runtime.wiring import Wiring, wire
 
 SWEEP_INTERVAL_SECONDS = 60.0
 
@@ -45,15 +45,7 @@ def main() -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-
-    heartbeat = Heartbeat(worker_id, chosen_engine_name(), settings.worker_heartbeat_seconds)
-    heartbeat.beat(WorkerState.LOADING)
-    engine = load_engine()
-    heartbeat.engine = f"{engine.name}:{engine.model}"
-    wiring = wire(engine, worker_id)
-    wiring.voices.encoder.load()
-    heartbeat.beat()
-    heartbeat.start()
+    heartbeat, wiring = _load(worker_id)
     Sweeper(SWEEP_INTERVAL_SECONDS, stop).start()
     queues = [url for url in (settings.jobs_queue_url, settings.uploads_queue_url) if url]
     consumers = build_consumers(
@@ -64,18 +56,33 @@ def main() -> None:
         settings.worker_poll_wait_seconds,
         settings.worker_lease_seconds,
     )
-    threads = [threading.Thread(target=c.run, args=(stop,), name=f"consumer-{i}") for i, c in enumerate(consumers)]
-    for thread in threads:
-        thread.start()
-    logger.info(
-        "worker started", extra={"queues": queues, "engine": engine.name, "concurrency": settings.worker_concurrency}
-    )
+    logger.info("worker started", extra={"queues": queues, "concurrency": settings.worker_concurrency})
     try:
-        for thread in threads:
-            thread.join()
+        _run_until_stopped(consumers, stop)
     finally:
         heartbeat.stop()
         logger.info("worker stopped", extra={"processed": sum(c.processed for c in consumers)})
+
+
+def _load(worker_id: str) -> tuple[Heartbeat, Wiring]:
+    """The engine and the speaker encoder, loaded once, with the heartbeat saying so meanwhile."""
+    heartbeat = Heartbeat(worker_id, chosen_engine_name(), get_settings().worker_heartbeat_seconds)
+    heartbeat.beat(WorkerState.LOADING)
+    engine = load_engine()
+    heartbeat.engine = f"{engine.name}:{engine.model}"
+    wiring = wire(engine, worker_id)
+    wiring.voices.encoder.load()
+    heartbeat.beat()
+    heartbeat.start()
+    return heartbeat, wiring
+
+
+def _run_until_stopped(consumers: list[WorkConsumer], stop: threading.Event) -> None:
+    threads = [threading.Thread(target=c.run, args=(stop,), name=f"consumer-{i}") for i, c in enumerate(consumers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 if __name__ == "__main__":

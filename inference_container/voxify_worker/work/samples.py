@@ -29,23 +29,11 @@ REFERENCE_MAX_SECONDS = 12.0
 
 def process_sample(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> None:
     logger.append_keys(sample_id=work.id)
-    sample = ctx.samples.get(work.id)
-    if sample is None or (work.user_id and sample.user_id != work.user_id):
-        logger.info("sample gone or not this user's; nothing to do")
+    sample = _claim(work, ctx)
+    if sample is None:
         return
-    if sample.status in (SampleStatus.READY, SampleStatus.REJECTED) and work.user_id is None:
-        return
-    claimed = ctx.samples.update(
-        work.id,
-        {"status": SampleStatus.PROCESSING.value},
-        expected_status=[SampleStatus.UPLOADING, SampleStatus.UPLOADED, SampleStatus.PROCESSING],
-    )
-    if claimed is None:
-        return
-    ctx.events.sample_changed(claimed)
     try:
-        data = _original_bytes(sample, ctx)
-        audio, rate = decode(data)
+        audio, rate = decode(_original_bytes(sample, ctx))
     except AudioError as error:
         _reject(ctx, work.id, [error.code.value, str(error)])
         return
@@ -54,37 +42,48 @@ def process_sample(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> 
     if reasons:
         _reject(ctx, work.id, reasons, quality.as_record())
         return
-    mono = resample(audio, rate, WORKING_RATE)
-    prefix = sample_prefix(sample.user_id, sample.sample_id)
-    normalized = normalize_loudness(mono, WORKING_RATE)
-    reference = reference_segment(normalized, WORKING_RATE)
-    ctx.store.put(
-        prefix + "normalized.wav", encode(normalized, WORKING_RATE, "wav", WORKING_RATE), CONTENT_TYPES["wav"]
-    )
-    ctx.store.put(prefix + "reference.wav", encode(reference, WORKING_RATE, "wav", WORKING_RATE), CONTENT_TYPES["wav"])
-    ctx.index.upsert(
-        sample.sample_id,
-        sample.user_id,
-        "sample",
-        sample.name,
-        ctx.encoder.model,
-        ctx.encoder.embed(normalized, WORKING_RATE),
-    )
-    ctx.events.announce(
-        ctx.samples.update(
-            work.id,
-            {
-                "status": SampleStatus.READY.value,
-                "duration_seconds": quality.duration_seconds,
-                "quality": quality.as_record(),
-                "embedding_model": ctx.encoder.model,
-                "normalized_key": prefix + "normalized.wav",
-                "reference_key": prefix + "reference.wav",
-                "rejection_reasons": [],
-            },
-        )
-    )
+    normalized_key, reference_key = _store_working_copies(sample, audio, rate, ctx)
+    changes = {
+        "status": SampleStatus.READY.value,
+        "duration_seconds": quality.duration_seconds,
+        "quality": quality.as_record(),
+        "embedding_model": ctx.encoder.model,
+        "normalized_key": normalized_key,
+        "reference_key": reference_key,
+        "rejection_reasons": [],
+    }
+    ctx.events.announce(ctx.samples.update(work.id, changes))
     logger.info("sample ready", extra={"quality_score": quality.score})
+
+
+def _claim(work: WorkMessage, ctx: VoiceContext) -> SampleRecord | None:
+    """The sample, moved to `processing`; None when there is nothing (more) to do."""
+    sample = ctx.samples.get(work.id)
+    if sample is None or (work.user_id and sample.user_id != work.user_id):
+        logger.info("sample gone or not this user's; nothing to do")
+        return None
+    if sample.status in (SampleStatus.READY, SampleStatus.REJECTED) and work.user_id is None:
+        return None
+    claimed = ctx.samples.update(
+        work.id,
+        {"status": SampleStatus.PROCESSING.value},
+        expected_status=[SampleStatus.UPLOADING, SampleStatus.UPLOADED, SampleStatus.PROCESSING],
+    )
+    ctx.events.announce(claimed)
+    return sample if claimed else None
+
+
+def _store_working_copies(sample: SampleRecord, audio: np.ndarray, rate: int, ctx: VoiceContext) -> tuple[str, str]:
+    """Loudness-normalised mono at the working rate, the engines' reference cut from it, and
+    the speaker embedding; returns the keys of the two files."""
+    prefix = sample_prefix(sample.user_id, sample.sample_id)
+    normalized = normalize_loudness(resample(audio, rate, WORKING_RATE), WORKING_RATE)
+    copies = {"normalized.wav": normalized, "reference.wav": reference_segment(normalized, WORKING_RATE)}
+    for name, samples in copies.items():
+        ctx.store.put(prefix + name, encode(samples, WORKING_RATE, "wav", WORKING_RATE), CONTENT_TYPES["wav"])
+    vector = ctx.encoder.embed(normalized, WORKING_RATE)
+    ctx.index.upsert(sample.sample_id, sample.user_id, "sample", sample.name, ctx.encoder.model, vector)
+    return prefix + "normalized.wav", prefix + "reference.wav"
 
 
 def _original_bytes(sample: SampleRecord, ctx: VoiceContext) -> bytes:

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
 from voxify.domain.jobs import JobRecord, JobStatus
-from voxify.errors import CodedError, ErrorCode, not_found
+from voxify.errors import CodedError, ErrorCode
 from voxify.events import EventPublisher
 from voxify.observability import logger
 from voxify.queue import WorkMessage
@@ -75,6 +76,40 @@ class ProgressReporter:
             raise JobAbandoned(self._job_id)
 
 
+class EngineRun(BaseModel):
+    """Which engine and model made a job, and how fast (stored as the job's `engine`)."""
+
+    name: str
+    model: str
+    version: str
+    engine_seconds: float = 0.0
+    rtf: float = 0.0
+    wall_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class RenderedBlock:
+    """One block spoken, post-processed and stored, with its words on its own clock."""
+
+    audio: np.ndarray
+    key: str
+    words: list[WordTiming]
+    in_job_voice: bool
+    engine_seconds: float
+    engine: EngineRun
+
+
+class JobOutcome(BaseModel):
+    """What a completed job records."""
+
+    output_key: str
+    block_keys: list[str]
+    duration_seconds: float
+    timestamps: dict[str, Any] | None
+    speaker_similarity: float | None
+    engine: EngineRun
+
+
 def synthesize_job(work: WorkMessage, delivery: Delivery, ctx: SynthesisContext) -> None:
     """Run one job; returns normally when the message can be deleted."""
     logger.append_keys(job_id=work.id)
@@ -84,12 +119,11 @@ def synthesize_job(work: WorkMessage, delivery: Delivery, ctx: SynthesisContext)
         logger.info("not claimed: duplicate, late or finished delivery", extra={"status": current and current.status})
         return
     ctx.events.job_changed(job)
-    report = ProgressReporter(ctx, job.job_id)
     started = time.monotonic()
     try:
         check_output(job.output_format, job.sample_rate)
         with Lease(delivery, ctx.jobs, job.job_id, ctx.worker_id):
-            outcome = _render(job, ctx, report)
+            outcome = _render(job, ctx, ProgressReporter(ctx, job.job_id))
     except (JobAbandoned, SynthesisCancelled):
         _discard_outputs(job, ctx)
         logger.info("job abandoned: cancelled or taken over")
@@ -98,87 +132,86 @@ def synthesize_job(work: WorkMessage, delivery: Delivery, ctx: SynthesisContext)
         _fail(job, ctx, error.code, str(error))
         return
     except Exception as error:
-        ctx.jobs.finish(
-            job.job_id, ctx.worker_id, JobStatus.PENDING, {"last_error": f"{type(error).__name__}: {error}"}
-        )
+        last_error = f"{type(error).__name__}: {error}"
+        ctx.jobs.finish(job.job_id, ctx.worker_id, JobStatus.PENDING, {"last_error": last_error})
         raise
-    elapsed = time.monotonic() - started
-    outcome["engine"]["rtf"] = round(outcome["engine"]["engine_seconds"] / max(outcome["duration_seconds"], 1e-6), 3)
-    outcome["engine"]["wall_seconds"] = round(elapsed, 3)
-    finished = ctx.jobs.finish(
-        job.job_id, ctx.worker_id, JobStatus.COMPLETED, {**outcome, "progress": 100, "progress_message": "completed"}
-    )
+    outcome.engine.wall_seconds = round(time.monotonic() - started, 3)
+    _complete(job, outcome, ctx)
+
+
+def _complete(job: JobRecord, outcome: JobOutcome, ctx: SynthesisContext) -> None:
+    """The conditional completion only the claiming worker can make."""
+    changes = {**outcome.model_dump(mode="json"), "progress": 100, "progress_message": "completed"}
+    finished = ctx.jobs.finish(job.job_id, ctx.worker_id, JobStatus.COMPLETED, changes)
     if finished is None:  # cancelled during the upload
         _discard_outputs(job, ctx)
         return
     ctx.events.job_changed(finished)
-    logger.info("job completed", extra={"duration": outcome["duration_seconds"], "rtf": outcome["engine"]["rtf"]})
+    logger.info("job completed", extra={"duration": outcome.duration_seconds, "rtf": outcome.engine.rtf})
 
 
-def _render(job: JobRecord, ctx: SynthesisContext, report: ProgressReporter) -> dict[str, Any]:
+def _render(job: JobRecord, ctx: SynthesisContext, report: ProgressReporter) -> JobOutcome:
+    """Every block, then the combined file with each block's pause after it."""
     rate, fmt = job.sample_rate, job.output_format
-    blocks = job.blocks
-    segments: list[np.ndarray] = []
-    own_voice: list[np.ndarray] = []  # blocks spoken in the job's own voice, for speaker_similarity
-    words: list[WordTiming] = []
-    block_keys: list[str] = []
-    offset = 0.0
-    engine_seconds = 0.0
-    result = None
     report(1, "preparing the voice", force=True)
+    blocks = [_render_block(job, index, ctx, report) for index in range(len(job.blocks))]
+    segments: list[np.ndarray] = []
+    words: list[WordTiming] = []
+    offset = 0.0
     for index, block in enumerate(blocks):
-        voice_id = block.voice_model_id or job.voice_model_id
-        if voice_id is None:  # stored jobs have their voice resolved; fail as looking up clone None did
-            raise EngineError(ErrorCode.VOICE_NOT_FOUND, str(not_found("voice clone None")))
-        reference = ctx.references.get(voice_id, job.user_id)
-        share = 90 / len(blocks)
-        base = 5 + index * share
-
-        def engine_progress(
-            fraction: float, message: str, base: float = base, share: float = share, number: int = index + 1
-        ) -> None:
-            report(base + fraction * share * 0.8, f"block {number}/{len(blocks)}: {message}")
-
-        # stored jobs always carry their text (only listings blank it)
-        assert block.text is not None
-        tick = time.monotonic()
-        result = ctx.engine.synthesize(
-            reference,
-            SynthesisRequest(text=block.text, language=job.text_language, speed=job.speed),
-            progress=engine_progress,
-            should_cancel=report.cancelled,
-        )
-        engine_seconds += time.monotonic() - tick
-        report(base + share * 0.85, f"block {index + 1}/{len(blocks)}: encoding", force=True)
-        audio = postprocess(result.audio, result.sample_rate, pitch_semitones=job.pitch, volume=job.volume)
-        audio = resample(audio, result.sample_rate, rate)
-        key = block_key(job.user_id, job.job_id, index, fmt)
-        ctx.store.put(key, encode(audio, rate, fmt, rate), CONTENT_TYPES[fmt])
-        block_keys.append(key)
-        words += [WordTiming(w.word, w.start_time + offset, w.end_time + offset, w.estimated) for w in result.words]
-        pause = silence(block.wait_after_ms, rate) if index < len(blocks) - 1 else silence(0, rate)
-        segments += [audio, pause]
-        if voice_id == job.voice_model_id:
-            own_voice.append(audio)
-        offset += (len(audio) + len(pause)) / rate
+        last = index == len(blocks) - 1
+        pause = silence(0 if last else job.blocks[index].wait_after_ms, rate)
+        words += [WordTiming(w.word, w.start_time + offset, w.end_time + offset, w.estimated) for w in block.words]
+        segments += [block.audio, pause]
+        offset += (len(block.audio) + len(pause)) / rate
     combined = concatenate(segments)
     report(96, "uploading", force=True)
     key = output_key(job.user_id, job.job_id, fmt)
     ctx.store.put(key, encode(combined, rate, fmt, rate), CONTENT_TYPES[fmt])
-    assert result is not None
-    return {
-        "output_key": key,
-        "block_keys": block_keys,
-        "duration_seconds": round(len(combined) / rate, 3),
-        "timestamps": timestamps(words, job.config.timestamp_granularity) if job.config.include_timestamps else None,
-        "speaker_similarity": _speaker_similarity(own_voice, rate, job.voice_model_id, ctx),
-        "engine": {
-            "name": result.engine,
-            "model": result.model,
-            "version": result.version,
-            "engine_seconds": round(engine_seconds, 3),
-        },
-    }
+    duration = round(len(combined) / rate, 3)
+    engine_seconds = round(sum(b.engine_seconds for b in blocks), 3)
+    own_voice = [b.audio for b in blocks if b.in_job_voice]
+    return JobOutcome(
+        output_key=key,
+        block_keys=[b.key for b in blocks],
+        duration_seconds=duration,
+        timestamps=timestamps(words, job.config.timestamp_granularity) if job.config.include_timestamps else None,
+        speaker_similarity=_speaker_similarity(own_voice, rate, job.voice_model_id, ctx),
+        engine=blocks[-1].engine.model_copy(
+            update={"engine_seconds": engine_seconds, "rtf": round(engine_seconds / max(duration, 1e-6), 3)}
+        ),
+    )
+
+
+def _render_block(job: JobRecord, index: int, ctx: SynthesisContext, report: ProgressReporter) -> RenderedBlock:
+    """One block through the engine, post-processing and its own file."""
+    block, count = job.blocks[index], len(job.blocks)
+    voice_id = block.voice_model_id or job.voice_model_id
+    if voice_id is None or block.text is None:  # resolved and present in every stored job
+        raise EngineError(ErrorCode.VOICE_NOT_FOUND, "the job names no voice or no text")
+    share = 90 / count
+    base = 5 + index * share
+
+    def engine_progress(fraction: float, message: str) -> None:
+        report(base + fraction * share * 0.8, f"block {index + 1}/{count}: {message}")
+
+    tick = time.monotonic()
+    result = ctx.engine.synthesize(
+        ctx.references.get(voice_id, job.user_id),
+        SynthesisRequest(text=block.text, language=job.text_language, speed=job.speed),
+        progress=engine_progress,
+        should_cancel=report.cancelled,
+    )
+    engine_seconds = time.monotonic() - tick
+    report(base + share * 0.85, f"block {index + 1}/{count}: encoding", force=True)
+    audio = postprocess(result.audio, result.sample_rate, pitch_semitones=job.pitch, volume=job.volume)
+    audio = resample(audio, result.sample_rate, job.sample_rate)
+    key = block_key(job.user_id, job.job_id, index, job.output_format)
+    ctx.store.put(
+        key, encode(audio, job.sample_rate, job.output_format, job.sample_rate), CONTENT_TYPES[job.output_format]
+    )
+    engine = EngineRun(name=result.engine, model=result.model, version=result.version)
+    return RenderedBlock(audio, key, list(result.words), voice_id == job.voice_model_id, engine_seconds, engine)
 
 
 def _speaker_similarity(

@@ -70,53 +70,11 @@ def create_app() -> FastAPI:
         allow_headers=["*"],
         expose_headers=["Retry-After", "X-Request-Id", "X-RateLimit-Remaining"],
     )
-
-    @app.middleware("http")
-    async def request_context(request: Request, call_next: Any) -> Any:
-        request_id = _request_id(request)
-        logger.append_keys(request_id=request_id)
-        try:
-            response = await call_next(request)
-        finally:
-            logger.remove_keys(["request_id", "user_id", "job_id"])
-        response.headers["X-Request-Id"] = request_id
-        rate = getattr(request.state, "rate_limit", None)
-        if rate:
-            response.headers["X-RateLimit-Limit"] = str(rate.limit)
-            response.headers["X-RateLimit-Remaining"] = str(rate.remaining)
-        return response
-
-    @app.exception_handler(VoxifyError)
-    async def voxify_error(_: Request, error: VoxifyError) -> JSONResponse:
-        return JSONResponse(
-            error_envelope(error.code, error.message, error.details),
-            status_code=error.status_code,
-            headers=error.headers,
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
-        details = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"], "type": e["type"]}
-            for e in error.errors()
-        ]
-        return JSONResponse(
-            error_envelope(ErrorCode.VALIDATION_ERROR, "the request is not valid", details), status_code=400
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = _STATUS_CODES.get(error.status_code, ErrorCode.VALIDATION_ERROR)
-        return JSONResponse(
-            error_envelope(code, str(error.detail)),
-            status_code=error.status_code,
-            headers=getattr(error, "headers", None),
-        )
-
-    @app.exception_handler(Exception)
-    async def unexpected_error(_: Request, error: Exception) -> JSONResponse:
-        logger.exception("unhandled error")
-        return JSONResponse(error_envelope(ErrorCode.INTERNAL_ERROR, "internal error"), status_code=500)
+    app.middleware("http")(request_context)
+    app.exception_handler(VoxifyError)(voxify_error)
+    app.exception_handler(RequestValidationError)(validation_error)
+    app.exception_handler(StarletteHTTPException)(http_error)
+    app.exception_handler(Exception)(unexpected_error)
 
     @app.get("/health", response_model=Envelope[dict[str, Any]], tags=["info"])
     def health() -> Answer:
@@ -126,6 +84,51 @@ def create_app() -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     return app
+
+
+async def request_context(request: Request, call_next: Any) -> Any:
+    """Request id (API Gateway's, the caller's or a new one) on every log line and response;
+    the caller's rate-limit state on every authenticated response."""
+    request_id = _request_id(request)
+    logger.append_keys(request_id=request_id)
+    try:
+        response = await call_next(request)
+    finally:
+        logger.remove_keys(["request_id", "user_id", "job_id"])
+    response.headers["X-Request-Id"] = request_id
+    rate = getattr(request.state, "rate_limit", None)
+    if rate:
+        response.headers["X-RateLimit-Limit"] = str(rate.limit)
+        response.headers["X-RateLimit-Remaining"] = str(rate.remaining)
+    return response
+
+
+async def voxify_error(_: Request, error: VoxifyError) -> JSONResponse:
+    return JSONResponse(
+        error_envelope(error.code, error.message, error.details), status_code=error.status_code, headers=error.headers
+    )
+
+
+async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
+    details = [
+        {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"], "type": e["type"]}
+        for e in error.errors()
+    ]
+    return JSONResponse(
+        error_envelope(ErrorCode.VALIDATION_ERROR, "the request is not valid", details), status_code=400
+    )
+
+
+async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    code = _STATUS_CODES.get(error.status_code, ErrorCode.VALIDATION_ERROR)
+    return JSONResponse(
+        error_envelope(code, str(error.detail)), status_code=error.status_code, headers=getattr(error, "headers", None)
+    )
+
+
+async def unexpected_error(_: Request, error: Exception) -> JSONResponse:
+    logger.exception("unhandled error")
+    return JSONResponse(error_envelope(ErrorCode.INTERNAL_ERROR, "internal error"), status_code=500)
 
 
 def _request_id(request: Request) -> str:

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from voxify.clock import derived_id, new_id, now_iso
 from voxify.domain.batches import OUTCOMES, BatchLine, BatchRecord, BatchStatus
 from voxify.domain.jobs import JobRecord, JobStatus
+from voxify.domain.users import UserRecord
 from voxify.errors import ErrorCode, VoxifyError, found
 from voxify.events import EventPublisher
 from voxify.logic.jobs import find_job, submit_job
@@ -73,9 +74,8 @@ def ingest_manifest(key: str, etag: str, data: bytes) -> BatchRecord | None:
     manifest cannot be a batch, in which case an error report is written beside it."""
     if key.endswith(ERROR_REPORT_SUFFIX):
         return None  # our own report, announced by the same bucket notification
-    parts = key.split("/")
-    user = UserRepository().get(parts[1]) if len(parts) >= 3 and parts[0] == "dropbox" else None
-    if user is None or user.disabled:
+    user = _manifest_owner(key)
+    if user is None:
         _error_report(key, ErrorCode.UNKNOWN_USER, "the manifest's folder names no active user: dropbox/{user_id}/...")
         return None
     try:
@@ -83,45 +83,50 @@ def ingest_manifest(key: str, etag: str, data: bytes) -> BatchRecord | None:
     except ManifestError as error:
         _error_report(key, error.code, error.message)
         return None
+    batch = _batch_once(user.user_id, key, etag, len(lines))
+    if batch.status != BatchStatus.CREATING:
+        logger.info("manifest delivered again; its batch exists", extra={"batch_id": batch.batch_id})
+        return batch
+    results = [_create_line_job(batch, line) for line in lines]
+    accepted = sum(1 for r in results if r.job_id)
+    changes = {
+        "status": BatchStatus.PROCESSING.value,
+        "lines": [r.model_dump(mode="json") for r in results],
+        "accepted": accepted,
+        "rejected": len(results) - accepted,
+    }
+    batch = BatchRepository().update(batch.batch_id, changes) or batch
+    logger.info("batch created", extra={"batch_id": batch.batch_id, "accepted": accepted, "lines": len(results)})
+    return _finish_if_done(batch)
+
+
+def _manifest_owner(key: str) -> UserRecord | None:
+    """The active user whose drop folder (`dropbox/{user_id}/...`) holds the manifest."""
+    parts = key.split("/")
+    user = UserRepository().get(parts[1]) if len(parts) >= 3 and parts[0] == "dropbox" else None
+    return user if user and not user.disabled else None
+
+
+def _batch_once(user_id: str, key: str, etag: str, lines: int) -> BatchRecord:
+    """This manifest's batch: made now (and announced), or found as an earlier delivery made it."""
     batches = BatchRepository()
     batch_id = batch_id_for(key, etag)
     now = now_iso()
-    created = batches.create(
-        BatchRecord(
-            batch_id=batch_id,
-            user_id=user.user_id,
-            manifest_key=key,
-            manifest_etag=etag,
-            status=BatchStatus.CREATING,
-            total_lines=len(lines),
-            output_prefix=batch_prefix(user.user_id, batch_id),
-            created_at=now,
-            updated_at=now,
-        )
+    record = BatchRecord(
+        batch_id=batch_id,
+        user_id=user_id,
+        manifest_key=key,
+        manifest_etag=etag,
+        status=BatchStatus.CREATING,
+        total_lines=lines,
+        output_prefix=batch_prefix(user_id, batch_id),
+        created_at=now,
+        updated_at=now,
     )
-    batch = batches.get(batch_id)
-    assert batch is not None
-    if batch.status != BatchStatus.CREATING:
-        logger.info("manifest delivered again; its batch exists", extra={"batch_id": batch_id})
-        return batch
-    if created:
-        EventPublisher().batch_changed(batch)
-    results = [_create_line_job(batch, line) for line in lines]
-    accepted = sum(1 for r in results if r.job_id)
-    batch = (
-        batches.update(
-            batch_id,
-            {
-                "status": BatchStatus.PROCESSING.value,
-                "lines": [r.model_dump(mode="json") for r in results],
-                "accepted": accepted,
-                "rejected": len(results) - accepted,
-            },
-        )
-        or batch
-    )
-    logger.info("batch created", extra={"batch_id": batch_id, "accepted": accepted, "lines": len(results)})
-    return _finish_if_done(batch)
+    if batches.create(record):
+        EventPublisher().batch_changed(record)
+        return record
+    return found(batches.get(batch_id), "batch")
 
 
 def _create_line_job(batch: BatchRecord, line: ManifestLine) -> BatchLine:
