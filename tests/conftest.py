@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fixtures.aws import moto_server, provision
+from tests.fixtures.aws import clear_aws_environment, moto_server, provision
 
 # Tests never reach real AWS, X-Ray or CloudWatch.
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
@@ -21,15 +21,7 @@ def emulator_endpoint() -> Iterator[str]:
 @pytest.fixture
 def stack(emulator_endpoint, monkeypatch):
     """The template's resources in a freshly reset emulator; env vars point at them."""
-    for name in (
-        "AWS_ENDPOINT_URL",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_DEFAULT_REGION",
-        "AWS_REGION",
-    ):
-        monkeypatch.delenv(name, raising=False)  # restored after the test
+    clear_aws_environment(monkeypatch)  # restored after the test
     bootstrap, resources = provision(emulator_endpoint)
     for name, value in resources.environment.items():
         monkeypatch.setenv(name, value)

@@ -81,20 +81,29 @@ def load_handler(mapping: EventSourceMapping) -> Callable[[dict, Any], Any]:
 class EventSourcePoller(threading.Thread):
     """Polls one queue for one function until stopped."""
 
-    def __init__(self, mapping: EventSourceMapping, sqs: Any, region: str, account: str, stop: threading.Event) -> None:
+    def __init__(
+        self,
+        mapping: EventSourceMapping,
+        sqs: Any,
+        region: str,
+        account: str,
+        stop: threading.Event,
+        handler: Callable[[dict[str, Any], Any], Any] | None = None,
+    ) -> None:
+        """`handler` stands in for the mapping's function (tests); by default it is loaded."""
         super().__init__(name=f"esm-{mapping.function}", daemon=True)
         self.mapping = mapping
         self._sqs = sqs
         self._region = region
         self._arn = f"arn:aws:lambda:{region}:{account}:function:{mapping.function_name}"
         self._stop_event = stop
-        self._handler = load_handler(mapping)
+        self._handler = handler or load_handler(mapping)
         self.invocations = 0
 
     def run(self) -> None:
         while not self._stop_event.is_set():
             try:
-                batch = self._gather_batch()
+                batch = self.gather_batch()
                 if batch:
                     self.invoke(batch)
             except Exception:  # the poller must outlive one bad batch
@@ -103,7 +112,8 @@ class EventSourcePoller(threading.Thread):
                 logger.exception("event source poll failed", extra={"function": self.mapping.function})
                 self._stop_event.wait(1.0)
 
-    def _gather_batch(self) -> list[dict[str, Any]]:
+    def gather_batch(self) -> list[dict[str, Any]]:
+        """Up to the mapping's batch size of messages, within its batching window."""
         batch: list[dict[str, Any]] = []
         window_ends = time.monotonic() + self.mapping.batching_window_seconds
         while len(batch) < self.mapping.batch_size and not self._stop_event.is_set():

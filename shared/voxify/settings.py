@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     # dies mid-job gives its work back to the queue (and its job to a takeover) this soon.
     # Renewed every quarter of it while the work runs.
     worker_lease_seconds: int = Field(default=120, ge=4, le=43_200)
+    # Claims a job may take before the sweep fails it (RETRIES_EXHAUSTED): matches the jobs
+    # queue's maxReceiveCount, so a job that kills each worker that takes it ends.
+    job_max_attempts: int = Field(default=5, ge=1, le=100)
 
     @model_validator(mode="after")
     def _resources_outside_local(self) -> Self:

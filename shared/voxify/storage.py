@@ -40,12 +40,18 @@ def output_prefix(user_id: str, job_id: str) -> str:
     return f"outputs/{user_id}/{job_id}/"
 
 
-def output_key(user_id: str, job_id: str, fmt: str) -> str:
-    return f"{output_prefix(user_id, job_id)}audio.{fmt}"
+def attempt_prefix(user_id: str, job_id: str, attempt: int) -> str:
+    """Where one attempt at a job writes: a worker whose claim was taken over can only ever
+    delete its own attempt's files, never the new owner's."""
+    return f"{output_prefix(user_id, job_id)}attempt-{attempt}/"
 
 
-def block_key(user_id: str, job_id: str, index: int, fmt: str) -> str:
-    return f"{output_prefix(user_id, job_id)}blocks/{index:03d}.{fmt}"
+def output_key(user_id: str, job_id: str, fmt: str, attempt: int = 1) -> str:
+    return f"{attempt_prefix(user_id, job_id, attempt)}audio.{fmt}"
+
+
+def block_key(user_id: str, job_id: str, index: int, fmt: str, attempt: int = 1) -> str:
+    return f"{attempt_prefix(user_id, job_id, attempt)}blocks/{index:03d}.{fmt}"
 
 
 class AudioStore:

@@ -4,13 +4,12 @@ import io
 import json
 import time
 
-import boto3
 import httpx
 import pytest
 import soundfile as sf
 
 from tests.fixtures.events import validate_event
-from tests.fixtures.local_stack import LocalStackProcess, poll, voice_over_http
+from tests.fixtures.local_stack import LocalStackProcess, aws, poll, voice_over_http
 
 pytestmark = pytest.mark.e2e
 BUS = "voxify-local"
@@ -27,16 +26,6 @@ def running(tmp_path_factory):
         yield stack, api, voice
     finally:
         stack.stop()
-
-
-def aws(stack, service):
-    return boto3.client(
-        service,
-        endpoint_url=stack.emulator,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def bucket(stack) -> str:

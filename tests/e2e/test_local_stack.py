@@ -4,11 +4,10 @@ and keeps its data across a restart."""
 import json
 import urllib.request
 
-import boto3
 import pytest
 
 from tests.fixtures.aws import moto_server
-from tests.fixtures.local_stack import LocalStackProcess, poll
+from tests.fixtures.local_stack import LocalStackProcess, aws, emulator_client, poll
 
 pytestmark = pytest.mark.e2e
 
@@ -16,16 +15,6 @@ pytestmark = pytest.mark.e2e
 def get(url):
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.status, response.read()
-
-
-def aws(stack, service):
-    return boto3.client(
-        service,
-        endpoint_url=stack.emulator,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def test_up_serves_the_api_and_keeps_data_across_restart(tmp_path):
@@ -90,13 +79,7 @@ def test_up_uses_an_emulator_that_aws_endpoint_url_names(tmp_path):
         ).start()
         try:
             assert f"AWS emulator   {external}   (external)" in stack.output()
-            queues = boto3.client(
-                "sqs",
-                endpoint_url=external,
-                region_name="us-east-1",
-                aws_access_key_id="testing",
-                aws_secret_access_key="testing",
-            ).list_queues()["QueueUrls"]
+            queues = emulator_client(external, "sqs").list_queues()["QueueUrls"]
             assert any(url.endswith("/voxify-local-jobs") for url in queues)
         finally:
             assert stack.stop() == 0, stack.output()

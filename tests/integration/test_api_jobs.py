@@ -4,10 +4,10 @@ import json
 
 import boto3
 
+from tests.fixtures.jobs import complete
 from tests.fixtures.voices import ready_clone
 from voxify.domain.jobs import JobStatus
 from voxify.repositories.jobs import JobRepository
-from voxify.storage import AudioStore, output_key
 
 
 def error_code(response):
@@ -27,25 +27,6 @@ def queued_job_ids(endpoint, resources):
         if not messages:
             return ids
         ids += [json.loads(m["Body"])["id"] for m in messages]
-
-
-def complete(job, audio=b"RIFF fake audio"):
-    """What the worker does at the end of a job, done by hand."""
-    key = output_key(job["user_id"], job["job_id"], job["output_format"])
-    AudioStore().put(key, audio, "audio/wav")
-    JobRepository().transition(job["job_id"], JobStatus.PROCESSING, [JobStatus.PENDING])
-    return JobRepository().transition(
-        job["job_id"],
-        JobStatus.COMPLETED,
-        [JobStatus.PROCESSING],
-        {
-            "output_key": key,
-            "block_keys": [key],
-            "duration_seconds": 1.5,
-            "progress": 100,
-            "timestamps": {"words": [{"word": "hi", "start_time": 0.1, "end_time": 0.4}]},
-        },
-    )
 
 
 def test_create_job_records_and_enqueues_once(alice, stack, emulator_endpoint):

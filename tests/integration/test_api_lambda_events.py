@@ -4,8 +4,8 @@ import base64
 import json
 
 from tests.fixtures.api import PASSWORD, reset_caches, wav_bytes
+from tests.fixtures.jobs import complete
 from tests.fixtures.lambda_events import http_api_event, lambda_context
-from tests.integration.test_api_jobs import complete
 from voxify.domain.voices import CloneStatus
 from voxify.repositories.voices import CloneRepository, SampleRepository
 

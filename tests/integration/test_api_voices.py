@@ -7,6 +7,7 @@ import boto3
 import httpx
 
 from tests.fixtures.api import wav_bytes
+from tests.fixtures.storage import objects
 from voxify.domain.voices import CloneStatus
 from voxify.repositories.voices import CloneRepository, SampleRepository
 
@@ -28,11 +29,6 @@ def make_ready(sample_id):
     SampleRepository().update(
         sample_id, {"status": "ready", "duration_seconds": 2.0, "normalized_key": "samples/x/normalized.wav"}
     )
-
-
-def objects(emulator_endpoint, bucket, prefix=""):
-    s3 = boto3.client("s3", endpoint_url=emulator_endpoint)
-    return [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
 
 
 def test_upload_stores_audio_and_queues_processing(alice, stack, emulator_endpoint):

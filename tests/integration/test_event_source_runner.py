@@ -67,9 +67,8 @@ def run_once(stack, queue, handler, **overrides):
     _, resources = stack
     sqs, url, arn = queue
     mapping = replace(mapping_named(resources, "DropfolderFunction"), queue_url=url, queue_arn=arn, **overrides)
-    poller = EventSourcePoller(mapping, sqs, "us-east-1", "123456789012", threading.Event())
-    poller._handler = handler
-    batch = poller._gather_batch()
+    poller = EventSourcePoller(mapping, sqs, "us-east-1", "123456789012", threading.Event(), handler=handler)
+    batch = poller.gather_batch()
     poller.invoke(batch)
     return batch
 
@@ -153,7 +152,7 @@ def test_dead_job_message_fails_its_job_through_the_dlq_function(stack, emulator
         )
     sqs.send_message(QueueUrl=mapping.queue_url, MessageBody="garbage")
     poller = EventSourcePoller(mapping, sqs, "us-east-1", "123456789012", threading.Event())
-    poller.invoke(poller._gather_batch())
+    poller.invoke(poller.gather_batch())
 
     failed = jobs.get("job-1")
     assert failed.status == "failed"

@@ -7,8 +7,8 @@ import numpy as np
 import soundfile as sf
 
 from tests.fixtures.api import register, reset_caches
+from tests.fixtures.storage import objects
 from tests.fixtures.worker import REFERENCE_TEXT, other_speaker_flac, reference_speech
-from tests.integration.test_api_voices import objects
 from voxify_worker.audio import decode
 
 

@@ -8,29 +8,12 @@ import boto3
 import numpy as np
 import soundfile as sf
 
-from tests.fixtures.worker import REFERENCE_TEXT, reference_speech
+from tests.fixtures.voices import processed_voice
+from tests.fixtures.worker import reference_speech
 from voxify.domain.jobs import JobStatus
+from voxify.logic.recovery import sweep_stale_jobs
 from voxify.queue import WorkMessage, WorkQueue
 from voxify.repositories.jobs import JobRepository
-from voxify_worker.runtime.sweeper import sweep_stale_jobs
-
-
-def make_voice(user, worker, audio=None):
-    sample = user.post(
-        "/api/v1/voice/samples",
-        files={"file": ("ref.wav", audio or reference_speech(), "audio/wav")},
-        data={"name": "ref"},
-    ).json()["data"]
-    worker.drain()
-    ready = user.get(f"/api/v1/voice/samples/{sample['sample_id']}").json()["data"]
-    assert ready["status"] == "ready", ready
-    clone = user.post(
-        "/api/v1/voice/clones",
-        json={"sample_ids": [sample["sample_id"]], "name": "Ref", "ref_text": REFERENCE_TEXT, "consent": True},
-    ).json()["data"]
-    worker.drain()
-    assert user.get(f"/api/v1/voice/clones/{clone['clone_id']}").json()["data"]["status"] == "ready"
-    return clone["clone_id"]
 
 
 def download(user, job_id):
@@ -51,7 +34,7 @@ def test_sample_processing_keeps_a_reference_segment(alice, worker):
 
 
 def test_job_completes_with_asked_format_rate_and_timestamps(alice, worker):
-    voice = make_voice(alice, worker)
+    voice = processed_voice(alice, worker)
     text = "The quick brown fox jumps over the lazy dog. It was a bright cold day in April."
     job = alice.post(
         "/api/v1/job",
@@ -83,8 +66,8 @@ def test_job_completes_with_asked_format_rate_and_timestamps(alice, worker):
 
 
 def test_multi_voice_blocks_with_pauses(alice, worker):
-    first = make_voice(alice, worker)
-    second = make_voice(alice, worker)
+    first = processed_voice(alice, worker)
+    second = processed_voice(alice, worker)
     job = alice.post(
         "/api/v1/job",
         json={
@@ -110,7 +93,7 @@ def test_multi_voice_blocks_with_pauses(alice, worker):
 
 
 def test_duplicate_delivery_produces_one_output(alice, worker, stack):
-    voice = make_voice(alice, worker)
+    voice = processed_voice(alice, worker)
     job = alice.post("/api/v1/job", json={"text_content": "Only once.", "voice_model_id": voice}).json()["data"]
     WorkQueue().send(WorkMessage(kind="synthesis", id=job["job_id"], user_id=alice.user_id))
     events = []
@@ -123,7 +106,7 @@ def test_duplicate_delivery_produces_one_output(alice, worker, stack):
 
 
 def test_cancel_mid_job_stops_between_chunks_and_leaves_no_audio(alice, worker, stack, emulator_endpoint):
-    voice = make_voice(alice, worker)
+    voice = processed_voice(alice, worker)
     text = " ".join(f"Sentence number {i} is here." for i in range(12))
     job = alice.post("/api/v1/job", json={"text_content": text, "voice_model_id": voice}).json()["data"]
     engine = worker.synthesis.engine
@@ -149,7 +132,7 @@ def test_cancel_mid_job_stops_between_chunks_and_leaves_no_audio(alice, worker, 
 
 
 def test_worker_killed_mid_job_is_recovered_and_finishes_once(alice, worker, engine):
-    voice = make_voice(alice, worker)
+    voice = processed_voice(alice, worker)
     job = alice.post("/api/v1/job", json={"text_content": "Recovered.", "voice_model_id": voice}).json()["data"]
     jobs = JobRepository()
     # a worker claims the job and dies: its lease is never renewed
@@ -161,13 +144,13 @@ def test_worker_killed_mid_job_is_recovered_and_finishes_once(alice, worker, eng
     second = alice.post("/api/v1/job", json={"text_content": "Swept.", "voice_model_id": voice}).json()["data"]
     worker.drain()
     jobs.transition(second["job_id"], JobStatus.PROCESSING, [JobStatus.COMPLETED], {"claim_expires": 0})
-    assert sweep_stale_jobs(jobs, WorkQueue()) == 1
+    assert sweep_stale_jobs() == 1
     worker.drain()
     assert jobs.get(second["job_id"]).status == "completed"
 
 
 def test_unsupported_language_and_rate_fail_with_a_code(alice, worker):
-    voice = make_voice(alice, worker)
+    voice = processed_voice(alice, worker)
     bad_language = alice.post(
         "/api/v1/job", json={"text_content": "Hola", "voice_model_id": voice, "text_language": "xx"}
     ).json()["data"]
@@ -181,7 +164,7 @@ def test_unsupported_language_and_rate_fail_with_a_code(alice, worker):
 
 
 def test_transient_errors_retry_then_the_dlq_fails_the_job(alice, worker, stack, monkeypatch):
-    voice = make_voice(alice, worker)
+    voice = processed_voice(alice, worker)
     job = alice.post("/api/v1/job", json={"text_content": "Doomed.", "voice_model_id": voice}).json()["data"]
 
     def broken(*_, **__):
@@ -197,7 +180,7 @@ def test_transient_errors_retry_then_the_dlq_fails_the_job(alice, worker, stack,
     from infra.local.event_sources import EventSourcePoller
 
     poller = EventSourcePoller(dlq, worker.sqs, "us-east-1", "123456789012", threading.Event())
-    batch = poller._gather_batch()
+    batch = poller.gather_batch()
     assert [json.loads(m["Body"])["id"] for m in batch] == [job["job_id"]]
     poller.invoke(batch)
     failed = alice.get(f"/api/v1/job/{job['job_id']}").json()["data"]

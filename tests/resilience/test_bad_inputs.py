@@ -35,9 +35,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.fixtures.api import ApiUser, register, reset_caches, wav_bytes
-from tests.fixtures.aws import provision
+from tests.fixtures.aws import clear_aws_environment, provision
+from tests.fixtures.storage import objects
 from tests.fixtures.voices import ready_clone
-from tests.integration.test_api_voices import objects
 from voxify.adapters.secrets import signing_key
 from voxify.audio_format import sniff_audio_format
 from voxify.domain.batches import MAX_MANIFEST_BYTES
@@ -216,15 +216,7 @@ def _complete(job_id: str, user_id: str) -> None:
 def world(emulator_endpoint) -> Iterator[World]:
     saved = dict(os.environ)
     try:
-        for name in (
-            "AWS_ENDPOINT_URL",
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-            "AWS_DEFAULT_REGION",
-            "AWS_REGION",
-        ):
-            os.environ.pop(name, None)
+        clear_aws_environment()  # `saved` puts them back
         _, resources = provision(emulator_endpoint)
         os.environ.update(WORLD_ENVIRONMENT)
         reset_caches()

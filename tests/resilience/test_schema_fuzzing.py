@@ -52,10 +52,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.fixtures.api import register, reset_caches, wav_bytes
+from tests.fixtures.jobs import complete
 from tests.fixtures.voices import ready_clone
-from voxify.domain.jobs import JobStatus
-from voxify.repositories.jobs import JobRepository
-from voxify.storage import AudioStore, output_key
 
 DEFAULT_EXAMPLES = 10
 FUZZ_EXAMPLES = int(os.environ.get("VOXIFY_FUZZ_EXAMPLES", DEFAULT_EXAMPLES))
@@ -135,14 +133,10 @@ def known_ids(fuzz_environment, alice, api):
     assert alice.post(f"/api/v1/voice/clones/{clone}/select").status_code == 200
     sample = alice.get("/api/v1/voice/samples").json()["data"][0]["sample_id"]
     pending = created(alice.post("/api/v1/job", json={"text_content": "Waiting.", "voice_model_id": clone}))
-    done = complete(
-        alice,
-        created(
-            alice.post(
-                "/api/v1/job", json={"blocks": [{"text": "First."}, {"text": "Second."}], "voice_model_id": clone}
-            )
-        ),
+    done = created(
+        alice.post("/api/v1/job", json={"blocks": [{"text": "First."}, {"text": "Second."}], "voice_model_id": clone})
     )
+    complete(done, b"RIFF fuzz audio", blocks=2, word="first")  # no worker runs in-process
     webhook = created(alice.post("/api/v1/webhooks", json={"url": "https://example.com/hook"}))
     key = created(alice.post("/api/v1/api-keys", json={"name": "fuzz"}))
     search = alice.post("/api/v1/voice/search", files={"file": ("q.wav", wav_bytes(), "audio/wav")})
@@ -164,26 +158,6 @@ def known_ids(fuzz_environment, alice, api):
 def created(response):
     assert response.status_code == 201, response.text
     return response.json()["data"]
-
-
-def complete(user, job):
-    """What the worker does at the end of a job, done by hand (no worker runs in-process)."""
-    key = output_key(user.user_id, job["job_id"], job["output_format"])
-    AudioStore().put(key, b"RIFF fuzz audio", "audio/wav")
-    JobRepository().transition(job["job_id"], JobStatus.PROCESSING, [JobStatus.PENDING])
-    JobRepository().transition(
-        job["job_id"],
-        JobStatus.COMPLETED,
-        [JobStatus.PROCESSING],
-        {
-            "output_key": key,
-            "block_keys": [key, key],
-            "duration_seconds": 1.5,
-            "progress": 100,
-            "timestamps": {"words": [{"word": "first", "start_time": 0.1, "end_time": 0.4}]},
-        },
-    )
-    return job
 
 
 def ordered(schema):

@@ -6,7 +6,7 @@ share of clipped samples, an SNR estimate and spectral flatness. The SNR is the 
 between loud and quiet 30 ms frames: speech with pauses spans 25 dB or more, a recording
 drowned in noise (or noise alone) hardly any. Flatness separates noise from voice even when
 the noise is loud and steady. Thresholds were checked against the speech shipped with f5-tts
-and against synthetic silence, noise and clipped audio (tests/unit/test_sample_quality.py).
+and against synthetic silence, noise and clipped audio (tests/unit/worker/audio/test_quality.py).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from voxify.queue import WorkMessage, parse_work
 
 RETRY_BACKOFF_SECONDS = 15
 RECEIVE_RETRY_SECONDS = 2.0
+MAX_VISIBILITY_SECONDS = 900  # the longest a backoff keeps a message away
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,15 @@ class Delivery:
 WorkHandler = Callable[[WorkMessage, Delivery], None]
 
 
+class WorkDeferred(Exception):
+    """The work cannot start yet (another worker's live claim holds it): the message must
+    come back after `delay_seconds`, neither deleted nor counted as a failure."""
+
+    def __init__(self, delay_seconds: int, reason: str) -> None:
+        super().__init__(reason)
+        self.delay_seconds = delay_seconds
+
+
 class WorkConsumer:
     def __init__(
         self,
@@ -54,6 +64,10 @@ class WorkConsumer:
         self._wait_seconds = wait_seconds
         self._lease_seconds = lease_seconds
         self.processed = 0
+
+    @property
+    def queue_urls(self) -> list[str]:
+        return list(self._queue_urls)
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -94,9 +108,12 @@ class WorkConsumer:
                 if handler is None:
                     raise LookupError(f"this worker has no handler for {work.kind!r} work")
                 handler(work, delivery)
+        except WorkDeferred as deferred:
+            logger.info("work deferred", extra={"reason": str(deferred), "delay": deferred.delay_seconds})
+            delivery.extend(min(max(1, deferred.delay_seconds), MAX_VISIBILITY_SECONDS))
         except Exception:
             logger.exception("work failed; the queue will redeliver it", extra={"receives": receives})
-            delivery.extend(min(RETRY_BACKOFF_SECONDS * receives, 900))
+            delivery.extend(min(RETRY_BACKOFF_SECONDS * receives, MAX_VISIBILITY_SECONDS))
         else:
             self._delete(queue_url, message)
             self.processed += 1

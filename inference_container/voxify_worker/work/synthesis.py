@@ -18,17 +18,19 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from voxify.clock import epoch
 from voxify.domain.jobs import JobRecord, JobStatus
 from voxify.errors import CodedError, ErrorCode
 from voxify.events import EventPublisher
+from voxify.logic.recovery import claim_is_live
 from voxify.observability import logger
 from voxify.queue import WorkMessage
 from voxify.repositories.jobs import JobRepository
 from voxify.settings import get_settings
-from voxify.storage import CONTENT_TYPES, AudioStore, block_key, output_key, output_prefix
+from voxify.storage import CONTENT_TYPES, AudioStore, attempt_prefix, block_key, output_key
 from voxify_worker.audio import check_output, concatenate, encode, postprocess, resample, silence
 from voxify_worker.engines.base import Engine, EngineError, SynthesisCancelled, SynthesisRequest, WordTiming
-from voxify_worker.runtime.consumer import Delivery
+from voxify_worker.runtime.consumer import Delivery, WorkDeferred
 from voxify_worker.runtime.lease import Lease
 from voxify_worker.work.references import ReferenceCache
 from voxify_worker.work.timestamps import timestamps
@@ -115,8 +117,7 @@ def synthesize_job(work: WorkMessage, delivery: Delivery, ctx: SynthesisContext)
     logger.append_keys(job_id=work.id)
     job = ctx.jobs.claim(work.id, ctx.worker_id, get_settings().worker_lease_seconds)
     if job is None:
-        current = ctx.jobs.get(work.id)
-        logger.info("not claimed: duplicate, late or finished delivery", extra={"status": current and current.status})
+        _not_claimed(work.id, ctx)
         return
     ctx.events.job_changed(job)
     started = time.monotonic()
@@ -137,6 +138,16 @@ def synthesize_job(work: WorkMessage, delivery: Delivery, ctx: SynthesisContext)
         raise
     outcome.engine.wall_seconds = round(time.monotonic() - started, 3)
     _complete(job, outcome, ctx)
+
+
+def _not_claimed(job_id: str, ctx: SynthesisContext) -> None:
+    """A delivery that found the job not claimable: finished or gone (the message can go), or
+    held by another worker's live claim (the message comes back when that claim would end, so
+    the job is never stranded if that worker has died)."""
+    current = ctx.jobs.get(job_id)
+    if current is not None and claim_is_live(current):
+        raise WorkDeferred((current.claim_expires or 0) - epoch() + 1, "another worker holds the job")
+    logger.info("not claimed: duplicate, late or finished delivery", extra={"status": current and current.status})
 
 
 def _complete(job: JobRecord, outcome: JobOutcome, ctx: SynthesisContext) -> None:
@@ -166,7 +177,7 @@ def _render(job: JobRecord, ctx: SynthesisContext, report: ProgressReporter) -> 
         offset += (len(block.audio) + len(pause)) / rate
     combined = concatenate(segments)
     report(96, "uploading", force=True)
-    key = output_key(job.user_id, job.job_id, fmt)
+    key = output_key(job.user_id, job.job_id, fmt, job.attempts)
     ctx.store.put(key, encode(combined, rate, fmt, rate), CONTENT_TYPES[fmt])
     duration = round(len(combined) / rate, 3)
     engine_seconds = round(sum(b.engine_seconds for b in blocks), 3)
@@ -206,7 +217,7 @@ def _render_block(job: JobRecord, index: int, ctx: SynthesisContext, report: Pro
     report(base + share * 0.85, f"block {index + 1}/{count}: encoding", force=True)
     audio = postprocess(result.audio, result.sample_rate, pitch_semitones=job.pitch, volume=job.volume)
     audio = resample(audio, result.sample_rate, job.sample_rate)
-    key = block_key(job.user_id, job.job_id, index, job.output_format)
+    key = block_key(job.user_id, job.job_id, index, job.output_format, job.attempts)
     ctx.store.put(
         key, encode(audio, job.sample_rate, job.output_format, job.sample_rate), CONTENT_TYPES[job.output_format]
     )
@@ -238,4 +249,4 @@ def _fail(job: JobRecord, ctx: SynthesisContext, code: ErrorCode, message: str) 
 
 
 def _discard_outputs(job: JobRecord, ctx: SynthesisContext) -> None:
-    ctx.store.delete_prefix(output_prefix(job.user_id, job.job_id))
+    ctx.store.delete_prefix(attempt_prefix(job.user_id, job.job_id, job.attempts))

@@ -157,6 +157,7 @@ class JobRecord(Job, OwnedRecord):
     """A job as stored: the public fields plus what only the pipeline uses."""
 
     progress_version: int = Field(default=0, description="bumped by every write a progress stream shows")
+    attempts: int = Field(default=0, description="claims so far; each attempt writes under its own prefix")
     claim_owner: str | None = None
     claim_expires: int | None = Field(default=None, description="epoch seconds the worker's lease ends")
     last_error: str | None = Field(default=None, description="why the last attempt was handed back")

@@ -16,6 +16,7 @@ from voxify.clock import new_id, now_iso
 from voxify.domain.jobs import Block, JobBlock, JobCreate, JobRecord, JobStatus, JobUpdate, rate_problem
 from voxify.errors import ErrorCode, VoxifyError, found
 from voxify.events import EventPublisher
+from voxify.logic.recovery import claim_is_live
 from voxify.logic.usage import with_daily_quota
 from voxify.logic.voices import require_usable
 from voxify.queue import WorkMessage, enqueue_or_undo
@@ -214,9 +215,12 @@ def wait_for_job(job: JobRecord, timeout: float) -> JobRecord:
 
 def fail_dead_job(job_id: str) -> JobRecord | None:
     """A job whose work message exhausted its deliveries fails with its last error (once:
-    a job that already ended is left as it is). The failed job, or None."""
+    a job that already ended is left as it is). A job a live worker still holds is left to
+    it: if that worker dies, the stale-job sweep ends or requeues it. The failed job, or None."""
     jobs = JobRepository()
     job = jobs.get(job_id)
+    if job is not None and claim_is_live(job):
+        return None
     last_error = (job.last_error if job else None) or "the job's message exhausted its delivery attempts"
     failed = jobs.mark_failed(job_id, ErrorCode.RETRIES_EXHAUSTED, last_error)
     if failed:

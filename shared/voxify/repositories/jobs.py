@@ -14,10 +14,18 @@ from voxify.repositories.base import Fields, OwnedRecords
 
 _STATUS = {"#status": "status"}
 _BUMP = {"progress_version": 1}
+# A claim ends this much before the message's visibility does (both start at the receive and
+# are renewed together), so a redelivered message always finds the claim expired, never live.
+CLAIM_MARGIN_SECONDS = 2
 
 
 def _state_fields(status: JobStatus, at: str) -> dict[str, str]:
     return {"status": status.value, "updated_at": at, "gsi2pk": f"JOBSTATE#{status.value}", "gsi2sk": at}
+
+
+def claim_expiry(lease_seconds: int) -> int:
+    """Epoch second a claim taken or renewed now ends: before the message's visibility."""
+    return epoch() + lease_seconds - CLAIM_MARGIN_SECONDS
 
 
 def _in_states(states: list[JobStatus]) -> tuple[str, dict[str, str]]:
@@ -42,10 +50,17 @@ class JobRepository(OwnedRecords[JobRecord]):
             for item in self._query_index("gsi2", f"JOBSTATE#{status.value}", newest_first=False)
         ]
 
-    def _write(self, job_id: str, fields: Fields, condition: str, values: Fields) -> JobRecord | None:
+    def _write(
+        self, job_id: str, fields: Fields, condition: str, values: Fields, add: dict[str, int] | None = None
+    ) -> JobRecord | None:
         return self._record(
             self._set_fields(
-                *self._key(job_id), fields, "attribute_exists(pk) AND " + condition, values, _STATUS, _BUMP
+                *self._key(job_id),
+                fields,
+                "attribute_exists(pk) AND " + condition,
+                values,
+                _STATUS,
+                _BUMP | (add or {}),
             )
         )
 
@@ -80,7 +95,7 @@ class JobRepository(OwnedRecords[JobRecord]):
         fields = {
             **_state_fields(JobStatus.PROCESSING, now),
             "claim_owner": owner,
-            "claim_expires": epoch() + lease_seconds,
+            "claim_expires": claim_expiry(lease_seconds),
             "started_at": now,
             "progress_message": "started",
         }
@@ -90,6 +105,7 @@ class JobRepository(OwnedRecords[JobRecord]):
             fields,
             condition,
             {":pending": JobStatus.PENDING.value, ":processing": JobStatus.PROCESSING.value, ":now": epoch()},
+            add={"attempts": 1},
         )
 
     def _owned(self, job_id: str, owner: str, fields: Fields) -> JobRecord | None:
@@ -101,7 +117,7 @@ class JobRepository(OwnedRecords[JobRecord]):
         )
 
     def renew(self, job_id: str, owner: str, lease_seconds: int) -> bool:
-        return self._owned(job_id, owner, {"claim_expires": epoch() + lease_seconds}) is not None
+        return self._owned(job_id, owner, {"claim_expires": claim_expiry(lease_seconds)}) is not None
 
     def report_progress(self, job_id: str, owner: str, percent: int, message: str) -> bool:
         """False when the job is no longer ours to work on (cancelled, or taken over)."""

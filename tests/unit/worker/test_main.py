@@ -28,4 +28,4 @@ def test_every_consumer_polls_exactly_one_queue():
 
         consumer.run(StopAfterOnePoll())
         assert len(set(sqs.polled)) == 1
-    assert sorted(c._queue_urls[0] for c in consumers) == ["jobs", "jobs", "uploads", "uploads"]
+    assert sorted(c.queue_urls[0] for c in consumers) == ["jobs", "jobs", "uploads", "uploads"]

@@ -20,7 +20,6 @@ import torchaudio
 
 from tests.fixtures.tiny_f5 import build_tiny_f5
 from voxify import aws
-from voxify.catalog import engine_catalog
 from voxify.settings import get_settings
 from voxify_worker.engines.base import (
     EngineError,
@@ -29,10 +28,7 @@ from voxify_worker.engines.base import (
     SynthesisRequest,
 )
 from voxify_worker.engines.f5tts import F5TTSEngine, prepare_reference, weights_available
-from voxify_worker.engines.model_store import (
-    download_model_store,
-    load_catalog,
-)
+from voxify_worker.engines.model_store import download_model_store
 
 TRANSCRIPT = "Some call me nature, others call me mother nature."
 SHORT = "I don't really care what you call me."
@@ -144,14 +140,6 @@ def test_a_fine_tune_missing_from_the_store_falls_back_to_the_base_model(engine,
     assert result.model == "F5TTS_v1_Base"
     assert result.extra["language_support"] == "fallback"
     assert result.extra["requested_model"] == "F5TTS_Spanish"
-
-
-def test_catalog_languages_agree_with_what_the_api_advertises(tmp_path):
-    ours = load_catalog(tmp_path).languages  # an empty store: the packaged catalog
-    advertised = engine_catalog()["f5tts"]["languages"]
-    assert {tag: (route.model, route.support) for tag, route in ours.items()} == {
-        tag: (entry["model"], entry["support"]) for tag, entry in advertised.items()
-    }
 
 
 def test_missing_weights_are_a_permanent_error(tmp_path, reference):
