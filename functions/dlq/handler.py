@@ -1,4 +1,5 @@
-"""Marks a job failed with its last error when its work message dies in the jobs DLQ."""
+"""Every dead-letter queue's consumer: work whose message died ends with its last error
+(see `voxify.logic.dead_letters`)."""
 
 from typing import Any
 
@@ -6,26 +7,16 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
 
-from voxify.logic.jobs import fail_dead_job
+from voxify.logic.dead_letters import settle_dead_letter
 from voxify.observability import logger
-from voxify.queue import WorkMessage
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def handle_dead_message(record: SQSRecord) -> None:
-    try:
-        message = WorkMessage.model_validate_json(record.body)
-    except ValidationError:
-        logger.error("unreadable message in the jobs DLQ; dropped", extra={"body": record.body[:500]})
-        return
-    if message.kind != "synthesis":
-        return
-    logger.append_keys(job_id=message.id)
-    if fail_dead_job(message.id):
-        logger.info("job failed after its message died")
+    outcome = settle_dead_letter(record.body)
+    logger.info("dead letter settled", extra={"queue": record.event_source_arn.rsplit(":", 1)[-1], "outcome": outcome})
 
 
 @logger.inject_lambda_context

@@ -13,9 +13,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from voxify.errors import VoxifyError
-from voxify.events import EventPublisher
-from voxify.logic.ingest import accept_synthesis_request
+from voxify.logic.ingest import answer_synthesis_request
 from voxify.observability import logger
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -23,19 +21,8 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 def handle_request(record: SQSRecord) -> None:
     event = json.loads(record.body)
-    detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
-    reply = {"request_event_id": event.get("id"), "correlation_id": detail.get("correlation_id")}
     logger.append_keys(request_event_id=event.get("id"))
-    try:
-        job = accept_synthesis_request(event)
-    except VoxifyError as error:
-        logger.info("synthesis request rejected", extra={"code": error.code.value})
-        EventPublisher().publish(
-            "Synthesis Request Rejected",
-            {**reply, "reason": {"code": error.code.value, "message": error.message, "details": error.details}},
-        )
-        return
-    EventPublisher().publish("Synthesis Request Accepted", {**reply, "job_id": job.job_id, "user_id": job.user_id})
+    answer_synthesis_request(event)
 
 
 @logger.inject_lambda_context

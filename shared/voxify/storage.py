@@ -19,6 +19,9 @@ CONTENT_TYPES = {
 }
 
 
+DELETE_BATCH = 1000  # keys per DeleteObjects call, at most
+
+
 def sample_prefix(user_id: str, sample_id: str) -> str:
     return f"samples/{user_id}/{sample_id}/"
 
@@ -50,6 +53,11 @@ def output_key(user_id: str, job_id: str, fmt: str, attempt: int = 1) -> str:
     return f"{attempt_prefix(user_id, job_id, attempt)}audio.{fmt}"
 
 
+def timestamps_key(user_id: str, job_id: str, attempt: int = 1) -> str:
+    """Word and syllable timestamps too large to keep in the job's item."""
+    return f"{attempt_prefix(user_id, job_id, attempt)}timestamps.json"
+
+
 def block_key(user_id: str, job_id: str, index: int, fmt: str, attempt: int = 1) -> str:
     return f"{attempt_prefix(user_id, job_id, attempt)}blocks/{index:03d}.{fmt}"
 
@@ -79,20 +87,21 @@ class AudioStore:
             raise
 
     def delete_prefix(self, prefix: str) -> int:
-        """Delete every object (all versions) under a prefix; returns how many keys went."""
-        deleted = 0
+        """Delete every object (all versions) under a prefix; returns how many keys went.
+
+        Everything is listed before anything is deleted (deleting while paginating moves the
+        listing's markers under it), then deleted 1,000 keys a call, S3's limit."""
         paginator = self._s3.get_paginator("list_object_versions")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            entries = [
-                {"Key": v["Key"], "VersionId": v["VersionId"]}
-                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
-            ]
-            for start in range(0, len(entries), 1000):
-                self._s3.delete_objects(
-                    Bucket=self.bucket, Delete={"Objects": entries[start : start + 1000], "Quiet": True}
-                )
-            deleted += len({e["Key"] for e in entries})
-        return deleted
+        entries = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix)
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        for start in range(0, len(entries), DELETE_BATCH):
+            self._s3.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": entries[start : start + DELETE_BATCH], "Quiet": True}
+            )
+        return len({entry["Key"] for entry in entries})
 
     def presigned_get(self, key: str, expires_in: int = 300, filename: str | None = None) -> str:
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}

@@ -2,17 +2,24 @@
 attempts that write apart, the DLQ and the sweep leaving live claims alone, and jobs that
 kill every worker ending after a bounded number of attempts."""
 
+import json
 import time
+from datetime import timedelta
 
-from tests.fixtures.voices import processed_voice
+from tests.fixtures.jobs import complete
+from tests.fixtures.voices import processed_voice, ready_clone
 from tests.fixtures.worker import WorkerHarness
 from voxify.aws import client
+from voxify.domain.batches import BatchStatus
 from voxify.domain.jobs import JobStatus
+from voxify.logic.batches import batch_lines, ingest_manifest, reconcile_stalled_batches
 from voxify.logic.jobs import fail_dead_job
 from voxify.logic.recovery import sweep_stale_jobs
 from voxify.queue import WorkMessage, WorkQueue
+from voxify.repositories.batches import BatchRepository
 from voxify.repositories.jobs import CLAIM_MARGIN_SECONDS, JobRepository, claim_expiry
 from voxify.settings import get_settings
+from voxify.storage import AudioStore
 
 
 def queued_messages() -> dict[str, int]:
@@ -95,3 +102,19 @@ def test_a_job_that_kills_every_worker_fails_after_its_attempts(alice, worker):
     assert sweep_stale_jobs() == 1
     failed = jobs.get(job["job_id"])
     assert failed.status == JobStatus.FAILED and failed.error_code == "RETRIES_EXHAUSTED"
+
+
+def test_a_batch_whose_job_end_events_were_lost_is_finished_by_the_recovery(alice):
+    voice = ready_clone(alice)
+    assert alice.post(f"/api/v1/voice/clones/{voice}/select").status_code == 200
+    batch = ingest_manifest(f"dropbox/{alice.user_id}/lost.txt", '"etag-1"', b"First line.\nSecond line.\n")
+    assert batch is not None and batch.status == BatchStatus.PROCESSING
+    for line in batch_lines(batch):  # the jobs end, but no "Job State Change" reaches the batch
+        assert complete(JobRepository().get(line.job_id).public().model_dump()) is not None
+    assert BatchRepository().get(batch.batch_id).status == BatchStatus.PROCESSING
+    assert reconcile_stalled_batches(quiet_for=timedelta(0)) == 1
+    finished = BatchRepository().get(batch.batch_id)
+    assert finished.status == BatchStatus.COMPLETED and finished.counts().completed == 2
+    report = json.loads(AudioStore().get(finished.report_key))
+    assert report["status"] == "completed" and report["counts"]["pending"] == 0
+    assert reconcile_stalled_batches(quiet_for=timedelta(0)) == 0  # nothing left to look at

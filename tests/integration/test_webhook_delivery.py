@@ -1,6 +1,10 @@
 """Webhook delivery over emulated AWS: the function's own code, driven message by message."""
 
+import ipaddress
 import json
+import socket
+
+import pytest
 
 from tests.fixtures.api import reset_caches
 from tests.fixtures.webhooks import Receiver, verify
@@ -49,3 +53,36 @@ def test_other_users_events_and_unwanted_types_are_not_delivered(alice, bob):
     deliver_event(job_event(alice.user_id))
     deliver_event(job_event(bob.user_id))
     assert receiver.received == []
+
+
+def resolving_to(address: str):
+    """A name server that answers every name with `address` (no network in tests)."""
+    return lambda host, port: [ipaddress.ip_address(address)]
+
+
+@pytest.mark.parametrize("address", ["10.1.2.3", "169.254.169.254", "64:ff9b::a00:5", "127.0.0.1"])
+def test_a_name_that_resolves_to_a_private_address_is_refused_at_delivery(alice, monkeypatch, address):
+    hook = alice.post("/api/v1/webhooks", json={"url": "https://hooks.example.com/voxify"}).json()["data"]
+    monkeypatch.setattr("voxify.logic.webhooks.resolve_host", resolving_to(address))
+    connections = []
+    monkeypatch.setattr("voxify.logic.webhooks._opener.open", lambda *a, **k: connections.append(a))
+    deliver_event(job_event(alice.user_id))
+    [delivery] = alice.get(f"/api/v1/webhooks/{hook['webhook_id']}/deliveries").json()["data"]
+    assert delivery["last_error"].startswith("refused:") and connections == []
+
+
+def test_connection_failures_are_logged_without_network_details(alice):
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    hook = alice.post("/api/v1/webhooks", json={"url": f"http://127.0.0.1:{port}/hook"}).json()["data"]
+    deliver_event(job_event(alice.user_id))
+    [delivery] = alice.get(f"/api/v1/webhooks/{hook['webhook_id']}/deliveries").json()["data"]
+    assert delivery["last_error"] == "could not connect"
+
+
+def test_an_account_holds_at_most_ten_webhooks(alice):
+    for index in range(10):
+        assert alice.post("/api/v1/webhooks", json={"url": f"https://example.com/h{index}"}).status_code == 201
+    refused = alice.post("/api/v1/webhooks", json={"url": "https://example.com/h10"})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "CONFLICT"

@@ -1,11 +1,11 @@
-"""The stale-job sweep inside each worker, as a backstop to the scheduled one
+"""The recovery sweep inside each worker, as a backstop to the scheduled one
 (`voxify.logic.recovery`): a worker that is up notices stranded jobs within a minute."""
 
 from __future__ import annotations
 
 import threading
 
-from voxify.logic.recovery import sweep_stale_jobs
+from voxify.logic.recovery import recover
 from voxify.observability import logger
 
 
@@ -17,6 +17,6 @@ class Sweeper(threading.Thread):
     def run(self) -> None:
         while not self._stop_event.wait(self._interval):
             try:
-                sweep_stale_jobs()
+                recover()
             except Exception:
                 logger.exception("stale-job sweep failed")

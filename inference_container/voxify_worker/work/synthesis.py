@@ -11,6 +11,7 @@ fails it with that error).
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -22,12 +23,11 @@ from voxify.clock import epoch
 from voxify.domain.jobs import JobRecord, JobStatus
 from voxify.errors import CodedError, ErrorCode
 from voxify.events import EventPublisher
-from voxify.logic.recovery import claim_is_live
 from voxify.observability import logger
 from voxify.queue import WorkMessage
 from voxify.repositories.jobs import JobRepository
 from voxify.settings import get_settings
-from voxify.storage import CONTENT_TYPES, AudioStore, attempt_prefix, block_key, output_key
+from voxify.storage import CONTENT_TYPES, AudioStore, attempt_prefix, block_key, output_key, timestamps_key
 from voxify_worker.audio import check_output, concatenate, encode, postprocess, resample, silence
 from voxify_worker.engines.base import Engine, EngineError, SynthesisCancelled, SynthesisRequest, WordTiming
 from voxify_worker.runtime.consumer import Delivery, WorkDeferred
@@ -37,6 +37,8 @@ from voxify_worker.work.timestamps import timestamps
 from voxify_worker.work.voice_context import VoiceContext, speaker_similarity
 
 PROGRESS_MIN_INTERVAL_SECONDS = 1.0
+# Timestamps beyond this stay in S3: a job item must stay under DynamoDB's 400 KB.
+INLINE_TIMESTAMPS_BYTES = 64 * 1024
 
 
 class JobAbandoned(Exception):
@@ -108,6 +110,7 @@ class JobOutcome(BaseModel):
     block_keys: list[str]
     duration_seconds: float
     timestamps: dict[str, Any] | None
+    timestamps_key: str | None = None
     speaker_similarity: float | None
     engine: EngineRun
 
@@ -145,7 +148,7 @@ def _not_claimed(job_id: str, ctx: SynthesisContext) -> None:
     held by another worker's live claim (the message comes back when that claim would end, so
     the job is never stranded if that worker has died)."""
     current = ctx.jobs.get(job_id)
-    if current is not None and claim_is_live(current):
+    if current is not None and current.claim_is_live(epoch()):
         raise WorkDeferred((current.claim_expires or 0) - epoch() + 1, "another worker holds the job")
     logger.info("not claimed: duplicate, late or finished delivery", extra={"status": current and current.status})
 
@@ -182,16 +185,34 @@ def _render(job: JobRecord, ctx: SynthesisContext, report: ProgressReporter) -> 
     duration = round(len(combined) / rate, 3)
     engine_seconds = round(sum(b.engine_seconds for b in blocks), 3)
     own_voice = [b.audio for b in blocks if b.in_job_voice]
+    inline_timestamps, stored_timestamps = _keep_timestamps(job, words, ctx)
     return JobOutcome(
         output_key=key,
         block_keys=[b.key for b in blocks],
         duration_seconds=duration,
-        timestamps=timestamps(words, job.config.timestamp_granularity) if job.config.include_timestamps else None,
+        timestamps=inline_timestamps,
+        timestamps_key=stored_timestamps,
         speaker_similarity=_speaker_similarity(own_voice, rate, job.voice_model_id, ctx),
         engine=blocks[-1].engine.model_copy(
             update={"engine_seconds": engine_seconds, "rtf": round(engine_seconds / max(duration, 1e-6), 3)}
         ),
     )
+
+
+def _keep_timestamps(
+    job: JobRecord, words: list[WordTiming], ctx: SynthesisContext
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The job's timestamps in its item, or (when too large for DynamoDB's item limit, as
+    20,000 characters with both granularities are) in S3 beside its audio: (inline, key)."""
+    if not job.config.include_timestamps:
+        return None, None
+    spans = timestamps(words, job.config.timestamp_granularity)
+    body = json.dumps(spans, separators=(",", ":")).encode()
+    if len(body) <= INLINE_TIMESTAMPS_BYTES:
+        return spans, None
+    key = timestamps_key(job.user_id, job.job_id, job.attempts)
+    ctx.store.put(key, body, CONTENT_TYPES["json"])
+    return None, key
 
 
 def _render_block(job: JobRecord, index: int, ctx: SynthesisContext, report: ProgressReporter) -> RenderedBlock:

@@ -75,7 +75,9 @@ class BatchRecord(OwnedRecord):
     completed: int = 0
     failed: int = 0
     cancelled: int = 0
-    lines: list[BatchLine] = []
+    lines_key: str | None = Field(
+        default=None, description="each line's job or error, in S3 (a thousand lines outgrow an item)"
+    )
     report_key: str | None = None
     updated_at: str
     finished_at: str | None = None
@@ -96,7 +98,6 @@ class BatchRecord(OwnedRecord):
             pending=pending,
         )
 
-    def public(self, include_lines: bool = False) -> Batch:
-        batch = view(Batch, self, counts=self.counts())
-        batch.lines = self.lines if include_lines else None
-        return batch
+    def public(self, lines: list[BatchLine] | None = None) -> Batch:
+        """The batch as the API shows it; `lines` when the caller asked for them."""
+        return view(Batch, self, counts=self.counts(), lines=lines)

@@ -158,12 +158,19 @@ class JobRecord(Job, OwnedRecord):
 
     progress_version: int = Field(default=0, description="bumped by every write a progress stream shows")
     attempts: int = Field(default=0, description="claims so far; each attempt writes under its own prefix")
+    timestamps_key: str | None = Field(
+        default=None, description="where timestamps too large for the item (DynamoDB's 400 KB) are kept"
+    )
     claim_owner: str | None = None
     claim_expires: int | None = Field(default=None, description="epoch seconds the worker's lease ends")
     last_error: str | None = Field(default=None, description="why the last attempt was handed back")
     batch_output_name: str | None = None
     batch_counted: str | None = Field(default=None, description="the outcome its batch has counted")
     correlation_id: str | None = Field(default=None, description="an inbound request's, echoed in events")
+
+    def claim_is_live(self, now: int) -> bool:
+        """A worker holds the job at epoch second `now` (its claim has not run out)."""
+        return self.status == JobStatus.PROCESSING and (self.claim_expires or 0) >= now
 
     @property
     def text(self) -> str:

@@ -35,13 +35,14 @@ def submit_idempotently(request: Request, principal: Principal, body: JobCreate)
 def finished_job_answer(job: JobRecord) -> dict[str, Any]:
     """What a synchronous caller gets for a completed job."""
     audio = files.job_output(job)
+    shown = jobs.full_view(job)
     return {
-        "job": job.public(),
+        "job": shown,
         "audio_url": audio.download_url(expires_in=AUDIO_URL_SECONDS, attachment=False),
         "duration": job.duration_seconds,
         "format": job.output_format,
         "sample_rate": job.sample_rate,
-        "timestamps": job.timestamps,
+        "timestamps": shown.timestamps,
     }
 
 

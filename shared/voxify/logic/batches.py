@@ -15,11 +15,12 @@ or `failed` (no line could run).
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
 
-from voxify.clock import derived_id, new_id, now_iso
+from voxify.clock import derived_id, iso, new_id, now_iso
 from voxify.domain.batches import OUTCOMES, BatchLine, BatchRecord, BatchStatus
 from voxify.domain.jobs import JobRecord, JobStatus
 from voxify.domain.users import UserRecord
@@ -33,6 +34,7 @@ from voxify.repositories.users import UserRepository
 from voxify.storage import CONTENT_TYPES, AudioStore, batch_prefix, dropbox_prefix
 
 ERROR_REPORT_SUFFIX = ".error.json"
+BATCH_QUIET_BEFORE_RECONCILE = timedelta(minutes=5)
 
 
 class ManifestEntry(BaseModel):
@@ -65,6 +67,19 @@ def get_batch(user_id: str, batch_id: str) -> BatchRecord:
     return found(BatchRepository().get_owned(batch_id, user_id), "batch")
 
 
+def batch_lines(batch: BatchRecord) -> list[BatchLine]:
+    """Each manifest line's job or error, as made when the batch was created."""
+    if not batch.lines_key:
+        return []
+    return [BatchLine.model_validate_json(row) for row in AudioStore().get(batch.lines_key).splitlines() if row]
+
+
+def _store_lines(batch: BatchRecord, lines: list[BatchLine]) -> str:
+    key = f"{batch.output_prefix}lines.jsonl"
+    AudioStore().put(key, "".join(line.model_dump_json() + "\n" for line in lines).encode(), "application/x-ndjson")
+    return key
+
+
 def list_batches(user_id: str) -> list[BatchRecord]:
     return BatchRepository().list_for(user_id)
 
@@ -90,12 +105,11 @@ def ingest_manifest(key: str, etag: str, data: bytes) -> BatchRecord | None:
     results = [_create_line_job(batch, line) for line in lines]
     accepted = sum(1 for r in results if r.job_id)
     changes = {
-        "status": BatchStatus.PROCESSING.value,
-        "lines": [r.model_dump(mode="json") for r in results],
+        "lines_key": _store_lines(batch, results),
         "accepted": accepted,
         "rejected": len(results) - accepted,
     }
-    batch = BatchRepository().update(batch.batch_id, changes) or batch
+    batch = BatchRepository().move(batch.batch_id, BatchStatus.PROCESSING, changes) or batch
     logger.info("batch created", extra={"batch_id": batch.batch_id, "accepted": accepted, "lines": len(results)})
     return _finish_if_done(batch)
 
@@ -172,28 +186,45 @@ def _line_output_key(batch: BatchRecord, job: JobRecord) -> str:
 
 
 def _finish_if_done(batch: BatchRecord) -> BatchRecord:
-    """Write the manifest and report once every accepted line's job has ended (only the
-    writer whose conditional status change succeeds does)."""
+    """Once every accepted line's job has ended: write the manifest and the report, then end
+    the batch. Files first, so a batch marked finished always has its report; of writers
+    racing here only the one whose conditional status change succeeds announces it (the
+    files they wrote are the same)."""
     if batch.status != BatchStatus.PROCESSING or batch.ended_jobs < batch.accepted:
         return batch
-    entries = [_manifest_entry(batch, line, find_job(line.job_id) if line.job_id else None) for line in batch.lines]
+    entries = [
+        _manifest_entry(batch, line, find_job(line.job_id) if line.job_id else None) for line in batch_lines(batch)
+    ]
     errors = [{"line": e.line, "code": e.error_code, "message": e.error_message} for e in entries if e.error_code]
-    status = (
-        BatchStatus.FAILED
-        if not batch.accepted
-        else BatchStatus.COMPLETED_WITH_ERRORS
-        if errors
-        else BatchStatus.COMPLETED
+    ended = batch.model_copy(
+        update={
+            "status": _final_status(batch, errors),
+            "finished_at": now_iso(),
+            "report_key": f"{batch.output_prefix}report.json",
+        }
     )
-    report_key = f"{batch.output_prefix}report.json"
-    repository = BatchRepository()
-    finished = repository.update(
+    _write_outcome(ended, entries, errors)
+    finished = BatchRepository().move(
         batch.batch_id,
-        {"status": status.value, "finished_at": now_iso(), "report_key": report_key},
+        ended.status,
+        {"finished_at": ended.finished_at, "report_key": ended.report_key},
         expected_status=[BatchStatus.PROCESSING],
     )
     if finished is None:
-        return repository.get(batch.batch_id) or batch
+        return BatchRepository().get(batch.batch_id) or batch
+    EventPublisher().batch_changed(finished)
+    logger.info("batch finished", extra={"batch_id": batch.batch_id, "status": finished.status.value})
+    return finished
+
+
+def _final_status(batch: BatchRecord, errors: list[dict[str, Any]]) -> BatchStatus:
+    if not batch.accepted:
+        return BatchStatus.FAILED
+    return BatchStatus.COMPLETED_WITH_ERRORS if errors else BatchStatus.COMPLETED
+
+
+def _write_outcome(batch: BatchRecord, entries: list[ManifestEntry], errors: list[dict[str, Any]]) -> None:
+    """`manifest.jsonl` (a line per manifest line) and `report.json` in the batch folder."""
     store = AudioStore()
     store.put(
         f"{batch.output_prefix}manifest.jsonl",
@@ -203,16 +234,30 @@ def _finish_if_done(batch: BatchRecord) -> BatchRecord:
     report = {
         "batch_id": batch.batch_id,
         "manifest_key": batch.manifest_key,
-        "status": status.value,
-        "counts": finished.counts().model_dump(),
+        "status": batch.status.value,
+        "counts": batch.counts().model_dump(),
         "errors": errors,
         "created_at": batch.created_at,
-        "finished_at": finished.finished_at,
+        "finished_at": batch.finished_at,
     }
-    store.put(report_key, json.dumps(report, indent=2).encode(), CONTENT_TYPES["json"])
-    EventPublisher().batch_changed(finished)
-    logger.info("batch finished", extra={"batch_id": batch.batch_id, "status": status.value})
-    return finished
+    assert batch.report_key is not None
+    store.put(batch.report_key, json.dumps(report, indent=2).encode(), CONTENT_TYPES["json"])
+
+
+def reconcile_stalled_batches(quiet_for: timedelta = BATCH_QUIET_BEFORE_RECONCILE) -> int:
+    """Batches still processing long after their last change may have missed a job's end
+    event (events are best effort): count every ended job from the job records themselves
+    (counting is once per job, so an event arriving later changes nothing) and finish the
+    batch if that was all. Returns how many batches were looked at."""
+    cutoff = iso(datetime.now(UTC) - quiet_for)
+    stalled = [b for b in BatchRepository().list_in_state(BatchStatus.PROCESSING) if b.updated_at < cutoff]
+    for batch in stalled:
+        for line in batch_lines(batch):
+            job = find_job(line.job_id) if line.job_id else None
+            if job is not None and job.status in OUTCOMES and job.batch_counted is None:
+                record_job_outcome(batch.batch_id, job.job_id, job.status)
+        _finish_if_done(BatchRepository().get(batch.batch_id) or batch)
+    return len(stalled)
 
 
 def _manifest_entry(batch: BatchRecord, line: BatchLine, job: JobRecord | None) -> ManifestEntry:
@@ -234,6 +279,11 @@ def _manifest_entry(batch: BatchRecord, line: BatchLine, job: JobRecord | None) 
         error_code=job.error_code,
         error_message=job.error_message,
     )
+
+
+def report_unprocessable_manifest(key: str, reason: str) -> None:
+    """The manifest's notification died in its DLQ: say so beside it, as for any refusal."""
+    _error_report(key, ErrorCode.RETRIES_EXHAUSTED, reason)
 
 
 def _error_report(key: str, code: ErrorCode, message: str) -> None:

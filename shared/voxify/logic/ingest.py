@@ -15,8 +15,10 @@ from pydantic import BaseModel, Field, ValidationError
 from voxify.clock import derived_id
 from voxify.domain.jobs import MAX_TEXT_CHARS, JobCreate, JobOptions, JobRecord
 from voxify.errors import ErrorCode, VoxifyError
+from voxify.events import EventPublisher
 from voxify.logic.auth import authenticate
 from voxify.logic.jobs import find_job, submit_job
+from voxify.observability import logger
 from voxify.repositories.users import UserRepository
 
 
@@ -69,3 +71,28 @@ def _requester(request: SynthesisRequested) -> str:
             raise VoxifyError(ErrorCode.UNAUTHORIZED, "user_id names no active user")
         return request.user_id
     raise VoxifyError(ErrorCode.UNAUTHORIZED, "name the requester: api_key or user_id")
+
+
+def answer_synthesis_request(event: dict[str, Any]) -> None:
+    """Make the event's job and tell the sender on the bus: "Synthesis Request Accepted" with
+    the job, or "Synthesis Request Rejected" with a stable reason code; either carries the
+    request's correlation id."""
+    try:
+        job = accept_synthesis_request(event)
+    except VoxifyError as error:
+        logger.info("synthesis request rejected", extra={"code": error.code.value})
+        reject_synthesis_request(event, error)
+        return
+    EventPublisher().publish(
+        "Synthesis Request Accepted", {**_reply(event), "job_id": job.job_id, "user_id": job.user_id}
+    )
+
+
+def reject_synthesis_request(event: dict[str, Any], error: VoxifyError) -> None:
+    reason = {"code": error.code.value, "message": error.message, "details": error.details}
+    EventPublisher().publish("Synthesis Request Rejected", {**_reply(event), "reason": reason})
+
+
+def _reply(event: dict[str, Any]) -> dict[str, Any]:
+    detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
+    return {"request_event_id": event.get("id"), "correlation_id": (detail or {}).get("correlation_id")}

@@ -9,14 +9,14 @@ job that the worker's stale-job sweep re-enqueues.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Literal
 
-from voxify.clock import new_id, now_iso
-from voxify.domain.jobs import Block, JobBlock, JobCreate, JobRecord, JobStatus, JobUpdate, rate_problem
+from voxify.clock import epoch, new_id, now_iso
+from voxify.domain.jobs import Block, Job, JobBlock, JobCreate, JobRecord, JobStatus, JobUpdate, rate_problem
 from voxify.errors import ErrorCode, VoxifyError, found
 from voxify.events import EventPublisher
-from voxify.logic.recovery import claim_is_live
 from voxify.logic.usage import with_daily_quota
 from voxify.logic.voices import require_usable
 from voxify.queue import WorkMessage, enqueue_or_undo
@@ -111,6 +111,15 @@ def _create_job(
 
 def get_job(user_id: str, job_id: str) -> JobRecord:
     return found(JobRepository().get_owned(job_id, user_id), "job")
+
+
+def full_view(job: JobRecord) -> Job:
+    """The job as its own GET shows it, with timestamps too large for its item (kept in S3
+    beside the audio) read back; listings leave those out."""
+    public = job.public()
+    if job.timestamps_key:
+        public.timestamps = json.loads(AudioStore().get(job.timestamps_key))
+    return public
 
 
 def find_job(job_id: str) -> JobRecord | None:
@@ -219,7 +228,7 @@ def fail_dead_job(job_id: str) -> JobRecord | None:
     it: if that worker dies, the stale-job sweep ends or requeues it. The failed job, or None."""
     jobs = JobRepository()
     job = jobs.get(job_id)
-    if job is not None and claim_is_live(job):
+    if job is not None and job.claim_is_live(epoch()):
         return None
     last_error = (job.last_error if job else None) or "the job's message exhausted its delivery attempts"
     failed = jobs.mark_failed(job_id, ErrorCode.RETRIES_EXHAUSTED, last_error)

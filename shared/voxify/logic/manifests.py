@@ -88,6 +88,9 @@ def _jsonl_rows(text: str) -> list[tuple[int, dict[str, Any] | str]]:
         except json.JSONDecodeError as error:
             rows.append((number, f"not valid JSON: {error.msg}"))
             continue
+        except RecursionError:  # nesting deeper than the parser's stack: no manifest line needs it
+            rows.append((number, "JSON nested too deeply"))
+            continue
         rows.append((number, value if isinstance(value, dict) else "each line must be a JSON object"))
     return rows
 

@@ -18,12 +18,18 @@ from voxify.clock import epoch
 from voxify.domain.jobs import JobRecord, JobStatus
 from voxify.errors import ErrorCode
 from voxify.events import EventPublisher
+from voxify.logic.batches import reconcile_stalled_batches
 from voxify.observability import logger
 from voxify.queue import WorkMessage, WorkQueue
 from voxify.repositories.jobs import JobRepository
 from voxify.settings import get_settings
 
 PENDING_STALE_AFTER = timedelta(minutes=10)
+
+
+def recover() -> int:
+    """Everything the scheduled recovery does; how many jobs and batches it moved on."""
+    return sweep_stale_jobs() + reconcile_stalled_batches()
 
 
 def sweep_stale_jobs() -> int:
@@ -42,7 +48,7 @@ def sweep_stale_jobs() -> int:
 
 
 def _recover_stalled(job: JobRecord, jobs: JobRepository, queue: WorkQueue) -> bool:
-    if (job.claim_expires or 0) >= epoch():
+    if job.claim_is_live(epoch()):
         return False  # its worker still holds it
     if job.attempts >= get_settings().job_max_attempts:
         message = job.last_error or f"the job stalled or crashed its worker {job.attempts} times"
@@ -63,8 +69,3 @@ def _recover_stalled(job: JobRecord, jobs: JobRepository, queue: WorkQueue) -> b
     if requeued:
         queue.send(WorkMessage(kind="synthesis", id=job.job_id, user_id=job.user_id))
     return requeued is not None
-
-
-def claim_is_live(job: JobRecord) -> bool:
-    """A worker holds the job now (its claim has not run out)."""
-    return job.status == JobStatus.PROCESSING and (job.claim_expires or 0) >= epoch()

@@ -17,6 +17,7 @@ import hmac
 import ipaddress
 import json
 import secrets
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -44,6 +45,9 @@ SIGNATURE_HEADER = "Voxify-Signature"
 SECRET_PREFIX = "whsec_"
 MAX_SQS_DELAY_SECONDS = 900
 LOOPBACK_HOSTS = {"localhost"}
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
+MAX_WEBHOOKS_PER_USER = 10  # each event fans out to all of them, inside one function batch
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -65,20 +69,53 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 def check_url(url: str) -> None:
     """https to a public address; plain http only to a loopback address on a local stack.
     Hosts written as private, link-local or reserved IP addresses (the cloud metadata
-    address among them) are refused: deliveries must not reach into the service's network."""
+    address among them) are refused: deliveries must not reach into the service's network.
+    Names are resolved, and judged the same way, at every delivery (`_reachable_publicly`)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     address = _ip(host)
-    loopback = host in LOOPBACK_HOSTS or (address is not None and address.is_loopback)
-    if parts.scheme == "http" and loopback and get_settings().stage == "local":
+    if _local_loopback(parts.scheme, host, address):
         return
     if parts.scheme != "https":
         raise _bad_url("https required (http only to loopback on a local stack)")
-    if loopback or (address is not None and not address.is_global):
+    if host in LOOPBACK_HOSTS or (address is not None and not _is_public(address)):
         raise _bad_url("the address is private, loopback, link-local or reserved")
 
 
-def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def _local_loopback(scheme: str, host: str, address: IpAddress | None) -> bool:
+    loopback = host in LOOPBACK_HOSTS or (address is not None and address.is_loopback)
+    return scheme == "http" and loopback and get_settings().stage == "local"
+
+
+def _is_public(address: IpAddress) -> bool:
+    """Global, judging IPv4 addresses carried inside IPv6 (mapped, NAT64) by what they carry."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return _is_public(address.ipv4_mapped)
+        if address in NAT64_PREFIX:
+            return _is_public(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return address.is_global
+
+
+def _reachable_publicly(url: str) -> bool:
+    """Whether every address the URL's host resolves to now is public (a name can be
+    pointed at a private address after registration; loopback stays allowed locally)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        addresses = resolve_host(host, parts.port or 443)
+    except OSError:
+        return True  # unresolvable: the attempt itself fails and is logged as such
+    return all(_is_public(a) or _local_loopback(parts.scheme, host, a) for a in addresses)
+
+
+def resolve_host(host: str, port: int) -> list[IpAddress]:
+    """Every address a host name resolves to now (what a connection would use)."""
+    infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+
+
+def _ip(host: str) -> IpAddress | None:
     try:
         return ipaddress.ip_address(host)
     except ValueError:
@@ -93,6 +130,12 @@ def _bad_url(reason: str) -> VoxifyError:
 
 def create_webhook(user_id: str, request: WebhookCreate) -> WebhookRecord:
     check_url(str(request.url))
+    if len(WebhookRepository().list_for(user_id)) >= MAX_WEBHOOKS_PER_USER:
+        raise VoxifyError(
+            ErrorCode.CONFLICT,
+            f"at most {MAX_WEBHOOKS_PER_USER} webhooks per account; delete one first",
+            {"limit": MAX_WEBHOOKS_PER_USER},
+        )
     now = now_iso()
     webhook = WebhookRecord(
         webhook_id=new_id("whk"),
@@ -160,23 +203,26 @@ class RetryRequest(BaseModel):
 
 
 def retry_delivery(retry: RetryRequest) -> None:
-    deliveries = DeliveryRepository()
-    delivery = deliveries.find(retry.webhook_id, retry.created_at, retry.delivery_id)
+    delivery = DeliveryRepository().find(retry.webhook_id, retry.created_at, retry.delivery_id)
     webhook = WebhookRepository().get(retry.webhook_id)
     if delivery is None or delivery.status != DeliveryStatus.PENDING:
         return
     if webhook is None or webhook.status != WebhookStatus.ACTIVE:
-        deliveries.save(
-            delivery.model_copy(
-                update={
-                    "status": DeliveryStatus.FAILED,
-                    "next_attempt_at": None,
-                    "last_error": "the webhook was deleted or disabled",
-                }
-            )
-        )
+        _give_up(delivery, "the webhook was deleted or disabled")
         return
     _attempt(webhook, delivery)
+
+
+def abandon_delivery(retry: RetryRequest, reason: str) -> None:
+    """A pending delivery whose retry message died: it ends failed, with why."""
+    delivery = DeliveryRepository().find(retry.webhook_id, retry.created_at, retry.delivery_id)
+    if delivery is not None and delivery.status == DeliveryStatus.PENDING:
+        _give_up(delivery, reason)
+
+
+def _give_up(delivery: DeliveryRecord, reason: str) -> None:
+    ended = {"status": DeliveryStatus.FAILED, "next_attempt_at": None, "last_error": reason}
+    DeliveryRepository().save(delivery.model_copy(update=ended))
 
 
 def _attempt(webhook: WebhookRecord, delivery: DeliveryRecord) -> None:
@@ -229,10 +275,16 @@ def _post(webhook: WebhookRecord, body: bytes, delivery_id: str, event_id: str) 
             "Voxify-Event-Id": event_id,
         },
     )
+    if not _reachable_publicly(webhook.url):
+        return None, "refused: the host resolves to a private, loopback or link-local address"
     try:
         with _opener.open(request, timeout=get_settings().webhook_timeout_seconds) as response:
             return response.status, None
     except urllib.error.HTTPError as answer:
         return answer.code, f"HTTP {answer.code}"
-    except (urllib.error.URLError, TimeoutError, OSError) as failure:
-        return None, f"{type(failure).__name__}: {getattr(failure, 'reason', failure)}"
+    except TimeoutError:
+        return None, "timed out"
+    except (urllib.error.URLError, OSError) as failure:
+        # the reason (refused, unreachable, reset) would map the network behind the name
+        timed_out = isinstance(getattr(failure, "reason", None), TimeoutError)
+        return None, "timed out" if timed_out else "could not connect"

@@ -10,15 +10,38 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from voxify.clock import now_iso
-from voxify.domain.batches import OUTCOMES, BatchRecord
+from voxify.domain.batches import OUTCOMES, BatchRecord, BatchStatus
 from voxify.domain.jobs import JobStatus
-from voxify.repositories.base import OwnedRecords, is_condition_failure
+from voxify.repositories.base import Fields, OwnedRecords, is_condition_failure
 
 
 class BatchRepository(OwnedRecords[BatchRecord]):
+    """Batches; also listed per state through gsi2, so unfinished ones can be reconciled."""
+
     kind = "BATCH"
     id_field = "batch_id"
     record_type = BatchRecord
+
+    def create(self, record: BatchRecord) -> bool:
+        """False when this batch exists already (the same manifest delivered again)."""
+        item = self._item(record, **_state_keys(record.status, record.created_at))
+        return self._put(item, condition="attribute_not_exists(pk)")
+
+    def move(
+        self,
+        batch_id: str,
+        status: BatchStatus,
+        changes: Fields | None = None,
+        expected_status: list[BatchStatus] | None = None,
+    ) -> BatchRecord | None:
+        """Set `status` (from one of `expected_status`, if given) with `changes`; None when not moved."""
+        fields = {**(changes or {}), "status": status.value, **_state_keys(status, now_iso())}
+        return self.update(batch_id, fields, expected_status=expected_status)
+
+    def list_in_state(self, status: BatchStatus) -> list[BatchRecord]:
+        """Oldest change first."""
+        items = self._query_index("gsi2", f"BATCHSTATE#{status.value}", newest_first=False)
+        return [BatchRecord.model_validate(item) for item in items]
 
     def count_outcome(self, batch_id: str, job_id: str, outcome: JobStatus) -> bool:
         """Add one job's outcome to its batch, once; False when it was counted before."""
@@ -53,3 +76,7 @@ class BatchRepository(OwnedRecords[BatchRecord]):
                 return False
             raise
         return True
+
+
+def _state_keys(status: BatchStatus, at: str) -> dict[str, str]:
+    return {"gsi2pk": f"BATCHSTATE#{status.value}", "gsi2sk": at}

@@ -65,14 +65,14 @@ def test_batch_counts_follow_its_outcome_counters():
         rejected=1,
         completed=2,
         failed=1,
-        lines=[BatchLine(line=1, output_name="0001", job_id="job_1")],
         created_at=NOW,
         updated_at=NOW,
     )
     counts = batch.counts()
     assert (counts.lines, counts.accepted, counts.rejected, counts.pending) == (5, 4, 1, 1)
     assert batch.ended_jobs == 3
-    assert batch.public().lines is None and batch.public(include_lines=True).lines == batch.lines
+    lines = [BatchLine(line=1, output_name="0001", job_id="job_1")]
+    assert batch.public().lines is None and batch.public(lines=lines).lines == lines
     creating = batch.model_copy(update={"status": BatchStatus.CREATING})
     assert creating.counts().pending == 0
 

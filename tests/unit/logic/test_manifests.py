@@ -98,3 +98,11 @@ def test_unusable_manifests_are_refused_whole(key, data, code):
     with pytest.raises(ManifestError) as raised:
         parse_manifest(key, data)
     assert raised.value.code == code
+
+
+def test_a_deeply_nested_line_is_that_lines_error_not_the_manifests():
+    deep = "[" * 100_000 + "]" * 100_000
+    data = f'{{"text": "fine"}}\n{{"text": {deep}}}\n'.encode()
+    lines = parse_manifest("dropbox/u/deep.jsonl", data)
+    assert [(line.line, line.error_code) for line in lines] == [(1, None), (2, "VALIDATION_ERROR")]
+    assert lines[1].error_message == "JSON nested too deeply"

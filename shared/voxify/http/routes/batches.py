@@ -31,4 +31,5 @@ def list_batches(principal: CurrentUser, page: Page) -> Answer:
 @router.get("/{batch_id}", response_model=Envelope[Batch])
 def get_batch(batch_id: str, principal: CurrentUser, include_lines: bool = False) -> Answer:
     """Progress counts; with include_lines, each line's job or error."""
-    return ok(batches.get_batch(principal.user_id, batch_id).public(include_lines=include_lines))
+    batch = batches.get_batch(principal.user_id, batch_id)
+    return ok(batch.public(lines=batches.batch_lines(batch) if include_lines else None))

@@ -49,7 +49,7 @@ def file_info(job_id: str, principal: CurrentUser) -> Answer:
             "size_bytes": files.job_output(job).size(),
             "blocks": len(job.block_keys),
             "engine": job.engine,
-            "timestamps": job.timestamps,
+            "timestamps": jobs.full_view(job).timestamps,
         }
     )
 

@@ -71,7 +71,7 @@ def list_jobs(
 
 @router.get("/{job_id}", response_model=Envelope[Job])
 def get_job(job_id: str, principal: CurrentUser) -> Answer:
-    return ok(jobs.get_job(principal.user_id, job_id).public())
+    return ok(jobs.full_view(jobs.get_job(principal.user_id, job_id)))
 
 
 @router.put("/{job_id}", response_model=Envelope[Job])
@@ -107,7 +107,7 @@ async def job_progress(
     requires) with a `retry` hint; EventSource clients reconnect by themselves.
     """
     jobs.get_job(principal.user_id, job_id)
-    start_after = int(last_event_id) if last_event_id and last_event_id.isdigit() else -1
+    start_after = int(last_event_id) if last_event_id and last_event_id.isascii() and last_event_id.isdigit() else -1
     return StreamingResponse(
         _progress_events(job_id, start_after),
         media_type="text/event-stream",
