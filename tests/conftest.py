@@ -30,10 +30,16 @@ def stack(emulator_endpoint, monkeypatch):
 
 @pytest.fixture
 def api(stack):
-    """A TestClient of the real app over the emulated stack."""
-    from tests.fixtures.api import make_client
+    """A TestClient of the real app over the emulated stack, calling AWS with the API
+    function's role (a permission the template does not grant fails as it would in AWS)."""
+    from fastapi.testclient import TestClient
 
-    with make_client() as client:
+    from tests.fixtures.api import reset_caches
+    from tests.fixtures.aws import AsPrincipal, api_credentials
+    from voxify.http.app import create_app
+
+    reset_caches()
+    with TestClient(AsPrincipal(create_app(), api_credentials()), follow_redirects=False) as client:
         yield client
 
 

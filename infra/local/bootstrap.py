@@ -1,9 +1,11 @@
 """Create the template's tables, buckets, queues, bus, rules and secrets in an emulator.
 
-Everything is read from template.yaml: resource types that exist only in the cloud (IAM,
-ECS, alarms, log groups, the HTTP API) are listed as such, and the Lambda functions become
-event-source mappings for the local runner. Creation is idempotent, so the same call
-brings a restarted emulator (or a long-lived LocalStack) up to date.
+Everything is read from template.yaml: resource types that exist only in the cloud (ECS,
+alarms, log groups, the HTTP API) are listed as such, and the Lambda functions become
+event-source mappings for the local runner. Each component (every function, the worker) gets
+the IAM role the template deploys for it, with exactly its policies (see `principals`), and a
+session of that role to run with. Creation is idempotent, so the same call brings a restarted
+emulator (or a long-lived LocalStack) up to date.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from infra.local.principals import RoleSpec, role_specs
 from infra.local.template import (
     CloudOnlyValue,
     ResolveContext,
@@ -24,6 +27,7 @@ from infra.local.template import (
     load_template,
     parameter_values,
 )
+from voxify.aws import Credentials
 
 LOCAL_STAGE = "local"
 EMULATED_TYPES = (
@@ -36,6 +40,8 @@ EMULATED_TYPES = (
     "AWS::SES::EmailIdentity",
 )
 FUNCTION_TYPE = "AWS::Serverless::Function"
+TASK_DEFINITION_TYPE = "AWS::ECS::TaskDefinition"
+SESSION_SECONDS = 12 * 3600  # sessions are not renewed; the emulator does not expire them anyway
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ class EventSourceMapping:
     report_batch_item_failures: bool
     timeout_seconds: int
     memory_mb: int
+    # the function's role session: Lambda polls the queue and runs the function with its role
+    credentials: Credentials | None = None
 
 
 @dataclass
@@ -65,6 +73,11 @@ class LocalResources:
     created: dict[str, tuple[str, str]] = field(default_factory=dict)  # logical -> (type, name)
     cloud_only: dict[str, str] = field(default_factory=dict)  # logical -> type
     pending_notifications: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # component (function or task definition logical id) -> a session of its role
+    principals: dict[str, Credentials] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)  # component -> IAM role name
+    http_function: str = ""  # the function behind the HTTP API (the API process runs as it)
+    worker_task: str = ""  # the worker's task definition (the worker process runs as its task role)
 
     def names_of(self, resource_type: str) -> list[str]:
         return [name for kind, name in self.created.values() if kind == resource_type]
@@ -74,7 +87,15 @@ class Bootstrap:
     """Creates the emulated resources of one template against one endpoint."""
 
     def __init__(self, session: boto3.session.Session, endpoint_url: str | None, stage: str = LOCAL_STAGE) -> None:
-        self._client = lambda service: session.client(service, endpoint_url=endpoint_url)
+        clients: dict[str, Any] = {}
+
+        def client(service: str) -> Any:
+            if service not in clients:
+                clients[service] = session.client(service, endpoint_url=endpoint_url)
+            return clients[service]
+
+        self._client = client
+        self.stage = stage
         self.region = session.region_name or "us-east-1"
         self.account = self._client("sts").get_caller_identity()["Account"]
         self.template = load_template()
@@ -108,9 +129,10 @@ class Bootstrap:
         for name, body in resources.items():
             if body["Type"] not in EMULATED_TYPES and body["Type"] != FUNCTION_TYPE:
                 result.cloud_only[name] = body["Type"]
+        self._create_principals(result)
         result.environment = self._function_environment()
         result.worker_environment = self._worker_environment()
-        result.mappings = self._event_source_mappings()
+        result.mappings = self._event_source_mappings(result.principals)
         if notifications:
             self.apply_notifications(result)
         return result
@@ -281,6 +303,46 @@ class Bootstrap:
         self.context.refs[name] = identity
         return identity
 
+    # ------------------------------------------------------------ principals
+    def role_specs(self) -> list[RoleSpec]:
+        """Each component's role as the template deploys it, resolved against what was created."""
+        return role_specs(self.template, self.context, self.region)
+
+    def _create_principals(self, result: LocalResources) -> None:
+        """The components' roles, with exactly their policies, and a session of each."""
+        iam, sts = self._client("iam"), self._client("sts")
+        for spec in self.role_specs():
+            name = spec.role_name(self.stage)
+            trust = json.dumps(spec.trust_policy)
+            try:
+                arn = iam.create_role(
+                    RoleName=name, AssumeRolePolicyDocument=trust, MaxSessionDuration=SESSION_SECONDS
+                )["Role"]["Arn"]
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "EntityAlreadyExists":
+                    raise
+                iam.update_assume_role_policy(RoleName=name, PolicyDocument=trust)
+                arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+            stale = set(iam.list_role_policies(RoleName=name)["PolicyNames"]) - set(spec.policies)
+            for policy in stale:
+                iam.delete_role_policy(RoleName=name, PolicyName=policy)
+            for policy, document in spec.policies.items():
+                iam.put_role_policy(RoleName=name, PolicyName=policy, PolicyDocument=json.dumps(document))
+            session = sts.assume_role(
+                RoleArn=arn, RoleSessionName=f"local-{spec.component}"[:64], DurationSeconds=SESSION_SECONDS
+            )["Credentials"]
+            result.principals[spec.component] = Credentials(
+                session["AccessKeyId"], session["SecretAccessKey"], session["SessionToken"]
+            )
+            result.roles[spec.component] = name
+        for name, body in self.template["Resources"].items():
+            if body["Type"] == TASK_DEFINITION_TYPE:
+                result.worker_task = name
+            elif body["Type"] == FUNCTION_TYPE:
+                events = (body.get("Properties") or {}).get("Events", {}).values()
+                if any(event["Type"] == "HttpApi" for event in events):
+                    result.http_function = name
+
     # ------------------------------------------------------------ functions
     def _function_environment(self) -> dict[str, str]:
         """The Globals environment every function gets, resolved against local resources."""
@@ -296,7 +358,7 @@ class Bootstrap:
                 return _stringify({entry["Name"]: entry["Value"] for entry in entries})
         return {}
 
-    def _event_source_mappings(self) -> list[EventSourceMapping]:
+    def _event_source_mappings(self, principals: dict[str, Credentials]) -> list[EventSourceMapping]:
         defaults = self.template.get("Globals", {}).get("Function", {})
         mappings = []
         for name, body in self.template["Resources"].items():
@@ -323,6 +385,7 @@ class Bootstrap:
                         report_batch_item_failures="ReportBatchItemFailures" in source.get("FunctionResponseTypes", []),
                         timeout_seconds=int(props.get("Timeout", 3)),
                         memory_mb=int(props.get("MemorySize", 128)),
+                        credentials=principals.get(name),
                     )
                 )
         return mappings

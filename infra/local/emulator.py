@@ -1,7 +1,9 @@
-"""The embedded AWS emulator: moto in server mode on loopback.
+"""The embedded AWS emulator: moto in server mode on loopback, enforcing IAM.
 
 Port 4566 is LocalStack's, so `awslocal`, `localstack-client` and `AWS_ENDPOINT_URL`
-clients work unchanged against either.
+clients work unchanged against either. Every request is checked against the policies of the
+principal that signed it (see `iam_enforcement`); the fake credentials below are the
+operator's, the account's root, and each component of the stack runs with its own role.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ import urllib.request
 
 from moto.server import ThreadedMotoServer
 
+from infra.local import iam_enforcement
+
 DEFAULT_PORT = 4566
-# moto accepts any credentials; real-looking fake ones keep botocore from searching the
-# machine (and from ever reaching a real account by accident).
+# The operator's credentials: the account's root in the embedded emulator (any emulator takes
+# them); they also keep botocore from searching the machine (and from ever reaching a real
+# account by accident).
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -47,10 +52,12 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
 
 
 class EmbeddedEmulator:
-    """A moto server thread bound to 127.0.0.1."""
+    """A moto server thread bound to 127.0.0.1; with `enforce_iam` (the default) requests are
+    allowed or refused by IAM policy, as in AWS."""
 
-    def __init__(self, port: int = DEFAULT_PORT) -> None:
+    def __init__(self, port: int = DEFAULT_PORT, enforce_iam: bool = True) -> None:
         self.port = port
+        self.enforce_iam = enforce_iam
         self.url = f"http://127.0.0.1:{port}"
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
 
@@ -61,6 +68,10 @@ class EmbeddedEmulator:
                 "AWS_ENDPOINT_URL at it if it is an emulator you want to use"
             )
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        if self.enforce_iam:
+            iam_enforcement.enable()
+        else:
+            iam_enforcement.disable()
         self._server.start()
 
     def stop(self) -> None:

@@ -6,6 +6,11 @@ function's handler with a Lambda-shaped event. Like Lambda: a raised error retur
 whole batch to the queue (it becomes visible again after the visibility timeout and
 eventually redrives to the DLQ); with ReportBatchItemFailures only the reported messages
 return; an unknown identifier in the report fails the whole batch.
+
+Like Lambda, each mapping polls and runs its function with the function's role: the runner's
+pollers use the role's session (`EventSourceMapping.credentials`), and the handler runs
+inside `voxify.aws.acting_as` those credentials, so the one process that hosts every
+function still calls AWS as each function would in its own sandbox.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
+
 from infra.local.bootstrap import EventSourceMapping
+from voxify.aws import Credentials, acting_as
 from voxify.observability import logger
 
 MAX_RECEIVE = 10  # SQS's per-call maximum
@@ -75,7 +83,21 @@ def sqs_event_record(message: dict[str, Any], mapping: EventSourceMapping, regio
 
 
 def load_handler(mapping: EventSourceMapping) -> Callable[[dict, Any], Any]:
-    return getattr(importlib.import_module(mapping.module), mapping.attribute)
+    with acting_as(mapping.credentials):  # what a module builds at import, it builds as the function
+        return getattr(importlib.import_module(mapping.module), mapping.attribute)
+
+
+def client_as(sqs: Any, credentials: Credentials | None) -> Any:
+    """An SQS client like `sqs` (same endpoint and region) that calls with `credentials`."""
+    if credentials is None:
+        return sqs
+    session = boto3.session.Session(
+        aws_access_key_id=credentials.access_key_id,
+        aws_secret_access_key=credentials.secret_access_key,
+        aws_session_token=credentials.session_token,
+        region_name=sqs.meta.region_name,
+    )
+    return session.client("sqs", endpoint_url=sqs.meta.endpoint_url)
 
 
 class EventSourcePoller(threading.Thread):
@@ -90,7 +112,8 @@ class EventSourcePoller(threading.Thread):
         stop: threading.Event,
         handler: Callable[[dict[str, Any], Any], Any] | None = None,
     ) -> None:
-        """`handler` stands in for the mapping's function (tests); by default it is loaded."""
+        """`handler` stands in for the mapping's function (tests); by default it is loaded.
+        `sqs` polls and settles the queue; the handler runs with the mapping's credentials."""
         super().__init__(name=f"esm-{mapping.function}", daemon=True)
         self.mapping = mapping
         self._sqs = sqs
@@ -142,7 +165,8 @@ class EventSourcePoller(threading.Thread):
         )
         self.invocations += 1
         try:
-            response = self._handler(event, context)
+            with acting_as(self.mapping.credentials):
+                response = self._handler(event, context)
         except Exception:  # a function error returns the batch to the queue
             logger.exception(
                 "function failed; batch returns to the queue",
@@ -177,11 +201,14 @@ class EventSourcePoller(threading.Thread):
 
 
 class EventSourceRunner:
-    """All the pollers of a template's SQS-triggered functions."""
+    """All the pollers of a template's SQS-triggered functions, each polling with its function's
+    role (`sqs` gives the endpoint and region, and is used as it is for a mapping without one)."""
 
     def __init__(self, mappings: list[EventSourceMapping], sqs: Any, region: str, account: str) -> None:
         self._stop_event = threading.Event()
-        self.pollers = [EventSourcePoller(m, sqs, region, account, self._stop_event) for m in mappings]
+        self.pollers = [
+            EventSourcePoller(m, client_as(sqs, m.credentials), region, account, self._stop_event) for m in mappings
+        ]
 
     def start(self) -> None:
         for poller in self.pollers:

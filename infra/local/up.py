@@ -3,6 +3,12 @@
 Starts the embedded AWS emulator (unless AWS_ENDPOINT_URL already names one, such as
 LocalStack), creates the resources of template.yaml, restores the data kept under the data
 folder, then runs the API (uvicorn), the worker and the event-source runner until Ctrl-C.
+
+Each component runs with the IAM role template.yaml gives it: the API process as the API
+function's role, the worker process as the worker's task role, each SQS-triggered function
+(in the runner) as its own; the embedded emulator enforces their policies, so a permission
+the template lacks fails here as it would in AWS. The stack itself (provisioning, snapshots)
+acts as the operator, the account's root.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from infra.local import iam_enforcement
 from infra.local.bootstrap import Bootstrap, LocalResources
 from infra.local.emulator import DEFAULT_PORT, EmbeddedEmulator, endpoint_is_up, use_fake_credentials
 from infra.local.event_sources import EventSourceRunner
@@ -37,6 +44,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--emulator-port", type=int, default=int(os.environ.get("VOXIFY_EMULATOR_PORT", DEFAULT_PORT)))
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("VOXIFY_DATA_DIR", DEFAULT_DATA_DIR)))
     parser.add_argument("--no-worker", action="store_true", help="do not start the worker")
+    parser.add_argument(
+        "--no-iam-enforcement",
+        action="store_true",
+        help="let the embedded emulator allow every call (components still run as their roles)",
+    )
     return parser.parse_args(argv)
 
 
@@ -63,7 +75,7 @@ class LocalStack:
             os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
         else:
             use_fake_credentials()
-            self.emulator = EmbeddedEmulator(self.args.emulator_port)
+            self.emulator = EmbeddedEmulator(self.args.emulator_port, enforce_iam=not self.args.no_iam_enforcement)
             self.emulator.start()
             endpoint = self.emulator.url
             os.environ["AWS_ENDPOINT_URL"] = endpoint
@@ -94,6 +106,7 @@ class LocalStack:
         self._print_summary(endpoint)
 
     def _start_api(self) -> None:
+        assert self.resources is not None
         self.processes["api"] = subprocess.Popen(  # fixed argv
             [
                 sys.executable,
@@ -109,17 +122,28 @@ class LocalStack:
                 "warning",
             ],
             cwd=REPO_ROOT,
-            env=dict(os.environ),
+            env={**os.environ, **self._role_environment(self.resources.http_function)},
         )
 
     def _start_worker(self) -> None:
         assert self.resources is not None
-        env = {**os.environ, **self.resources.worker_environment, "VOXIFY_WORKER_POLL_WAIT_SECONDS": "2"}
+        env = {
+            **os.environ,
+            **self.resources.worker_environment,
+            **self._role_environment(self.resources.worker_task),
+            "VOXIFY_WORKER_POLL_WAIT_SECONDS": "2",
+        }
         self.processes["worker"] = subprocess.Popen(  # fixed argv
             [sys.executable, "-m", "voxify_worker"],
             cwd=REPO_ROOT,
             env=env,
         )
+
+    def _role_environment(self, component: str) -> dict[str, str]:
+        """The credentials of `component`'s role, for its process's environment."""
+        assert self.resources is not None
+        credentials = self.resources.principals.get(component)
+        return credentials.environment() if credentials else {}
 
     def _wait_for_api(self, timeout: float = 60.0) -> None:
         url = f"http://127.0.0.1:{self.args.api_port}/health"
@@ -147,6 +171,12 @@ class LocalStack:
             if self.snapshot
             else "  data folder    kept by the external endpoint",
             f"  worker         {worker}",
+            "  IAM            "
+            + (
+                "enforced: each component runs as its template role"
+                if iam_enforcement.enabled() and self.emulator
+                else "components run as their template roles; the emulator decides what it enforces"
+            ),
         ]
         lines += [
             f"  function       {p.mapping.function_name:<28} <- {p.mapping.queue_url}" for p in self.runner.pollers

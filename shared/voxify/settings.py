@@ -61,18 +61,29 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=3600, gt=0)
     refresh_token_ttl_seconds: int = Field(default=30 * 86400, gt=0)
     reset_token_ttl_seconds: int = Field(default=3600, gt=0)
-    # Accounts registered with these addresses get the admin role.
-    admin_emails: list[str] = []
+    verification_token_ttl_seconds: int = Field(default=3 * 86400, gt=0)
+    # Throttles of the unauthenticated auth routes, per route and fixed one-minute window:
+    # requests from one client IP, and requests naming one account (e-mail address).
+    auth_throttle_per_ip_per_minute: int = Field(default=30, gt=0)
+    auth_throttle_per_account_per_minute: int = Field(default=10, gt=0)
     sender_email: str = "no-reply@voxify.local"
     public_url: str = "http://127.0.0.1:8000"
 
     # Limits (defaults; admins change the live values through /api/v1/admin/config).
     rate_limit_per_minute: int = Field(default=100, gt=0)
     daily_sample_quota: int = Field(default=50, gt=0)
+    # similar-voice searches (by clip or by clone): each embeds audio in the worker
+    daily_search_quota: int = Field(default=200, gt=0)
     daily_job_quota: int = Field(default=1000, gt=0)
     max_sample_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
-    # API Gateway and Lambda cap request bodies near 6 MB; larger files use presigned uploads.
-    max_inline_upload_bytes: int = Field(default=6 * 1024 * 1024, gt=0)
+    # A Lambda request event is at most 6 MB and API Gateway base64-encodes a binary body (4/3
+    # larger), so files over 4 MiB go through presigned uploads.
+    max_inline_upload_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+    # Audio a file may hold: checked in its header at upload and while the worker decodes, so
+    # a small file of hours of silence is refused, not decoded. Samples longer than 300 s are
+    # refused by the quality check anyway; a search needs only a few seconds of speech.
+    max_sample_seconds: float = Field(default=300.0, gt=0)
+    max_search_clip_seconds: float = Field(default=30.0, gt=0)
     sync_wait_seconds: float = Field(default=20.0, ge=0)
     # Under Lambda a response cannot stream forever: SSE streams end after this and clients
     # reconnect with Last-Event-ID.
@@ -90,6 +101,9 @@ class Settings(BaseSettings):
     # Cosine similarity at or above which a new clone matching another user's voice is held
     # for review. Calibrated on the f5-tts example speech (see docs/voice-identity.md).
     impersonation_threshold: float = Field(default=0.70, gt=0, le=1)
+    # Event sources whose "Synthesis Requested" events may name a bare user_id (others must
+    # send an api_key): sources the operator controls, e.g. their own back office.
+    trusted_event_sources: list[str] = []
     search_wait_seconds: float = Field(default=10.0, ge=0)
 
     # Webhook deliveries: retried with exponential backoff (base * 2^(attempt-1), at most

@@ -1,12 +1,10 @@
 """Accounts, tokens, password reset and API keys."""
 
-import re
 import time
 
 import jwt
-from moto.backends import get_backend
 
-from tests.fixtures.api import PASSWORD, register
+from tests.fixtures.api import PASSWORD, make_admin, sent_token
 
 
 def error_code(response):
@@ -102,11 +100,7 @@ def test_profile_read_and_update(alice):
 
 
 def sent_reset_token(email):
-    backend = get_backend("ses")["123456789012"]["us-east-1"]
-    for message in reversed(backend.sent_messages):
-        if email in message.destinations["ToAddresses"]:
-            return re.search(r"\n\n(\S+)\n\n", message.body).group(1)
-    return None
+    return sent_token(email, "Reset")
 
 
 def test_password_reset_is_single_use(api, alice):
@@ -139,13 +133,9 @@ def test_api_keys_are_shown_once_and_authenticate(api, alice, bob):
     assert api.get("/api/v1/auth/profile", headers={"Authorization": f"Bearer {key}"}).status_code == 401
 
 
-def test_admin_routes_need_the_admin_role(api, alice, monkeypatch):
+def test_admin_routes_need_the_admin_role(api, alice):
     assert alice.get("/api/v1/admin/stats").status_code == 403
-    monkeypatch.setenv("VOXIFY_ADMIN_EMAILS", '["root@example.com"]')
-    from tests.fixtures.api import reset_caches
-
-    reset_caches()
-    admin = register(api, "root@example.com")
+    admin = make_admin(api, "root@example.com")
     stats = admin.get("/api/v1/admin/stats").json()["data"]
     assert stats["users"] == 2
     users = admin.get("/api/v1/admin/users").json()

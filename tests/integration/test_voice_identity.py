@@ -6,10 +6,10 @@ import io
 import numpy as np
 import soundfile as sf
 
-from tests.fixtures.api import register, reset_caches
+from tests.fixtures.api import make_admin, register, reset_caches
 from tests.fixtures.storage import objects
 from tests.fixtures.worker import REFERENCE_TEXT, other_speaker_flac, reference_speech
-from voxify_worker.audio import decode
+from voxify_worker.audio import decode, resample
 
 
 def flac(samples: np.ndarray, rate: int) -> bytes:
@@ -82,8 +82,8 @@ def test_unusable_audio_is_rejected_with_reasons(alice, worker):
 def test_corrupt_and_fake_audio_are_refused(alice, worker):
     text = upload(alice, b"these are not the samples you are looking for\n" * 20, "fake")
     assert text.status_code == 400 and text.json()["error"]["code"] == "UNSUPPORTED_AUDIO"
-    damaged = processed_sample(alice, worker, flac_header_garbage(), "garbage")
-    assert damaged["status"] == "rejected" and damaged["rejection_reasons"][0] == "CORRUPT_AUDIO"
+    damaged = upload(alice, flac_header_garbage(), "garbage")  # its header already gives it away
+    assert damaged.status_code == 400 and damaged.json()["error"]["code"] == "CORRUPT_AUDIO"
     assert alice.get("/api/v1/voice/samples", params={"status": "ready"}).json()["data"] == []
 
 
@@ -112,12 +112,12 @@ def test_guard_holds_the_same_voice_from_another_user_but_not_a_different_voice(
     different = clone_of(carol, worker, other_speaker_flac("country.flac"), "Country")
     assert different["status"] == "ready"
 
-    monkeypatch.setenv("VOXIFY_ADMIN_EMAILS", '["root@example.com"]')
-    reset_caches()
-    admin = register(api, "root@example.com")
+    admin = make_admin(api, "root@example.com")
     held = admin.get("/api/v1/admin/clones").json()["data"]
     assert [c["clone_id"] for c in held] == [copied["clone_id"]]
-    assert held[0]["review_match"] == {"clone_id": original["clone_id"], "user_id": alice.user_id}
+    match = held[0]["review_match"]
+    assert (match["clone_id"], match["user_id"]) == (original["clone_id"], alice.user_id)
+    assert match["matched_audio"] == "reference"
     assert bob.post(f"/api/v1/admin/clones/{copied['clone_id']}/review", json={"approve": True}).status_code == 403
     approved = admin.post(
         f"/api/v1/admin/clones/{copied['clone_id']}/review",
@@ -127,6 +127,94 @@ def test_guard_holds_the_same_voice_from_another_user_but_not_a_different_voice(
     assert approved.json()["data"]["review"]["decided_by"] == admin.user_id
     assert bob.post(f"/api/v1/voice/clones/{copied['clone_id']}/select").status_code == 200
     assert admin.get("/api/v1/admin/clones").json()["data"] == []
+
+
+def padded(victim: bytes, padding: bytes, seconds: float) -> bytes:
+    """About 10 s of the victim (their recording looped), then `seconds` of someone else:
+    the engines speak from the first <= 12 s, the whole file sounds like the padding."""
+    rate = 24_000
+    first, first_rate = decode(victim)
+    other, other_rate = decode(padding)
+    first, other = resample(first, first_rate, rate), resample(other, other_rate, rate)
+    gap = np.zeros(int(0.3 * rate), np.float32)
+    loops = int(np.ceil(seconds * rate / len(other)))
+    return flac(np.concatenate([first, gap, first, gap, *[other] * loops]), rate)
+
+
+def test_a_sample_padded_with_another_voice_is_judged_by_what_it_speaks(alice, bob, worker):
+    victim = clone_of(alice, worker, reference_speech(), "Mine")
+    assert victim["status"] == "ready"
+
+    data = padded(reference_speech(), other_speaker_flac("main.flac"), 60.0)
+    attack = clone_of(bob, worker, data, "Padded")
+    sample = bob.get(f"/api/v1/voice/samples/{attack['sample_ids'][0]}").json()["data"]
+    assert sample["duration_seconds"] > 70 and sample["status"] == "ready"
+    assert attack["status"] == "needs_review", attack
+    assert attack["review"]["code"] == "POSSIBLE_IMPERSONATION" and attack["review"]["similarity"] >= 0.70
+    # the whole upload, as the guard used to embed it, sounds like someone else
+    index = worker.voices.index
+    whole = index.vector(attack["sample_ids"][0])
+    assert float(np.dot(whole, index.vector(victim["clone_id"]))) < 0.70
+
+
+def test_decoy_clones_held_for_review_do_not_hide_the_voice_they_copy(api, alice, worker):
+    first_half, second_half = halves(other_speaker_flac("town.flac"))
+    victim = clone_of(alice, worker, first_half, "Town")
+    assert victim["status"] == "ready"
+    decoys = [clone_of(register(api, f"decoy{i}@example.com"), worker, second_half, "Town") for i in range(5)]
+    assert [d["status"] for d in decoys] == ["needs_review"] * 5
+
+    attacker = register(api, "attacker@example.com")
+    attack = clone_of(attacker, worker, second_half, "Town")
+    assert attack["status"] == "needs_review", attack
+    admin = make_admin(api, "root@example.com")
+    listed = admin.get("/api/v1/admin/clones")
+    assert listed.status_code == 200, listed.text
+    held = {c["clone_id"]: c for c in listed.json()["data"]}
+    assert held[attack["clone_id"]]["review_match"]["clone_id"] == victim["clone_id"]
+
+
+def test_refused_clones_leave_the_voice_index(api, alice, bob, worker):
+    first_half, second_half = halves(other_speaker_flac("town.flac"))
+    original = clone_of(alice, worker, first_half, "Town")
+    copied = clone_of(bob, worker, second_half, "Town")
+    assert copied["status"] == "needs_review"
+    index = worker.voices.index
+    assert index.vector(copied["clone_id"]) is not None  # kept while held: an approval must find it
+
+    admin = make_admin(api, "root@example.com")
+    refused = admin.post(f"/api/v1/admin/clones/{copied['clone_id']}/review", json={"approve": False})
+    assert refused.status_code == 200 and refused.json()["data"]["status"] == "rejected"
+    worker.drain()
+    carol = register(api, "carol@example.com")
+    again = clone_of(carol, worker, second_half, "Town")
+    assert again["status"] == "needs_review"
+    assert index.vector(copied["clone_id"]) is None
+    assert index.vector(original["clone_id"]) is not None
+
+
+def test_a_voice_uploaded_only_as_a_sample_is_protected(api, alice, bob, worker):
+    first_half, second_half = halves(other_speaker_flac("town.flac"))
+    own = processed_sample(alice, worker, first_half, "me")
+    assert own["status"] == "ready"
+
+    copied = clone_of(bob, worker, second_half, "Town")
+    assert copied["status"] == "needs_review", copied
+    assert copied["review"]["similarity"] >= 0.70 and alice.user_id not in str(copied)
+    admin = make_admin(api, "root@example.com")
+    (held,) = admin.get("/api/v1/admin/clones").json()["data"]
+    assert (held["review_match"]["sample_id"], held["review_match"]["user_id"]) == (own["sample_id"], alice.user_id)
+
+    # a voice someone else is waiting on never blocks its real owner; other voices pass
+    mine = alice.post(
+        "/api/v1/voice/clones",
+        json={"sample_ids": [own["sample_id"]], "name": "Me", "ref_text": REFERENCE_TEXT, "consent": True},
+    )
+    worker.drain()
+    assert alice.get(f"/api/v1/voice/clones/{mine.json()['data']['clone_id']}").json()["data"]["status"] == "ready"
+    assert clone_of(register(api, "carol@example.com"), worker, other_speaker_flac("country.flac"), "C")["status"] == (
+        "ready"
+    )
 
 
 def test_similar_voices_and_search_by_clip(alice, bob, worker):

@@ -36,6 +36,7 @@ from fastapi.testclient import TestClient
 
 from tests.fixtures.api import ApiUser, register, reset_caches, wav_bytes
 from tests.fixtures.aws import clear_aws_environment, provision
+from tests.fixtures.bombs import flac_bomb, one_sample_wav
 from tests.fixtures.storage import objects
 from tests.fixtures.voices import ready_clone
 from voxify.adapters.secrets import signing_key
@@ -66,6 +67,19 @@ TRAVERSAL = "../../etc/passwd"
 INVISIBLE = "\u200b\u200d\u202e\u2066"  # zero-width space and joiner, RTL override, LTR isolate
 assert sniff_audio_format(TEXT_AS_WAV) is None and sniff_audio_format(RANDOM_BYTES) is None
 assert sniff_audio_format(TRUNCATED_WAV) is None
+# Audio by its first bytes, but the header already shows it cannot play or holds too much.
+TRUNCATED_FLAC = flac_bomb(seconds=10, block=65535)[:30]  # cut inside STREAMINFO
+MP3_OVER_GARBAGE = b"\xff\xfb\x90\x64" + RANDOM_BYTES  # one valid frame header, then noise
+ONE_SAMPLE_WAV = one_sample_wav()
+FLAC_12_HOURS = flac_bomb(block=65535)  # a constant for 12 h in 450 KB; STREAMINFO says so
+assert all(sniff_audio_format(data[:64]) for data in (TRUNCATED_FLAC, MP3_OVER_GARBAGE, ONE_SAMPLE_WAV))
+
+
+def chunked(total: int):
+    """A body of `total` bytes sent in chunks, without a Content-Length."""
+    for _ in range(total // 65536):
+        yield b"\0" * 65536
+
 
 JSON = {"Content-Type": "application/json"}
 SAMPLES, CLONES, JOBS = "/api/v1/voice/samples", "/api/v1/voice/clones", "/api/v1/job"
@@ -420,6 +434,30 @@ UPLOADS = params(
     Case(
         "search-over-inline-limit",
         lambda w: search(w.alice, wav_bytes(0.5)),
+        413,
+        ErrorCode.PAYLOAD_TOO_LARGE,
+        env=SMALL_INLINE_LIMIT,
+    ),
+    Case("truncated-flac", lambda w: upload(w.alice, TRUNCATED_FLAC), 400, ErrorCode.CORRUPT_AUDIO),
+    Case("mp3-header-over-garbage", lambda w: upload(w.alice, MP3_OVER_GARBAGE), 400, ErrorCode.CORRUPT_AUDIO),
+    Case("one-sample-wav", lambda w: upload(w.alice, ONE_SAMPLE_WAV), 400, ErrorCode.CORRUPT_AUDIO),
+    Case("flac-of-12-hours", lambda w: upload(w.alice, FLAC_12_HOURS), 400, ErrorCode.UNSUPPORTED_AUDIO),
+    Case("search-flac-of-12-hours", lambda w: search(w.alice, FLAC_12_HOURS), 400, ErrorCode.UNSUPPORTED_AUDIO),
+    Case("search-one-sample-wav", lambda w: search(w.alice, ONE_SAMPLE_WAV), 400, ErrorCode.CORRUPT_AUDIO),
+    Case(
+        "body-over-cap-by-content-length",
+        lambda w: upload(w.alice, b"\0" * 100_000),
+        413,
+        ErrorCode.PAYLOAD_TOO_LARGE,
+        env=SMALL_INLINE_LIMIT,
+    ),
+    Case(
+        "chunked-body-over-cap",
+        lambda w: w.alice.post(
+            "/api/v1/voice/samples",
+            content=chunked(1_000_000),
+            headers={"Content-Type": "multipart/form-data; boundary=xyz"},
+        ),
         413,
         ErrorCode.PAYLOAD_TOO_LARGE,
         env=SMALL_INLINE_LIMIT,

@@ -1,7 +1,8 @@
 """The worker's audio pipeline: decode uploads, post-process any engine's output, encode.
 
 Typical use in the worker:
-    samples, rate = decode(reference_bytes)
+    samples, rate = decode_isolated(uploaded_bytes, max_seconds)  # untrusted: a capped child
+    samples, rate = decode(reference_bytes)  # files the worker wrote itself
     result = engine.synthesize(...)
     ready = postprocess(result.audio, result.sample_rate,
                         pitch_semitones=job.pitch, volume=job.volume)
@@ -11,6 +12,7 @@ Typical use in the worker:
 from .decode import decode
 from .encode import SUPPORTED_RATES, check_output, encode
 from .errors import AudioError
+from .isolation import decode_isolated
 from .process import (
     DEFAULT_CEILING_DB,
     DEFAULT_LUFS,
@@ -34,6 +36,7 @@ __all__ = [
     "check_output",
     "concatenate",
     "decode",
+    "decode_isolated",
     "encode",
     "limit",
     "loudness",

@@ -1,8 +1,13 @@
 """`VoiceIndex`: speaker embeddings in LanceDB, on the audio bucket's `vectors/` prefix.
 
 One table, one row per voice (a sample or a clone) carrying its owner, kind, name and the
-embedding model, so a search can be limited to one user's voices, or to other users' clones
+embedding model, so a search can be limited to one user's voices, or to other users' voices
 for the impersonation guard. LanceDB runs in process over S3 (or a local folder): no server.
+
+The guard asks `at_least`: every other user's voice at or above a similarity, however many,
+found with a filtered distance-bounded query rather than a fixed top-k that look-alike rows
+could fill.
+
 Searches are exact (no ANN index): at tens of thousands of 256-d vectors a full scan takes
 milliseconds (bench/vector_search.py), and exact answers keep the guard deterministic.
 """
@@ -24,6 +29,7 @@ from voxify_worker.embeddings.encoder import EMBEDDING_SIZE
 
 T = TypeVar("T")
 TABLE = "voices"
+FIRST_PAGE = 32  # rows per query vector in `at_least`'s first try; each further try asks 8x more
 SCHEMA = pa.schema(
     [
         pa.field("voice_id", pa.string()),
@@ -51,6 +57,31 @@ def storage_options(settings: Settings) -> dict[str, str]:
 
 def _quoted(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def _filters(
+    user_id: str | None = None,
+    other_than_user: str | None = None,
+    kinds: tuple[str, ...] = (),
+    model: str | None = None,
+) -> str | None:
+    filters = []
+    if user_id is not None:
+        filters.append(f"user_id = {_quoted(user_id)}")
+    if other_than_user is not None:
+        filters.append(f"user_id != {_quoted(other_than_user)}")
+    if kinds:
+        filters.append(f"kind IN ({', '.join(_quoted(kind) for kind in kinds)})")
+    if model is not None:
+        filters.append(f"model = {_quoted(model)}")
+    return " AND ".join(filters) or None
+
+
+def _result(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **{key: row[key] for key in ("voice_id", "user_id", "kind", "name", "model")},
+        "similarity": round(1.0 - float(row["_distance"]), 4),
+    }
 
 
 class VoiceIndex:
@@ -133,27 +164,50 @@ class VoiceIndex:
         model: str | None = None,
     ) -> list[dict[str, Any]]:
         """Up to k rows, most similar first, each with `similarity` (cosine, -1..1)."""
-        filters = []
-        if user_id is not None:
-            filters.append(f"user_id = {_quoted(user_id)}")
-        if other_than_user is not None:
-            filters.append(f"user_id != {_quoted(other_than_user)}")
-        if kind is not None:
-            filters.append(f"kind = {_quoted(kind)}")
-        if model is not None:
-            filters.append(f"model = {_quoted(model)}")
+        where = _filters(user_id, other_than_user, (kind,) if kind else (), model)
 
         def search(table: Any) -> list[dict[str, Any]]:
             query = table.search(np.asarray(vector, dtype=np.float32)).distance_type("cosine").limit(k)
-            rows: list[dict[str, Any]] = (
-                query.where(" AND ".join(filters), prefilter=True) if filters else query
-            ).to_list()
+            rows: list[dict[str, Any]] = (query.where(where, prefilter=True) if where else query).to_list()
             return rows
 
-        return [
-            {
-                **{key: row[key] for key in ("voice_id", "user_id", "kind", "name", "model")},
-                "similarity": round(1.0 - float(row["_distance"]), 4),
-            }
-            for row in self._run(search)
-        ]
+        return [_result(row) for row in self._run(search)]
+
+    def at_least(
+        self,
+        vectors: list[np.ndarray],
+        min_similarity: float,
+        *,
+        other_than_user: str | None = None,
+        kinds: tuple[str, ...] = (),
+        model: str | None = None,
+    ) -> list[list[dict[str, Any]]]:
+        """For each vector, every row at or above `min_similarity` (most similar first), with
+        no cap on how many: one filtered, distance-bounded query for all the vectors, asked
+        again for more rows while any vector's answer fills the page."""
+        if not vectors:
+            return []
+        where = _filters(None, other_than_user, kinds, model)
+        probes = np.stack([np.asarray(v, dtype=np.float32) for v in vectors])
+        # [lower, upper) in cosine distance; the rounded similarity decides at the edge.
+        upper = 1.0 - min_similarity + 1e-4
+        limit = FIRST_PAGE
+        while True:
+
+            def search(table: Any, limit: int = limit) -> list[dict[str, Any]]:
+                query = table.search(probes).distance_type("cosine").distance_range(upper_bound=upper).limit(limit)
+                rows: list[dict[str, Any]] = (query.where(where, prefilter=True) if where else query).to_list()
+                return rows
+
+            answers: list[list[dict[str, Any]]] = [[] for _ in vectors]
+            for row in self._run(search):
+                answers[int(row.get("query_index", 0))].append(row)
+            if all(len(answer) < limit for answer in answers):
+                return [
+                    sorted(
+                        (r for r in map(_result, answer) if r["similarity"] >= min_similarity),
+                        key=lambda r: -float(r["similarity"]),
+                    )
+                    for answer in answers
+                ]
+            limit *= 8

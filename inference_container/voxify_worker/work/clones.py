@@ -1,28 +1,69 @@
 """`process_clone`: a new voice clone is embedded and checked against impersonation.
 
-The guard compares a new clone with other users' *ready* clones only: a voice someone else
-was refused (or is still waiting on) must not block its real owner. A clone that matches is
-held in `needs_review`; the owner sees the code and the score, only admins see whose voice
-it resembles.
+The guard judges what will be spoken and everything the clone was built from: the clone's
+reference file (the very audio the engines speak from, work/references.py), each of its
+samples whole and each sample's own reference segment, and the clone's mean voice. Each is
+compared with every other user's voice at or above the threshold, found by a filtered,
+distance-bounded query (no fixed top-k for look-alike rows to fill):
+
+- other users' clones count when `ready`: a voice someone else was refused (or is still
+  waiting on) must not block its real owner. A refused or deleted clone met on the way is
+  dropped from the index.
+- other users' samples count too, so a voice uploaded but never cloned is protected, except
+  samples that one of their owner's held or refused clones is made of (the same rule).
+
+A clone that matches is held in `needs_review`: a matching clone is named in preference to a
+matching sample. The owner sees the code and the score, only admins see whose voice it
+resembles. The clone's own row stays in the index while it is held: an admin approves it in
+the API, without the worker, and an approved clone must be found by later checks.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from voxify.clock import now_iso
-from voxify.domain.voices import CloneRecord, CloneStatus
+from voxify.domain.voices import CloneRecord, CloneStatus, SampleRecord, SampleStatus
 from voxify.errors import ErrorCode
 from voxify.observability import logger
 from voxify.queue import WorkMessage
 from voxify.settings import get_settings
 from voxify_worker.audio import AudioError
+from voxify_worker.embeddings.encoder import mean_embedding
 from voxify_worker.runtime.consumer import Delivery
-from voxify_worker.work.voice_context import VoiceContext, VoiceGone, clone_embedding
+from voxify_worker.work.voice_context import (
+    VoiceContext,
+    VoiceGone,
+    clone_samples,
+    reference_embedding,
+    sample_embedding,
+)
 
-GUARD_CANDIDATES = 5
+DISPUTED = (CloneStatus.NEEDS_REVIEW, CloneStatus.REJECTED)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One piece of the clone's audio, embedded; `what` names it for admins and logs."""
+
+    what: str
+    vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class Match:
+    voice_id: str
+    user_id: str
+    kind: str  # "clone" or "sample"
+    similarity: float
+    probe: str  # which Probe matched
+
+    def review_match(self) -> dict[str, Any]:
+        return {f"{self.kind}_id": self.voice_id, "user_id": self.user_id, "matched_audio": self.probe}
 
 
 def process_clone(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> None:
@@ -32,8 +73,13 @@ def process_clone(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> N
         logger.info("clone gone or already decided; nothing to do")
         return
     try:
-        vector = clone_embedding(clone, ctx)
+        samples = clone_samples(clone, ctx)
+        embeddings = {s.sample_id: sample_embedding(s, ctx) for s in samples}
+        vector = mean_embedding(list(embeddings.values()))
+        embedded = time.perf_counter()
+        probes = _probes(clone, samples, embeddings, vector, ctx)
     except (AudioError, VoiceGone) as error:
+        ctx.index.delete(work.id)  # an earlier, interrupted attempt may have indexed it
         ctx.events.announce(
             ctx.clones.set_status(
                 work.id,
@@ -43,7 +89,9 @@ def process_clone(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> N
             )
         )
         return
-    match = _impersonated_voice(clone, vector, ctx)
+    probed = time.perf_counter()
+    match = _impersonated_voice(clone, probes, ctx)
+    timings = {"probes_ms": round((probed - embedded) * 1000), "guard_ms": round((time.perf_counter() - probed) * 1000)}
     ctx.index.upsert(clone.clone_id, clone.user_id, "clone", clone.name, ctx.encoder.model, vector)
     changes: dict[str, Any] = {"embedding_model": ctx.encoder.model}
     status = CloneStatus.READY
@@ -51,25 +99,94 @@ def process_clone(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> N
         status = CloneStatus.NEEDS_REVIEW
         changes["review"] = {
             "code": ErrorCode.POSSIBLE_IMPERSONATION.value,
-            "similarity": match["similarity"],
+            "similarity": match.similarity,
             "threshold": get_settings().impersonation_threshold,
             "flagged_at": now_iso(),
-            "reason": "the voice matches another user's voice clone",
+            "reason": f"the voice matches another user's voice {match.kind}",
         }
-        changes["review_match"] = {"clone_id": match["voice_id"], "user_id": match["user_id"]}
+        changes["review_match"] = match.review_match()
     ctx.events.announce(ctx.clones.set_status(work.id, status, changes, expected_status=[CloneStatus.PROCESSING]))
-    logger.info("clone processed", extra={"status": status.value, "similarity": match["similarity"] if match else None})
+    logger.info(
+        "clone processed",
+        extra={
+            "status": status.value,
+            "similarity": match.similarity if match else None,
+            "matched_audio": match.probe if match else None,
+            "probes": len(probes),
+            **timings,
+        },
+    )
 
 
-def _impersonated_voice(clone: CloneRecord, vector: np.ndarray, ctx: VoiceContext) -> dict[str, Any] | None:
-    """The most similar ready clone of another user at or above the threshold, if any."""
+def _probes(
+    clone: CloneRecord,
+    samples: list[SampleRecord],
+    embeddings: dict[str, np.ndarray],
+    vector: np.ndarray,
+    ctx: VoiceContext,
+) -> list[Probe]:
+    """What the guard compares: the reference the engines will speak from (the clone must
+    have it), the mean voice, and every sample whole and by its reference segment."""
+    spoken = reference_embedding(clone.reference_key, ctx)
+    if spoken is None:
+        raise VoiceGone("the clone's reference audio is gone")
+    probes = [Probe("reference", spoken), Probe("clone", vector)]
+    for sample in samples:
+        probes.append(Probe(f"sample {sample.sample_id}", embeddings[sample.sample_id]))
+        key = sample.reference_key
+        if key and key != clone.reference_key:
+            segment = reference_embedding(key, ctx)
+            if segment is not None:
+                probes.append(Probe(f"reference of {sample.sample_id}", segment))
+    return probes
+
+
+def _impersonated_voice(clone: CloneRecord, probes: list[Probe], ctx: VoiceContext) -> Match | None:
+    """The most similar ready clone of another user at or above the threshold, else the
+    most similar other user's sample that counts; None when nothing does."""
     threshold = get_settings().impersonation_threshold
-    for candidate in ctx.index.nearest(
-        vector, GUARD_CANDIDATES, other_than_user=clone.user_id, kind="clone", model=ctx.encoder.model
-    ):
-        if candidate["similarity"] < threshold:
-            return None
-        other = ctx.clones.get(candidate["voice_id"])
-        if other is not None and other.status == CloneStatus.READY:
-            return candidate
+    answers = ctx.index.at_least(
+        [p.vector for p in probes],
+        threshold,
+        other_than_user=clone.user_id,
+        kinds=("clone", "sample"),
+        model=ctx.encoder.model,
+    )
+    best: dict[str, Match] = {}
+    for probe, rows in zip(probes, answers, strict=True):
+        for row in rows:
+            known = best.get(row["voice_id"])
+            if known is None or row["similarity"] > known.similarity:
+                best[row["voice_id"]] = Match(
+                    row["voice_id"], row["user_id"], row["kind"], float(row["similarity"]), probe.what
+                )
+    disputed: dict[str, set[str]] = {}
+    for match in sorted(best.values(), key=lambda m: (m.kind != "clone", -m.similarity)):
+        if _counts(match, ctx, disputed):
+            return match
     return None
+
+
+def _counts(match: Match, ctx: VoiceContext, disputed: dict[str, set[str]]) -> bool:
+    """Whether another user's voice may hold this clone; rows of voices deleted, or clones
+    refused, leave the index here (their `forget` work may have been lost or never sent)."""
+    if match.kind == "clone":
+        other = ctx.clones.get(match.voice_id)
+        if other is None or other.status == CloneStatus.REJECTED:
+            ctx.index.delete(match.voice_id)
+            return False
+        return other.status == CloneStatus.READY
+    sample = ctx.samples.get(match.voice_id)
+    if sample is None:
+        ctx.index.delete(match.voice_id)
+        return False
+    if sample.status == SampleStatus.REJECTED:
+        return False
+    if match.user_id not in disputed:
+        disputed[match.user_id] = {
+            sample_id
+            for other in ctx.clones.list_for(match.user_id)
+            if other.status in DISPUTED
+            for sample_id in other.sample_ids
+        }
+    return match.voice_id not in disputed[match.user_id]

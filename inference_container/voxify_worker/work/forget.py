@@ -1,5 +1,5 @@
-"""`forget_voice`: a deleted sample or clone leaves the voice index, so no search or
-impersonation check can find it again."""
+"""`forget_voice`: a deleted sample or clone, or a clone an admin refused, leaves the voice
+index, so no search or impersonation check can find it again."""
 
 from __future__ import annotations
 

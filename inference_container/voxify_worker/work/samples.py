@@ -1,9 +1,10 @@
 """`process_sample`: an uploaded file becomes a usable voice sample, or a rejected one.
 
-Decodes by content, mixes to mono, measures its quality (audio/quality.py) and refuses what
-cannot make a voice, with reasons; otherwise stores a loudness-normalised 24 kHz copy, the
-reference segment (up to 12 s, ending at a quiet point) that clones speak from, and the
-sample's speaker embedding in the voice index.
+Decodes by content (in a memory-capped child process, at most `max_sample_seconds` of audio),
+mixes to mono, measures its quality (audio/quality.py) and refuses what cannot make a voice,
+with reasons; otherwise stores a loudness-normalised 24 kHz copy, the reference segment (up
+to 12 s, ending at a quiet point) that clones speak from, and the sample's speaker embedding
+in the voice index.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from voxify.observability import logger
 from voxify.queue import WorkMessage, upload_key
 from voxify.settings import get_settings
 from voxify.storage import CONTENT_TYPES, sample_prefix
-from voxify_worker.audio import AudioError, decode, encode, normalize_loudness, resample
+from voxify_worker.audio import AudioError, decode_isolated, encode, normalize_loudness, resample
 from voxify_worker.audio.quality import measure, rejection_reasons
 from voxify_worker.runtime.consumer import Delivery
 from voxify_worker.work.voice_context import VoiceContext
@@ -33,7 +34,8 @@ def process_sample(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> 
     if sample is None:
         return
     try:
-        audio, rate = decode(_original_bytes(sample, ctx))
+        # a child process with capped memory: an upload is anyone's bytes (audio/isolation.py)
+        audio, rate = decode_isolated(_original_bytes(sample, ctx), get_settings().max_sample_seconds)
     except AudioError as error:
         _reject(ctx, work.id, [error.code.value, str(error)])
         return

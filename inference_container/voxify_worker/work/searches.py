@@ -13,7 +13,8 @@ import numpy as np
 from voxify.domain.voices import SearchRecord, SearchStatus
 from voxify.observability import logger
 from voxify.queue import WorkMessage
-from voxify_worker.audio import AudioError, decode
+from voxify.settings import get_settings
+from voxify_worker.audio import AudioError, decode_isolated
 from voxify_worker.runtime.consumer import Delivery
 from voxify_worker.work.voice_context import VoiceContext, VoiceGone, clone_embedding
 
@@ -54,7 +55,7 @@ def _search_vector(search: SearchRecord, ctx: VoiceContext) -> tuple[np.ndarray,
         return vector, {clone.clone_id, *clone.sample_ids}
     if search.clip_key is None:
         raise VoiceGone("the search names neither a clone nor a clip")
-    audio, rate = decode(ctx.store.get(search.clip_key))
+    audio, rate = decode_isolated(ctx.store.get(search.clip_key), get_settings().max_search_clip_seconds)
     return ctx.encoder.embed(audio, rate), set()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from botocore.exceptions import ClientError
 
 from voxify.domain.voices import CloneRecord, SampleRecord
 from voxify.errors import CodedError, ErrorCode
@@ -51,13 +52,32 @@ def sample_embedding(sample: SampleRecord, ctx: VoiceContext) -> np.ndarray:
     return vector
 
 
-def clone_embedding(clone: CloneRecord, ctx: VoiceContext) -> np.ndarray:
-    """The clone's voice: the normalised mean of its samples' embeddings."""
+def clone_samples(clone: CloneRecord, ctx: VoiceContext) -> list[SampleRecord]:
+    """The clone's samples that still exist, in the clone's order."""
     samples = [ctx.samples.get(sample_id) for sample_id in clone.sample_ids]
     present = [s for s in samples if s is not None]
     if not present:
         raise VoiceGone("none of the clone's samples exist any more")
-    return mean_embedding([sample_embedding(s, ctx) for s in present])
+    return present
+
+
+def clone_embedding(clone: CloneRecord, ctx: VoiceContext) -> np.ndarray:
+    """The clone's voice: the normalised mean of its samples' embeddings."""
+    return mean_embedding([sample_embedding(s, ctx) for s in clone_samples(clone, ctx)])
+
+
+def reference_embedding(key: str, ctx: VoiceContext) -> np.ndarray | None:
+    """The speaker embedding of a stored reference file: the very bytes an engine decodes
+    and speaks from (work/references.py), not the whole upload it was cut from. None when
+    the file is gone."""
+    try:
+        data = ctx.store.get(key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    audio, rate = decode(data)
+    return ctx.encoder.embed(audio, rate)
 
 
 def speaker_similarity(audio: np.ndarray, rate: int, clone_id: str, ctx: VoiceContext) -> float | None:

@@ -5,21 +5,24 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 EngineChoice = Literal["auto", "f5tts", "formant"]
-QuotaKind = Literal["sample", "job"]
+QuotaKind = Literal["sample", "job", "search"]
 
 
 class RuntimeConfig(BaseModel):
     rate_limit_per_minute: int
     daily_sample_quota: int
+    daily_search_quota: int
     daily_job_quota: int
     default_engine: EngineChoice
 
     def daily_quota(self, kind: QuotaKind) -> int:
-        return self.daily_sample_quota if kind == "sample" else self.daily_job_quota
+        quotas = {"sample": self.daily_sample_quota, "job": self.daily_job_quota, "search": self.daily_search_quota}
+        return quotas[kind]
 
 
 class ConfigUpdate(BaseModel):
     rate_limit_per_minute: int | None = Field(default=None, ge=1, le=100_000)
     daily_sample_quota: int | None = Field(default=None, ge=1, le=1_000_000)
+    daily_search_quota: int | None = Field(default=None, ge=1, le=1_000_000)
     daily_job_quota: int | None = Field(default=None, ge=1, le=1_000_000)
     default_engine: EngineChoice | None = None

@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import AwareDatetime, BaseModel, EmailStr, Field
 
 from voxify.domain.records import OwnedRecord, view
 
@@ -12,12 +12,45 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+class Scope(StrEnum):
+    """What an API key may do; a session (access token) may do everything its role allows.
+
+    Each scope is a group of routes (see voxify.http.deps.require_scope):
+
+    * `account`: /auth/profile, /auth/logout-all, /auth/verify-email/resend, listing and
+      deleting API keys;
+    * `jobs`: synthesis: /job, /tts/*, /v1/audio/speech, /file/synthesis, /batches;
+    * `voices`: /voice/* (samples, clones, searches, models, info);
+    * `library`: /library;
+    * `webhooks`: /webhooks;
+    * `read`: GET (and HEAD) on every group above, whatever the key's other scopes;
+    * `admin`: /admin/*; only an administrator's key may carry it, and never by default.
+
+    No scope lets a key create API keys: that takes a session.
+    """
+
+    ACCOUNT = "account"
+    JOBS = "jobs"
+    VOICES = "voices"
+    LIBRARY = "library"
+    WEBHOOKS = "webhooks"
+    READ = "read"
+    ADMIN = "admin"
+
+
+# a key created without `scopes` gets every scope but `admin`
+DEFAULT_SCOPES = [Scope.ACCOUNT, Scope.JOBS, Scope.VOICES, Scope.LIBRARY, Scope.WEBHOOKS]
+
+
 class User(BaseModel):
     user_id: str
     email: str
     first_name: str
     last_name: str
     role: Role = Role.USER
+    email_verified: bool = Field(
+        default=False, description="the address was confirmed with a mailed token; roles beyond user need it"
+    )
     disabled: bool = False
     active_voice_id: str | None = None
     created_at: str
@@ -25,9 +58,12 @@ class User(BaseModel):
 
 
 class UserRecord(User):
-    """A user as stored: the profile plus the password hash, which never leaves the service."""
+    """A user as stored: the profile plus what never leaves the service: the password hash,
+    and the token version every access and refresh token carries (`ver`); bumping it (a
+    password reset, signing out everywhere) ends every session at once."""
 
     password_hash: str | None = None
+    token_version: int = 0
 
     def public(self) -> User:
         return view(User, self)
@@ -63,6 +99,10 @@ class ResetPasswordRequest(BaseModel):
     new_password: str = Field(min_length=1, max_length=256)
 
 
+class VerifyEmailRequest(BaseModel):
+    token: str = Field(min_length=1, max_length=512)
+
+
 class TokenPair(BaseModel):
     access_token: str
     refresh_token: str
@@ -72,12 +112,25 @@ class TokenPair(BaseModel):
 
 class ApiKeyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100, examples=["render farm"])
+    scopes: list[Scope] | None = Field(
+        default=None,
+        min_length=1,
+        description="what the key may do (see Scope); unset: every scope but admin",
+        examples=[["jobs", "read"]],
+    )
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="when the key stops working (with a time zone); unset: never"
+    )
 
 
 class ApiKey(BaseModel):
     key_id: str
     name: str
     prefix: str = Field(description="the first characters of the key, to recognise it")
+    # keys made before scopes existed have the defaults
+    scopes: list[Scope] = Field(default_factory=lambda: list(DEFAULT_SCOPES))
+    # ISO 8601 (a string, so the table's TTL, which reads numbers only, never deletes the key)
+    expires_at: str | None = None
     created_at: str
     last_used_at: str | None = None
 

@@ -1,14 +1,26 @@
-"""FastAPI dependencies, named: who is calling (`CurrentUser`, `AdminUser`), how often
-(counted against the per-minute limit), and which page of a list (`Page`, `AdminPage`)."""
+"""FastAPI dependencies, named: who is calling (`CurrentUser`, `AdminUser`), what an API key
+may reach (`require_scope`, `AccountUser`), how often (counted against the per-minute limit),
+from where (`client_ip`), and which page of a list (`Page`, `AdminPage`).
+
+Scopes. A session (access token) passes every scope check; an API key passes those its
+scopes name (voxify.domain.users.Scope; `read` passes GET and HEAD of every group but admin).
+A router declares its group once:
+
+    router = APIRouter(prefix=..., dependencies=[Depends(require_scope(Scope.JOBS))])
+
+The principal is cached per request, so the route's own `CurrentUser` is the same one and the
+request is counted once.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from voxify.domain.users import Role
+from voxify.domain.users import Role, Scope
 from voxify.errors import ErrorCode, VoxifyError
 from voxify.http.envelope import PageRequest
 from voxify.logic import usage
@@ -39,13 +51,41 @@ def current_principal(
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 
 
-def require_admin(principal: CurrentUser) -> Principal:
+def require_scope(scope: Scope) -> Callable[[Request, Principal], Principal]:
+    """A dependency: the caller, refused (403 FORBIDDEN) when an API key lacks `scope`."""
+
+    def check_scope(request: Request, principal: CurrentUser) -> Principal:
+        if not principal.allows(scope, request.method):
+            raise VoxifyError(
+                ErrorCode.FORBIDDEN, f"this API key lacks the {scope.value} scope", {"required_scope": scope.value}
+            )
+        return principal
+
+    return check_scope
+
+
+AccountUser = Annotated[Principal, Depends(require_scope(Scope.ACCOUNT))]
+
+
+def require_admin(request: Request, principal: CurrentUser) -> Principal:
+    """An administrator; through an API key, one with the admin scope."""
     if principal.role != Role.ADMIN:
         raise VoxifyError(ErrorCode.FORBIDDEN, "administrators only")
-    return principal
+    return require_scope(Scope.ADMIN)(request, principal)
 
 
 AdminUser = Annotated[Principal, Depends(require_admin)]
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address, for the throttles. Behind API Gateway's HTTP API, Mangum puts the
+    event's `requestContext.http.sourceIp` (the TCP peer API Gateway saw) in the ASGI client;
+    locally it is uvicorn's peer. X-Forwarded-For is not read: the caller writes it."""
+    if request.client and request.client.host:
+        return request.client.host
+    event = request.scope.get("aws.event") or {}
+    context = event.get("requestContext", {})
+    return str(context.get("http", {}).get("sourceIp") or context.get("identity", {}).get("sourceIp") or "unknown")
 
 
 def _page_params(default: int, maximum: int) -> type[PageRequest]:

@@ -26,6 +26,34 @@ def run_idempotent(request: Request, user_id: str, body: Any, create: Callable[[
     return JSONResponse(envelope, status_code=status, headers=headers)
 
 
+SecretCreated = tuple[int, dict[str, Any], dict[str, Any]]  # status, envelope shown, envelope kept
+
+
+def run_idempotent_secret(
+    request: Request, user_id: str, body: Any, create: Callable[[], SecretCreated], what: str, names: tuple[str, ...]
+) -> JSONResponse:
+    """`run_idempotent` for creates whose answer holds a secret shown once (API keys, webhook
+    secrets): the idempotency record keeps the answer without the secret, and a replay
+    answers 409 SECRET_ALREADY_SHOWN with the `names` fields of what the first one created."""
+    shown: dict[str, Any] = {}
+
+    def create_once() -> Created:
+        status, envelope, kept = create()
+        shown["envelope"] = envelope
+        return status, kept
+
+    status, kept, replayed = idempotent(request, user_id, body, create_once)
+    if replayed:
+        first = kept.get("data") or {}
+        raise VoxifyError(
+            ErrorCode.SECRET_ALREADY_SHOWN,
+            f"this Idempotency-Key already created the {what}, whose secret was shown once to the first "
+            f"request; delete it and create another if that answer was lost",
+            {name: first.get(name) for name in names},
+        )
+    return JSONResponse(shown["envelope"], status_code=status)
+
+
 def idempotent(
     request: Request, user_id: str, body: Any, create: Callable[[], Created]
 ) -> tuple[int, dict[str, Any], bool]:

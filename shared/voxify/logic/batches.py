@@ -167,13 +167,15 @@ def _create_line_job(batch: BatchRecord, line: ManifestLine) -> BatchLine:
 
 def record_job_outcome(batch_id: str | None, job_id: str, status: JobStatus) -> None:
     """A drop-folder job ended: copy its audio into the batch folder, count it, and finish
-    the batch if it was the last."""
+    the batch if it was the last. The job's record decides, not the event announcing it:
+    an event that claims an end the record does not show (forged, or for another batch)
+    counts nothing."""
     if not batch_id or status not in OUTCOMES:
         return
     job = find_job(job_id)
     batches = BatchRepository()
     batch = batches.get(batch_id)
-    if job is None or batch is None:
+    if job is None or batch is None or job.batch_id != batch_id or job.status != status:
         return
     if status == JobStatus.COMPLETED and job.output_key:
         AudioStore().copy(job.output_key, _line_output_key(batch, job))

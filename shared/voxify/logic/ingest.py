@@ -20,6 +20,7 @@ from voxify.logic.auth import authenticate
 from voxify.logic.jobs import find_job, submit_job
 from voxify.observability import logger
 from voxify.repositories.users import UserRepository
+from voxify.settings import get_settings
 
 
 class SynthesisRequested(BaseModel):
@@ -47,7 +48,7 @@ def accept_synthesis_request(event: dict[str, Any]) -> JobRecord:
             "the request does not match the schema",
             [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in error.errors()],
         ) from error
-    user_id = _requester(request)
+    user_id = _requester(request, str(event.get("source", "")))
     job_id = request_job_id(str(event.get("id")))
     existing = find_job(job_id)
     if existing is not None:
@@ -62,9 +63,16 @@ def accept_synthesis_request(event: dict[str, Any]) -> JobRecord:
     return submit_job(user_id, body, source="event", job_id=job_id, correlation_id=request.correlation_id)
 
 
-def _requester(request: SynthesisRequested) -> str:
+def _requester(request: SynthesisRequested, source: str) -> str:
+    """Who asks: an API key's owner; or a bare user_id, only from a source the operator
+    trusts (VOXIFY_TRUSTED_EVENT_SOURCES) since any principal allowed to put events on the
+    bus could name any user."""
     if request.api_key:
         return authenticate(request.api_key).user_id
+    if request.user_id and source not in get_settings().trusted_event_sources:
+        raise VoxifyError(
+            ErrorCode.UNAUTHORIZED, f"events from {source!r} must name the requester with an api_key, not a user_id"
+        )
     if request.user_id:
         user = UserRepository().get(request.user_id)
         if user is None or user.disabled:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import time
 
 from voxify.clock import new_id, now_iso
+from voxify.domain.runtime_config import QuotaKind
 from voxify.domain.voices import SearchRecord, SearchStatus
 from voxify.errors import found
+from voxify.logic.usage import with_daily_quota
 from voxify.logic.voices import get_clone, inline_audio_format
 from voxify.queue import WorkMessage, enqueue_or_undo
 from voxify.repositories.searches import SearchRepository
@@ -20,15 +22,24 @@ from voxify.settings import get_settings
 from voxify.storage import CONTENT_TYPES, AudioStore, search_clip_key
 
 POLL_SECONDS = 0.2
+# Searches spend the daily sample quota until runtime_config has a "search" kind of its own.
+SEARCH_QUOTA: QuotaKind = "search"
 
 
 def search_by_clone(user_id: str, clone_id: str, k: int) -> SearchRecord:
+    """A search by one of the user's clones, for one unit of the daily quota."""
     get_clone(user_id, clone_id)  # 404 unless it is this user's
-    return _start(user_id, f"clone:{clone_id}", k, clip_key=None)
+    return with_daily_quota(user_id, SEARCH_QUOTA, lambda: _start(user_id, f"clone:{clone_id}", k, clip_key=None))
 
 
 def search_by_clip(user_id: str, data: bytes, k: int) -> SearchRecord:
-    fmt = inline_audio_format(data, "search clips")
+    """A search by an uploaded clip (at most `max_search_clip_seconds` of audio), for one
+    unit of the daily quota; refuses what is not audio before anything is spent or stored."""
+    fmt = inline_audio_format(data, "search clips", get_settings().max_search_clip_seconds)
+    return with_daily_quota(user_id, SEARCH_QUOTA, lambda: _start_with_clip(user_id, data, k, fmt))
+
+
+def _start_with_clip(user_id: str, data: bytes, k: int, fmt: str) -> SearchRecord:
     search_id = new_id("srch")
     key = search_clip_key(user_id, search_id, fmt)
     AudioStore().put(key, data, CONTENT_TYPES[fmt])

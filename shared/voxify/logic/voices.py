@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from voxify.audio_format import sniff_audio_format
+from voxify.audio_format import AudioRefused, inspect_audio
 from voxify.clock import new_id, now_iso
 from voxify.domain.voices import (
     CloneCreate,
@@ -29,20 +29,20 @@ from voxify.settings import get_settings
 from voxify.storage import CONTENT_TYPES, AudioStore, sample_prefix
 
 
-def inline_audio_format(data: bytes, what: str) -> str:
+def inline_audio_format(data: bytes, what: str, max_seconds: float) -> str:
     """The format of an audio file sent in the request body (judged by its content);
-    refuses an empty, oversized or non-audio file before anything is stored."""
+    refuses an empty, oversized or non-audio file, and one whose header already shows it
+    unplayable or longer than `max_seconds` (voxify.audio_format), before anything is stored.
+    `data` may be cut at the size limit plus one byte: more than that is refused anyway."""
     limit = get_settings().max_inline_upload_bytes
     if not data:
         raise VoxifyError(ErrorCode.UNSUPPORTED_AUDIO, "the file is empty")
     if len(data) > limit:
         raise VoxifyError(ErrorCode.PAYLOAD_TOO_LARGE, f"{what} are limited to {limit} bytes here")
-    fmt = sniff_audio_format(data[:64])
-    if fmt is None:
-        raise VoxifyError(
-            ErrorCode.UNSUPPORTED_AUDIO, "not a wav, mp3, flac, ogg, m4a or webm file (judged by its content)"
-        )
-    return fmt
+    try:
+        return inspect_audio(data, max_seconds).format
+    except AudioRefused as refused:
+        raise VoxifyError(refused.code, refused.message) from None
 
 
 def _new_sample(
@@ -69,7 +69,11 @@ def _new_sample(
 def upload_sample(user_id: str, name: str, description: str | None, language: str, data: bytes) -> SampleRecord:
     """Store a small upload and queue its processing, for one unit of the daily sample
     quota; refuses what is not audio. Larger files go through a presigned upload."""
-    fmt = inline_audio_format(data, "samples sent inline (larger ones: POST /api/v1/voice/samples/uploads)")
+    fmt = inline_audio_format(
+        data,
+        "samples sent inline (larger ones: POST /api/v1/voice/samples/uploads)",
+        get_settings().max_sample_seconds,
+    )
     return with_daily_quota(user_id, "sample", lambda: _store_sample(user_id, name, description, language, data, fmt))
 
 
@@ -116,11 +120,23 @@ def list_samples(user_id: str, status: SampleStatus | None = None) -> list[Sampl
 
 
 def reprocess_sample(user_id: str, sample_id: str) -> SampleRecord:
+    """Process a sample again, for one unit of the daily sample quota (decoding is the
+    worker's most expensive step for a user to repeat at will)."""
     sample = get_sample(user_id, sample_id)
     if sample.status == SampleStatus.UPLOADING:
         raise VoxifyError(ErrorCode.INVALID_STATE, "the upload has not arrived yet")
-    updated = SampleRepository().update(sample_id, {"status": SampleStatus.UPLOADED.value}) or sample
-    _queue_processing(sample)
+    return with_daily_quota(user_id, "sample", lambda: _requeue(sample))
+
+
+def _requeue(sample: SampleRecord) -> SampleRecord:
+    """Back to `uploaded` with its processing queued; the old status again if the queue refuses."""
+    samples = SampleRepository()
+    updated = samples.update(sample.sample_id, {"status": SampleStatus.UPLOADED.value}) or sample
+    enqueue_or_undo(
+        WorkMessage(kind="sample", id=sample.sample_id, user_id=sample.user_id),
+        lambda: samples.update(sample.sample_id, {"status": sample.status.value}),
+        "sample",
+    )
     EventPublisher().sample_changed(updated)
     return updated
 
@@ -221,6 +237,8 @@ def review_clone(clone_id: str, admin_id: str, approve: bool, note: str | None) 
     if updated is None:
         raise VoxifyError(ErrorCode.CONFLICT, "the clone changed while it was being reviewed")
     EventPublisher().clone_changed(updated)
+    if not approve:  # a refused voice must not be matched against, nor searched
+        _forget_embeddings(clone_id, clone.user_id)
     return updated
 
 

@@ -16,6 +16,7 @@ def defaults() -> RuntimeConfig:
     return RuntimeConfig(
         rate_limit_per_minute=settings.rate_limit_per_minute,
         daily_sample_quota=settings.daily_sample_quota,
+        daily_search_quota=settings.daily_search_quota,
         daily_job_quota=settings.daily_job_quota,
         default_engine=settings.default_engine,
     )

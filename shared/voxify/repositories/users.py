@@ -1,16 +1,22 @@
-"""Users, refresh-token families, password-reset tokens and API keys.
+"""Users, refresh-token families, mailed single-use tokens and API keys.
 
 Uniqueness of e-mail addresses is enforced with a second item (`EMAIL#...`) written in the
 same transaction as the user, since a GSI cannot carry a uniqueness constraint.
+
+Every item that only matters until some moment carries that moment (epoch seconds) in
+`expires_at`, the table's TTL attribute: refresh tokens and revoked families until the
+family's expiry, mailed tokens until theirs.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from botocore.exceptions import ClientError
 
 from voxify.clock import epoch, now_iso
 from voxify.domain.users import ApiKeyRecord, UserRecord
-from voxify.repositories.base import Fields, TableRepository, is_condition_failure, stored, to_dynamo
+from voxify.repositories.base import Fields, Item, TableRepository, is_condition_failure, stored, to_dynamo
 
 
 class UserRepository(TableRepository):
@@ -58,12 +64,26 @@ class UserRepository(TableRepository):
         )
         return UserRecord.model_validate(item) if item else None
 
+    def end_sessions(self, user_id: str, changes: Fields | None = None) -> UserRecord | None:
+        """Bump the token version (atomically, with `changes`): every token issued so far stops
+        working. None when there is no such user."""
+        item = self._set_fields(
+            f"USER#{user_id}",
+            "PROFILE",
+            {**(changes or {}), "updated_at": now_iso()},
+            "attribute_exists(pk)",
+            add={"token_version": 1},
+        )
+        return UserRecord.model_validate(item) if item else None
+
     def list_all(self) -> list[UserRecord]:
         return [UserRecord.model_validate(item) for item in self._query_index("gsi2", "USERS")]
 
 
 class RefreshTokenRepository(TableRepository):
-    """One item per issued refresh token and one per family (a login and its rotations)."""
+    """One item per issued refresh token and one per revoked family (a login and its
+    rotations). Every token of a family expires when the family does (the login's expiry),
+    so each of these items lives exactly as long as any token of its family could."""
 
     def issue(self, jti: str, family: str, user_id: str, expires_at: int) -> None:
         self._put(
@@ -94,15 +114,21 @@ class RefreshTokenRepository(TableRepository):
         return self._get(f"FAMILY#{family}", "REVOKED") is not None
 
 
-class ResetTokenRepository(TableRepository):
-    def save(self, token_hash: str, user_id: str, expires_at: int) -> None:
-        self._put({"pk": f"RESET#{token_hash}", "sk": "RESET", "user_id": user_id, "expires_at": expires_at})
+class MailedTokenRepository(TableRepository):
+    """Single-use tokens sent by e-mail, stored under the SHA-256 of the token."""
 
-    def consume(self, token_hash: str) -> str | None:
-        """The user id, once: the token is deleted as it is read, and must not be expired."""
+    kind: ClassVar[str]
+
+    def save(self, token_hash: str, user_id: str, expires_at: int, **fields: str) -> None:
+        self._put(
+            {"pk": f"{self.kind}#{token_hash}", "sk": self.kind, "user_id": user_id, "expires_at": expires_at, **fields}
+        )
+
+    def consume(self, token_hash: str) -> Item | None:
+        """The token's item, once: it is deleted as it is read, and must not be expired."""
         try:
             response = self.table.delete_item(
-                Key={"pk": f"RESET#{token_hash}", "sk": "RESET"},
+                Key={"pk": f"{self.kind}#{token_hash}", "sk": self.kind},
                 ConditionExpression="attribute_exists(pk) AND expires_at > :now",
                 ExpressionAttributeValues={":now": epoch()},
                 ReturnValues="ALL_OLD",
@@ -111,7 +137,19 @@ class ResetTokenRepository(TableRepository):
             if is_condition_failure(error):
                 return None
             raise
-        return str(response["Attributes"]["user_id"])
+        return {key: value for key, value in response["Attributes"].items() if isinstance(value, str)}
+
+
+class ResetTokenRepository(MailedTokenRepository):
+    """Password-reset tokens."""
+
+    kind = "RESET"
+
+
+class VerificationTokenRepository(MailedTokenRepository):
+    """E-mail verification tokens; each carries the address it was sent to."""
+
+    kind = "VERIFY"
 
 
 class ApiKeyRepository(TableRepository):

@@ -2,14 +2,15 @@
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from voxify.domain.batches import Batch, BatchUploadRequest
-from voxify.http.deps import CurrentUser, Page
+from voxify.domain.users import Scope
+from voxify.http.deps import CurrentUser, Page, require_scope
 from voxify.http.envelope import Answer, Envelope, ok, paged
 from voxify.logic import batches
 
-router = APIRouter(prefix="/api/v1/batches", tags=["batches"])
+router = APIRouter(prefix="/api/v1/batches", tags=["batches"], dependencies=[Depends(require_scope(Scope.JOBS))])
 
 
 @router.post("/uploads", status_code=201, response_model=Envelope[dict[str, Any]])

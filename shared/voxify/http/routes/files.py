@@ -2,15 +2,16 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import RedirectResponse, Response
 
-from voxify.http.deps import CurrentUser
+from voxify.domain.users import Scope
+from voxify.http.deps import CurrentUser, require_scope
 from voxify.http.envelope import Answer, Envelope, ok
 from voxify.logic import files, jobs
 from voxify.logic.files import AudioFile
 
-router = APIRouter(prefix="/api/v1/file/synthesis", tags=["files"])
+router = APIRouter(prefix="/api/v1/file/synthesis", tags=["files"], dependencies=[Depends(require_scope(Scope.JOBS))])
 INLINE_AUDIO: dict[int | str, dict[str, Any]] = {200: {"content": {"audio/*": {}}, "description": "with ?inline=1"}}
 
 

@@ -2,13 +2,14 @@
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from voxify.http.deps import CurrentUser
+from voxify.domain.users import Scope
+from voxify.http.deps import CurrentUser, require_scope
 from voxify.http.envelope import Answer, Envelope, ok
 from voxify.logic import service_status
 
-router = APIRouter(prefix="/api/v1/voice", tags=["info"])
+router = APIRouter(prefix="/api/v1/voice", tags=["info"], dependencies=[Depends(require_scope(Scope.VOICES))])
 
 
 @router.get("/models", response_model=Envelope[dict[str, Any]])

@@ -8,17 +8,18 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from voxify.domain.jobs import Job, JobCreate, JobStatus, JobUpdate
-from voxify.http.deps import CurrentUser, Page
+from voxify.domain.users import Scope
+from voxify.http.deps import CurrentUser, Page, require_scope
 from voxify.http.envelope import Answer, Envelope, ok, paged
 from voxify.http.idempotency import run_idempotent
 from voxify.logic import jobs
 from voxify.settings import get_settings
 
-router = APIRouter(prefix="/api/v1/job", tags=["jobs"])
+router = APIRouter(prefix="/api/v1/job", tags=["jobs"], dependencies=[Depends(require_scope(Scope.JOBS))])
 
 JOB_EXAMPLE = {
     "text_content": "Hello from Voxify.",

@@ -2,15 +2,16 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import RedirectResponse
 
-from voxify.http.deps import CurrentUser, Page
+from voxify.domain.users import Scope
+from voxify.http.deps import CurrentUser, Page, require_scope
 from voxify.http.envelope import Answer, Envelope, ok, paged
 from voxify.logic import library
 from voxify.logic.library import ItemType
 
-router = APIRouter(prefix="/api/v1/library", tags=["library"])
+router = APIRouter(prefix="/api/v1/library", tags=["library"], dependencies=[Depends(require_scope(Scope.LIBRARY))])
 
 
 @router.get("", response_model=Envelope[list[dict[str, Any]]])

@@ -2,20 +2,21 @@
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from voxify.domain.jobs import MAX_TEXT_CHARS, JobCreate, JobStatus, OutputFormat
+from voxify.domain.users import Scope
 from voxify.errors import ErrorCode, VoxifyError
-from voxify.http.deps import CurrentUser
+from voxify.http.deps import CurrentUser, require_scope
 from voxify.http.envelope import Envelope, ok
 from voxify.http.idempotency import run_idempotent
 from voxify.http.synthesis import synthesize_and_wait
 from voxify.logic import files, jobs, voices
 from voxify.settings import get_settings
 
-router = APIRouter(tags=["tts"])
+router = APIRouter(tags=["tts"], dependencies=[Depends(require_scope(Scope.JOBS))])
 
 
 @router.post(

@@ -1,11 +1,14 @@
 """/api/v1/voice: samples, clones and similar-voice searches."""
 
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from typing import Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from voxify.domain.jobs import JobCreate
+from voxify.domain.users import Scope
 from voxify.domain.voices import (
     NAME_PATTERN,
     Clone,
@@ -17,26 +20,87 @@ from voxify.domain.voices import (
     UploadRequest,
     VoiceSearch,
 )
-from voxify.http.deps import CurrentUser, Page
+from voxify.errors import ErrorCode, VoxifyError
+from voxify.http.deps import CurrentUser, Page, require_scope
 from voxify.http.envelope import Answer, Envelope, ok, paged
 from voxify.http.idempotency import Created, run_idempotent
 from voxify.http.synthesis import synthesize_and_wait
 from voxify.logic import searches, voices
+from voxify.settings import get_settings
 
-router = APIRouter(prefix="/api/v1/voice", tags=["voices"])
+# Room for the multipart boundaries and the form's text fields around an inline file.
+FORM_OVERHEAD_BYTES = 64 * 1024
+
+
+class _CappedRequest(Request):
+    """A request whose body is refused (413) as soon as it passes `cap` bytes, so an oversized
+    upload is never read whole, whether it says its length or arrives in chunks."""
+
+    cap = 0
+
+    async def stream(self) -> AsyncGenerator[bytes, None]:
+        seen = 0
+        async for chunk in super().stream():
+            seen += len(chunk)
+            if seen > self.cap:
+                raise _too_large(self.cap)
+            yield chunk
+
+
+def _too_large(cap: int) -> VoxifyError:
+    return VoxifyError(
+        ErrorCode.PAYLOAD_TOO_LARGE,
+        f"request bodies here are limited to {cap} bytes (larger samples: POST /api/v1/voice/samples/uploads)",
+    )
+
+
+class CappedBodyRoute(APIRoute):
+    """Reads the body under the inline upload cap before FastAPI parses the form: FastAPI
+    would read it all first, and turn an error raised while parsing into a plain 400."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def capped(request: Request) -> Response:
+            cap = get_settings().max_inline_upload_bytes + FORM_OVERHEAD_BYTES
+            length = request.headers.get("content-length", "")
+            if length.isdigit() and int(length) > cap:
+                raise _too_large(cap)
+            capped_request = _CappedRequest(request.scope, request.receive)
+            capped_request.cap = cap
+            await capped_request.body()  # kept by the request for the form parser
+            return await handler(capped_request)
+
+        return capped
+
+
+router = APIRouter(
+    prefix="/api/v1/voice",
+    tags=["voices"],
+    route_class=CappedBodyRoute,
+    dependencies=[Depends(require_scope(Scope.VOICES))],
+)
+
+
+def _read_upload(file: UploadFile) -> bytes:
+    """The uploaded file, read no further than one byte past the inline limit (which
+    `voices.inline_audio_format` then refuses with 413)."""
+    return file.file.read(get_settings().max_inline_upload_bytes + 1)
 
 
 @router.post("/samples", status_code=201, response_model=Envelope[Sample])
 def upload_sample(
     request: Request,
     principal: CurrentUser,
-    file: UploadFile = File(description="wav, mp3, flac, ogg, m4a or webm; up to ~6 MB here"),
+    file: UploadFile = File(description="wav, mp3, flac, ogg, m4a or webm; up to 4 MiB and 300 s of audio here"),
     name: str = Form(min_length=1, max_length=200, pattern=NAME_PATTERN),
     description: str | None = Form(default=None, max_length=2000),
     language: str = Form(default="en", min_length=2, max_length=16),
 ) -> Any:
-    """Upload a short sample. Larger files: POST /voice/samples/uploads."""
-    data = file.file.read()
+    """Upload a short sample. Larger files: POST /voice/samples/uploads. A file whose header
+    shows it cannot play (cut short, no frames) is refused with 400 CORRUPT_AUDIO, one holding
+    more audio than allowed with 400 UNSUPPORTED_AUDIO."""
+    data = _read_upload(file)
 
     def create() -> Created:
         sample = voices.upload_sample(principal.user_id, name, description, language, data)
@@ -75,6 +139,7 @@ def delete_sample(sample_id: str, principal: CurrentUser) -> Answer:
 
 @router.post("/samples/{sample_id}/process", status_code=202, response_model=Envelope[Sample])
 def process_sample(sample_id: str, principal: CurrentUser) -> Answer:
+    """Process the sample again; costs one unit of the daily sample quota."""
     return ok(voices.reprocess_sample(principal.user_id, sample_id).public(), "processing queued")
 
 
@@ -154,11 +219,11 @@ def similar_voices(clone_id: str, principal: CurrentUser, k: int = Query(5, ge=1
 @router.post("/search", response_model=Envelope[VoiceSearch], responses=SEARCH_RESPONSES)
 def search_voices(
     principal: CurrentUser,
-    file: UploadFile = File(description="a clip of someone speaking, a few seconds"),
+    file: UploadFile = File(description="a clip of someone speaking, a few seconds (at most 30 s)"),
     k: int = Form(5, ge=1, le=50),
 ) -> Any:
     """Upload a clip; get the k voices of yours that sound most like it."""
-    return _search_answer(searches.search_by_clip(principal.user_id, file.file.read(), k))
+    return _search_answer(searches.search_by_clip(principal.user_id, _read_upload(file), k))
 
 
 @router.get("/searches/{search_id}", response_model=Envelope[VoiceSearch])

@@ -2,26 +2,29 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
+from voxify.domain.users import Scope
 from voxify.domain.webhooks import Webhook, WebhookCreate, WebhookCreated, WebhookDelivery
-from voxify.http.deps import CurrentUser, DeliveryPage, Page
+from voxify.http.deps import CurrentUser, DeliveryPage, Page, require_scope
 from voxify.http.envelope import Answer, Envelope, ok, paged
-from voxify.http.idempotency import run_idempotent
+from voxify.http.idempotency import SecretCreated, run_idempotent_secret
 from voxify.logic import webhooks
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], dependencies=[Depends(require_scope(Scope.WEBHOOKS))])
 
 
 @router.post("", status_code=201, response_model=Envelope[WebhookCreated])
 def create_webhook(body: WebhookCreate, request: Request, principal: CurrentUser) -> Any:
     """Deliveries are POSTs of the event JSON, signed with the secret returned here (once).
     See /docs and docs/webhooks.md for verifying `Voxify-Signature`."""
-    return run_idempotent(
-        request,
-        principal.user_id,
-        body.model_dump(mode="json"),
-        lambda: (201, ok(webhooks.create_webhook(principal.user_id, body).with_secret(), "store the secret now")),
+
+    def create() -> SecretCreated:
+        webhook = webhooks.create_webhook(principal.user_id, body)
+        return 201, ok(webhook.with_secret(), "store the secret now"), ok(webhook.public(), "store the secret now")
+
+    return run_idempotent_secret(
+        request, principal.user_id, body.model_dump(mode="json"), create, "webhook", ("webhook_id",)
     )
 
 
