@@ -4,6 +4,7 @@ components do needs nothing the template does not grant."""
 
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from tests.fixtures.worker import WorkerHarness
 from voxify.aws import acting_as
 from voxify.domain.jobs import JobStatus
 from voxify.logic.recovery import sweep_stale_jobs
+from voxify.queue import WorkMessage
 from voxify.repositories.jobs import JobRepository
 from voxify.repositories.usage import UsageRepository
 
@@ -213,14 +215,19 @@ def test_the_api_reads_both_queue_depths(alice):
     assert info.status_code == 200, info.text
 
 
-def invoke(resources, function, endpoint):
-    """One batch of `function`'s queue, polled and handled with the function's role."""
-    mapping = next(m for m in resources.mappings if m.function == function)
+def invoke(resources, function, endpoint, queue_suffix=""):
+    """One batch of `function`'s queue, polled and handled with the function's role; what
+    the function did not settle is left on the queue."""
+    mapping = next(m for m in resources.mappings if m.function == function and m.queue_url.endswith(queue_suffix))
     sqs = client_as(operator(endpoint, "sqs"), mapping.credentials)
     poller = EventSourcePoller(mapping, sqs, "us-east-1", "123456789012", threading.Event())
     batch = poller.gather_batch()
     assert batch, f"nothing arrived for {function}"
     poller.invoke(batch)
+    time.sleep(0.1)
+    attributes = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    left = operator(endpoint, "sqs").get_queue_attributes(QueueUrl=mapping.queue_url, AttributeNames=attributes)
+    return sum(int(count) for count in left["Attributes"].values())
 
 
 def test_the_drop_folder_function_takes_daily_quotas(stack, alice, emulator_endpoint):
@@ -230,7 +237,7 @@ def test_the_drop_folder_function_takes_daily_quotas(stack, alice, emulator_endp
     operator(emulator_endpoint, "s3").put_object(
         Bucket=resources.environment["VOXIFY_AUDIO_BUCKET"], Key=f"dropbox/{alice.user_id}/two.jsonl", Body=lines
     )
-    invoke(resources, "DropfolderFunction", emulator_endpoint)
+    assert invoke(resources, "DropfolderFunction", emulator_endpoint) == 0
     assert UsageRepository().quota_used(alice.user_id, "job", today()) == 2
     assert {j.source for j in JobRepository().list_for(alice.user_id)} == {"dropfolder"}
 
@@ -248,10 +255,31 @@ def test_the_ingest_function_takes_quotas_and_reads_access_tokens(stack, alice, 
             }
         ]
     )
-    invoke(resources, "IngestFunction", emulator_endpoint)
+    assert invoke(resources, "IngestFunction", emulator_endpoint) == 0
     [job] = JobRepository().list_for(alice.user_id)
     assert job.source == "event" and job.status == JobStatus.PENDING
     assert UsageRepository().quota_used(alice.user_id, "job", today()) == 1
+
+
+def test_the_dlq_function_refunds_and_reports_with_its_role(stack, alice, emulator_endpoint):
+    _, resources = stack
+    sqs, env = operator(emulator_endpoint, "sqs"), resources.environment
+    voice = ready_clone(alice)
+    job = alice.post("/api/v1/job", json={"text_content": "Doomed.", "voice_model_id": voice}).json()["data"]
+    used = UsageRepository().quota_used(alice.user_id, "job", today())
+    dead_job = WorkMessage(kind="synthesis", id=job["job_id"], user_id=alice.user_id).model_dump_json()
+    sqs.send_message(QueueUrl=env["VOXIFY_JOBS_QUEUE_URL"] + "-dlq", MessageBody=dead_job)
+    assert invoke(resources, "DlqFunction", emulator_endpoint, "-jobs-dlq") == 0
+    assert JobRepository().get(job["job_id"]).status == JobStatus.FAILED
+    assert UsageRepository().quota_used(alice.user_id, "job", today()) == used - 1  # refunded
+
+    key = f"dropbox/{alice.user_id}/never.txt"
+    notification = {"Records": [{"s3": {"bucket": {"name": "b"}, "object": {"key": key, "eTag": "e"}}}]}
+    ingest_dlq = sqs.get_queue_url(QueueName="voxify-local-ingest-dlq")["QueueUrl"]
+    sqs.send_message(QueueUrl=ingest_dlq, MessageBody=json.dumps(notification))
+    assert invoke(resources, "DlqFunction", emulator_endpoint, "-ingest-dlq") == 0
+    report = operator(emulator_endpoint, "s3").get_object(Bucket=env["VOXIFY_AUDIO_BUCKET"], Key=f"{key}.error.json")
+    assert json.loads(report["Body"].read())["error"]["code"] == "RETRIES_EXHAUSTED"
 
 
 def test_the_worker_does_its_work_with_its_role(stack, alice, engine):
