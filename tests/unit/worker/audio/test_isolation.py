@@ -104,7 +104,6 @@ def test_a_child_that_hangs_or_dies_is_replaced(decoder, speech) -> None:
     assert len(samples) == len(speech[0]) and decoder.starts == 2
 
 
-@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc")
 def test_the_child_loads_no_more_than_it_decodes_with(decoder, speech) -> None:
     decoder.decode(flac(*speech), 300.0)
     (idle,) = decoder._idle
