@@ -47,7 +47,9 @@ def test_every_delivery_is_signed_and_logged(running):
         lambda states: "completed" in states,
         timeout=120,
     )
-    statuses = [e["detail"]["status"] for e in receiver.events() if e["detail"]["job_id"] == job["job_id"]]
+    received = [e["detail"] for e in receiver.events() if e["detail"]["job_id"] == job["job_id"]]
+    # deliveries run concurrently and may arrive out of order; occurred_at orders them
+    statuses = [d["status"] for d in sorted(received, key=lambda detail: detail["occurred_at"])]
     assert statuses == ["pending", "processing", "completed"]
     assert {e["detail-type"] for e in receiver.events()} == {"Job State Change"}
     for headers, body in receiver.received:
