@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-REQUIREMENTS := pyproject.toml constraints.txt shared/requirements.txt infra/requirements-local.txt \
-                inference_container/requirements.txt inference_container/requirements-f5tts.txt requirements-dev.txt
+REQUIREMENTS := pyproject.toml constraints.txt shared/requirements.txt infra/requirements-local.txt cli/requirements.txt \
+                inference_container/requirements.txt inference_container/requirements-f5tts.txt requirements-dev.txt \
+                infra/browser/install_chromium.sh
 # torch first: 2.13.0 is a CPU build on this project's machines (pip takes it from the local
 # wheel store); f5-tts and resemblyzer without their declared deps (see
 # inference_container/requirements-f5tts.txt and requirements.txt).
@@ -12,7 +13,7 @@ define INSTALL_INTO
 	$(1)/bin/pip install --quiet --upgrade pip
 	$(1)/bin/pip install --quiet torch==2.13.0
 	$(1)/bin/pip install --quiet --no-deps f5-tts==1.1.22 resemblyzer==0.1.4
-	$(1)/bin/pip install --quiet $(2) -e '.[api,worker,f5tts,local,dev]'
+	$(1)/bin/pip install --quiet $(2) -e '.[api,worker,f5tts,local,dev,cli]'
 	$(1)/bin/python inference_container/strip_torchaudio_extension.py
 endef
 export SAM_CLI_TELEMETRY := 0
@@ -22,6 +23,7 @@ export SAM_CLI_TELEMETRY := 0
 $(STAMP): $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
 	$(call INSTALL_INTO,$(VENV),-c constraints.txt)
+	sh infra/browser/install_chromium.sh
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv with everything the stack and the tests need
@@ -44,13 +46,15 @@ lint: $(STAMP)  ## ruff lint, ruff format check, mypy (strict on voxify and voxi
 	$(BIN)/mypy || status=1; \
 	exit $$status
 
-bench: $(STAMP)  ## print engine RTFs, API load, pipeline overhead, batch throughput, cold starts, embedding figures
+bench: $(STAMP)  ## print engine RTFs and voice quality, API load, pipeline overhead, batch throughput, cold starts, embedding and watermark figures
 	$(BIN)/python -m bench.engine_rtf
+	$(BIN)/python -m bench.voice_quality
 	$(BIN)/python -m bench.api_load
 	$(BIN)/python -m bench.pipeline_overhead
 	$(BIN)/python -m bench.batch_throughput
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.voice_index
+	$(BIN)/python -m bench.watermark_robustness
 
 resilience: $(STAMP)  ## the long resilience runs: 200 jobs under worker kills, deeper schema fuzzing
 	VOXIFY_RESILIENCE_JOBS=200 VOXIFY_FUZZ_EXAMPLES=100 $(BIN)/python -m pytest tests/resilience -v

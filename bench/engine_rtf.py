@@ -1,8 +1,9 @@
 """Real-time factor (seconds of compute per second of audio) of each engine on this machine.
 
-The formant engine runs as shipped. F5-TTS runs its real code path with the tiny randomly
-initialised model the tests build (full-size weights cannot be fetched here), so its figure
-measures the pipeline around the network, not the full-size network itself.
+The vits (the neural offline default) and formant engines run as shipped. F5-TTS runs its
+real code path with the tiny randomly initialised model the tests build (full-size weights
+cannot be fetched here), so its figure measures the pipeline around the network, not the
+full-size network itself.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from voxify_worker.audio import decode
 from voxify_worker.engines.base import Engine, ReferenceVoice, SynthesisRequest
 from voxify_worker.engines.f5tts import F5TTSEngine
 from voxify_worker.engines.formant import FormantEngine
+from voxify_worker.engines.vits import VitsEngine
 
 TEXTS = {
     "short": "The quick brown fox jumps over the lazy dog.",
@@ -44,6 +46,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         build_tiny_f5(Path(folder))
         engines: dict[str, Engine] = {
+            "vits": VitsEngine(),
             "formant": FormantEngine(),
             "f5tts (tiny random model, 32 steps)": F5TTSEngine(Path(folder), device="cpu"),
         }

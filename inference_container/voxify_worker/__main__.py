@@ -19,6 +19,7 @@ from voxify.settings import get_settings
 from voxify_worker.engines.registry import chosen_engine_name, load_engine
 from voxify_worker.runtime.consumer import WorkConsumer, WorkHandler
 from voxify_worker.runtime.heartbeat import Heartbeat
+from voxify_worker.runtime.protection import ScaleInProtection
 from voxify_worker.runtime.sweeper import Sweeper
 from voxify_worker.runtime.wiring import Wiring, wire
 
@@ -32,10 +33,15 @@ def build_consumers(
     per_queue: int,
     wait_seconds: int,
     lease_seconds: int = 120,
+    protection: ScaleInProtection | None = None,
 ) -> list[WorkConsumer]:
     """`per_queue` long-pollers for each queue. One poller cycling through both queues made a
     job wait out an empty long poll of the uploads queue (measured: 2.2 s of overhead)."""
-    return [WorkConsumer(sqs, [url], handlers, wait_seconds, lease_seconds) for url in queues for _ in range(per_queue)]
+    return [
+        WorkConsumer(sqs, [url], handlers, wait_seconds, lease_seconds, protection)
+        for url in queues
+        for _ in range(per_queue)
+    ]
 
 
 def main() -> None:
@@ -55,6 +61,7 @@ def main() -> None:
         settings.worker_concurrency,
         settings.worker_poll_wait_seconds,
         settings.worker_lease_seconds,
+        ScaleInProtection(settings.ecs_agent_uri),
     )
     logger.info("worker started", extra={"queues": queues, "concurrency": settings.worker_concurrency})
     try:
@@ -72,6 +79,7 @@ def _load(worker_id: str) -> tuple[Heartbeat, Wiring]:
     heartbeat.engine = f"{engine.name}:{engine.model}"
     wiring = wire(engine, worker_id)
     wiring.voices.encoder.load()
+    wiring.synthesis.watermarker.load()
     heartbeat.beat()
     heartbeat.start()
     return heartbeat, wiring

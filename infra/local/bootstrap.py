@@ -2,7 +2,7 @@
 
 Everything is read from template.yaml: resource types that exist only in the cloud (ECS,
 alarms, log groups, the HTTP API) are listed as such, and the Lambda functions become
-event-source mappings for the local runner. Each component (every function, the worker) gets
+event-source mappings and schedules for the local runner. Each component (every function, the worker) gets
 the IAM role the template deploys for it, with exactly its policies (see `principals`), and a
 session of that role to run with. Creation is idempotent, so the same call brings a restarted
 emulator (or a long-lived LocalStack) up to date.
@@ -11,8 +11,10 @@ emulator (or a long-lived LocalStack) up to date.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,23 +46,36 @@ TASK_DEFINITION_TYPE = "AWS::ECS::TaskDefinition"
 SESSION_SECONDS = 12 * 3600  # sessions are not renewed; the emulator does not expire them anyway
 
 
-@dataclass(frozen=True)
-class EventSourceMapping:
-    """An SQS trigger of a function, as its template `Events` entry declares it."""
+@dataclass(frozen=True, kw_only=True)
+class LocalFunction:
+    """A template function as the local stack runs it: in-process, with its role's session."""
 
-    function: str
+    function: str  # the logical id
     function_name: str
     module: str
     attribute: str
+    timeout_seconds: int
+    memory_mb: int
+    # the function's role session: Lambda runs the function (and polls its queue) with its role
+    credentials: Credentials | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventSourceMapping(LocalFunction):
+    """An SQS trigger of a function, as its template `Events` entry declares it."""
+
     queue_url: str
     queue_arn: str
     batch_size: int
     batching_window_seconds: int
     report_batch_item_failures: bool
-    timeout_seconds: int
-    memory_mb: int
-    # the function's role session: Lambda polls the queue and runs the function with its role
-    credentials: Credentials | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduledFunction(LocalFunction):
+    """A function its template `Events` entry runs on a `Schedule` (a `rate(...)` expression)."""
+
+    period_seconds: float
 
 
 @dataclass
@@ -70,6 +85,7 @@ class LocalResources:
     environment: dict[str, str]
     worker_environment: dict[str, str]
     mappings: list[EventSourceMapping]
+    schedules: list[ScheduledFunction] = field(default_factory=list)
     created: dict[str, tuple[str, str]] = field(default_factory=dict)  # logical -> (type, name)
     cloud_only: dict[str, str] = field(default_factory=dict)  # logical -> type
     pending_notifications: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -133,6 +149,7 @@ class Bootstrap:
         result.environment = self._function_environment()
         result.worker_environment = self._worker_environment()
         result.mappings = self._event_source_mappings(result.principals)
+        result.schedules = self._schedules(result.principals)
         if notifications:
             self.apply_notifications(result)
         return result
@@ -358,37 +375,53 @@ class Bootstrap:
                 return _stringify({entry["Name"]: entry["Value"] for entry in entries})
         return {}
 
-    def _event_source_mappings(self, principals: dict[str, Credentials]) -> list[EventSourceMapping]:
+    def _functions(self, principals: dict[str, Credentials]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        """Each function's events (from its template entry), each with the function's
+        `LocalFunction` fields."""
         defaults = self.template.get("Globals", {}).get("Function", {})
-        mappings = []
         for name, body in self.template["Resources"].items():
             if body["Type"] != FUNCTION_TYPE:
                 continue
             props = {**defaults, **body["Properties"]}
             module_file, attribute = props["Handler"].rsplit(".", 1)
             package = props["CodeUri"].strip("/").replace("/", ".")
+            function = {
+                "function": name,
+                "function_name": str(self.context.resolve(props["FunctionName"])),
+                "module": f"{package}.{module_file}",
+                "attribute": attribute,
+                "timeout_seconds": int(props.get("Timeout", 3)),
+                "memory_mb": int(props.get("MemorySize", 128)),
+                "credentials": principals.get(name),
+            }
             for event in props.get("Events", {}).values():
-                if event["Type"] != "SQS":
-                    continue
-                source = event["Properties"]
-                queue_arn = self.context.resolve(source["Queue"])
-                mappings.append(
-                    EventSourceMapping(
-                        function=name,
-                        function_name=str(self.context.resolve(props["FunctionName"])),
-                        module=f"{package}.{module_file}",
-                        attribute=attribute,
-                        queue_url=self._queue_url_for(queue_arn),
-                        queue_arn=queue_arn,
-                        batch_size=int(source.get("BatchSize", 10)),
-                        batching_window_seconds=int(source.get("MaximumBatchingWindowInSeconds", 0)),
-                        report_batch_item_failures="ReportBatchItemFailures" in source.get("FunctionResponseTypes", []),
-                        timeout_seconds=int(props.get("Timeout", 3)),
-                        memory_mb=int(props.get("MemorySize", 128)),
-                        credentials=principals.get(name),
-                    )
+                yield event, function
+
+    def _event_source_mappings(self, principals: dict[str, Credentials]) -> list[EventSourceMapping]:
+        mappings = []
+        for event, function in self._functions(principals):
+            if event["Type"] != "SQS":
+                continue
+            source = event["Properties"]
+            queue_arn = self.context.resolve(source["Queue"])
+            mappings.append(
+                EventSourceMapping(
+                    **function,
+                    queue_url=self._queue_url_for(queue_arn),
+                    queue_arn=queue_arn,
+                    batch_size=int(source.get("BatchSize", 10)),
+                    batching_window_seconds=int(source.get("MaximumBatchingWindowInSeconds", 0)),
+                    report_batch_item_failures="ReportBatchItemFailures" in source.get("FunctionResponseTypes", []),
                 )
+            )
         return mappings
+
+    def _schedules(self, principals: dict[str, Credentials]) -> list[ScheduledFunction]:
+        return [
+            ScheduledFunction(**function, period_seconds=rate_seconds(event["Properties"]["Schedule"]))
+            for event, function in self._functions(principals)
+            if event["Type"] == "Schedule"
+        ]
 
     def _queue_url_for(self, arn: str) -> str:
         for attributes in self.context.attributes.values():
@@ -420,3 +453,14 @@ def _generated_secret(spec: dict[str, Any]) -> str:
 
 def _stringify(variables: dict[str, Any]) -> dict[str, str]:
     return {key: str(value) for key, value in variables.items()}
+
+
+RATE_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+
+
+def rate_seconds(expression: str) -> float:
+    """The period of an EventBridge `rate(N unit)` schedule; a `cron(...)` has no local runner."""
+    match = re.fullmatch(r"rate\((\d+) (\w+)\)", expression.strip())
+    if match is None or match.group(2) not in RATE_UNITS:
+        raise ValueError(f"the local stack runs rate(N minutes|hours|days) schedules, not {expression!r}")
+    return int(match.group(1)) * RATE_UNITS[match.group(2)]

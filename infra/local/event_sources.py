@@ -1,4 +1,5 @@
-"""Feed SQS-triggered functions the way Lambda's event source mappings do.
+"""Feed SQS-triggered functions the way Lambda's event source mappings do, and run
+scheduled functions the way an EventBridge schedule does.
 
 For each `Events: {Type: SQS}` entry of the template, a thread long-polls the queue,
 gathers up to BatchSize messages within MaximumBatchingWindowInSeconds, and calls the
@@ -26,8 +27,9 @@ from typing import Any
 
 import boto3
 
-from infra.local.bootstrap import EventSourceMapping
+from infra.local.bootstrap import EventSourceMapping, LocalFunction, ScheduledFunction
 from voxify.aws import Credentials, acting_as
+from voxify.clock import now_iso
 from voxify.observability import logger
 
 MAX_RECEIVE = 10  # SQS's per-call maximum
@@ -82,9 +84,24 @@ def sqs_event_record(message: dict[str, Any], mapping: EventSourceMapping, regio
     }
 
 
-def load_handler(mapping: EventSourceMapping) -> Callable[[dict, Any], Any]:
-    with acting_as(mapping.credentials):  # what a module builds at import, it builds as the function
-        return getattr(importlib.import_module(mapping.module), mapping.attribute)
+def load_handler(function: LocalFunction) -> Callable[[dict, Any], Any]:
+    with acting_as(function.credentials):  # what a module builds at import, it builds as the function
+        return getattr(importlib.import_module(function.module), function.attribute)
+
+
+def function_arn(function: LocalFunction, region: str, account: str) -> str:
+    return f"arn:aws:lambda:{region}:{account}:function:{function.function_name}"
+
+
+def invocation_context(function: LocalFunction, arn: str) -> LocalLambdaContext:
+    """A fresh context for one invocation: its own request id and the function's deadline."""
+    return LocalLambdaContext(
+        function_name=function.function_name,
+        memory_limit_in_mb=function.memory_mb,
+        invoked_function_arn=arn,
+        deadline=time.monotonic() + function.timeout_seconds,
+        aws_request_id=str(uuid.uuid4()),
+    )
 
 
 def client_as(sqs: Any, credentials: Credentials | None) -> Any:
@@ -100,7 +117,32 @@ def client_as(sqs: Any, credentials: Credentials | None) -> Any:
     return session.client("sqs", endpoint_url=sqs.meta.endpoint_url)
 
 
-class EventSourcePoller(threading.Thread):
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+class FunctionThread(threading.Thread):
+    """A thread invoking one function until stopped. `handler` stands in for the function
+    (tests); by default its module is loaded, as the function."""
+
+    def __init__(
+        self,
+        function: LocalFunction,
+        kind: str,
+        region: str,
+        account: str,
+        stop: threading.Event,
+        handler: Handler | None,
+    ) -> None:
+        super().__init__(name=f"{kind}-{function.function}", daemon=True)
+        self._region = region
+        self._account = account
+        self._arn = function_arn(function, region, account)
+        self._stop_event = stop
+        self._handler = handler or load_handler(function)
+        self.invocations = 0
+
+
+class EventSourcePoller(FunctionThread):
     """Polls one queue for one function until stopped."""
 
     def __init__(
@@ -110,18 +152,12 @@ class EventSourcePoller(threading.Thread):
         region: str,
         account: str,
         stop: threading.Event,
-        handler: Callable[[dict[str, Any], Any], Any] | None = None,
+        handler: Handler | None = None,
     ) -> None:
-        """`handler` stands in for the mapping's function (tests); by default it is loaded.
-        `sqs` polls and settles the queue; the handler runs with the mapping's credentials."""
-        super().__init__(name=f"esm-{mapping.function}", daemon=True)
+        """`sqs` polls and settles the queue; the handler runs with the mapping's credentials."""
+        super().__init__(mapping, "esm", region, account, stop, handler)
         self.mapping = mapping
         self._sqs = sqs
-        self._region = region
-        self._arn = f"arn:aws:lambda:{region}:{account}:function:{mapping.function_name}"
-        self._stop_event = stop
-        self._handler = handler or load_handler(mapping)
-        self.invocations = 0
 
     def run(self) -> None:
         while not self._stop_event.is_set():
@@ -156,17 +192,10 @@ class EventSourcePoller(threading.Thread):
     def invoke(self, messages: list[dict[str, Any]]) -> None:
         """Call the handler with one batch and settle the messages as Lambda would."""
         event = {"Records": [sqs_event_record(m, self.mapping, self._region) for m in messages]}
-        context = LocalLambdaContext(
-            function_name=self.mapping.function_name,
-            memory_limit_in_mb=self.mapping.memory_mb,
-            invoked_function_arn=self._arn,
-            deadline=time.monotonic() + self.mapping.timeout_seconds,
-            aws_request_id=str(uuid.uuid4()),
-        )
         self.invocations += 1
         try:
             with acting_as(self.mapping.credentials):
-                response = self._handler(event, context)
+                response = self._handler(event, invocation_context(self.mapping, self._arn))
         except Exception:  # a function error returns the batch to the queue
             logger.exception(
                 "function failed; batch returns to the queue",
@@ -200,21 +229,70 @@ class EventSourcePoller(threading.Thread):
         return ids
 
 
+class ScheduledInvoker(FunctionThread):
+    """Runs one scheduled function every period until stopped, as an EventBridge schedule
+    would: first one period after the start, with a `Scheduled Event`, as the function's role.
+    A failed run is logged and the next one comes on time, as on AWS."""
+
+    def __init__(
+        self,
+        schedule: ScheduledFunction,
+        region: str,
+        account: str,
+        stop: threading.Event,
+        handler: Handler | None = None,
+    ) -> None:
+        super().__init__(schedule, "schedule", region, account, stop, handler)
+        self.schedule = schedule
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.schedule.period_seconds):
+            try:
+                self.invoke()
+            except Exception:
+                logger.exception("scheduled function failed", extra={"function": self.schedule.function})
+
+    def invoke(self) -> Any:
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": self._account,
+            "time": now_iso(),
+            "region": self._region,
+            "resources": [f"arn:aws:events:{self._region}:{self._account}:rule/{self.schedule.function_name}"],
+            "detail": {},
+        }
+        self.invocations += 1
+        with acting_as(self.schedule.credentials):
+            return self._handler(event, invocation_context(self.schedule, self._arn))
+
+
 class EventSourceRunner:
     """All the pollers of a template's SQS-triggered functions, each polling with its function's
-    role (`sqs` gives the endpoint and region, and is used as it is for a mapping without one)."""
+    role (`sqs` gives the endpoint and region, and is used as it is for a mapping without one),
+    and its scheduled functions."""
 
-    def __init__(self, mappings: list[EventSourceMapping], sqs: Any, region: str, account: str) -> None:
+    def __init__(
+        self,
+        mappings: list[EventSourceMapping],
+        sqs: Any,
+        region: str,
+        account: str,
+        schedules: list[ScheduledFunction] | None = None,
+    ) -> None:
         self._stop_event = threading.Event()
         self.pollers = [
             EventSourcePoller(m, client_as(sqs, m.credentials), region, account, self._stop_event) for m in mappings
         ]
+        self.schedules = [ScheduledInvoker(s, region, account, self._stop_event) for s in schedules or []]
 
     def start(self) -> None:
-        for poller in self.pollers:
-            poller.start()
+        for thread in [*self.pollers, *self.schedules]:
+            thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop_event.set()
-        for poller in self.pollers:
-            poller.join(timeout)
+        for thread in [*self.pollers, *self.schedules]:
+            thread.join(timeout)

@@ -26,7 +26,7 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from infra.local import iam_enforcement
+from infra.local import faults, iam_enforcement
 from infra.local.bootstrap import Bootstrap, LocalResources
 from infra.local.emulator import DEFAULT_PORT, EmbeddedEmulator, endpoint_is_up, use_fake_credentials
 from infra.local.event_sources import EventSourceRunner
@@ -48,6 +48,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--no-iam-enforcement",
         action="store_true",
         help="let the embedded emulator allow every call (components still run as their roles)",
+    )
+    parser.add_argument(
+        "--throttle-events",
+        type=float,
+        default=float(os.environ.get("VOXIFY_LOCAL_THROTTLE_EVENTS", 0)),
+        metavar="RATE",
+        help="the embedded emulator refuses this fraction of published events as throttled (resilience runs)",
     )
     return parser.parse_args(argv)
 
@@ -77,6 +84,7 @@ class LocalStack:
             use_fake_credentials()
             self.emulator = EmbeddedEmulator(self.args.emulator_port, enforce_iam=not self.args.no_iam_enforcement)
             self.emulator.start()
+            faults.throttle_event_publishing(self.args.throttle_events)
             endpoint = self.emulator.url
             os.environ["AWS_ENDPOINT_URL"] = endpoint
         session = boto3.session.Session()
@@ -99,6 +107,7 @@ class LocalStack:
             session.client("sqs", endpoint_url=endpoint),
             bootstrap.region,
             bootstrap.account,
+            self.resources.schedules,
         )
         self.runner.start()
         threading.Thread(target=self._maintain, daemon=True).start()
@@ -166,6 +175,7 @@ class LocalStack:
             "",
             "Voxify local stack is up",
             f"  API            {api}   (docs {api}/docs)",
+            f"  Studio         {api}/studio/",
             f"  AWS emulator   {endpoint}" + ("" if self.emulator else "   (external)"),
             f"  data folder    {self.args.data_dir}"
             if self.snapshot
@@ -180,6 +190,10 @@ class LocalStack:
         ]
         lines += [
             f"  function       {p.mapping.function_name:<28} <- {p.mapping.queue_url}" for p in self.runner.pollers
+        ]
+        lines += [
+            f"  function       {s.schedule.function_name:<28} <- every {s.schedule.period_seconds:.0f}s"
+            for s in self.runner.schedules
         ]
         lines += [f"  {kind.split('::')[1].lower():<14} {name}" for kind, name in self.resources.created.values()]
         lines += ["", "Press Ctrl-C to stop.", ""]

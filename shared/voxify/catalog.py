@@ -10,10 +10,21 @@ CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
 
 
 @lru_cache(maxsize=1)
-def engine_catalog() -> dict[str, Any]:
+def _catalog() -> dict[str, Any]:
     with CATALOG_PATH.open(encoding="utf-8") as handle:
-        engines: dict[str, Any] = yaml.safe_load(handle)["engines"]
+        loaded: dict[str, Any] = yaml.safe_load(handle)
+    return loaded
+
+
+def engine_catalog() -> dict[str, Any]:
+    engines: dict[str, Any] = _catalog()["engines"]
     return engines
+
+
+def region_tags(language: str) -> list[str]:
+    """The regional tags (en-US, zh-CN, ...) the documents name for a language."""
+    regions: dict[str, list[str]] = _catalog().get("regions", {})
+    return regions.get(language, [])
 
 
 def language_entry(engine: str, language: str) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ logged, and batch progress does not depend on it (see logic/batches.py).
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from voxify.aws import client
@@ -25,6 +26,7 @@ from voxify.observability import logger
 from voxify.settings import get_settings
 
 SOURCE = "voxify"
+REFUSED_ENTRY_BACKOFF_SECONDS = (0.05, 0.1, 0.2, 0.4, 0.8)
 EVENT_SCHEMA_VERSION = "1"
 
 
@@ -34,7 +36,9 @@ class EventPublisher:
         self._events = client("events")
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
-        """Best effort: a failed publish is logged and never fails the state change itself."""
+        """Best effort: a failed publish is logged and never fails the state change itself.
+        An entry the bus refuses (throttled, an internal failure: a 200 answer that the SDK's
+        own retries never see) is sent again a few times, backing off, before it is given up."""
         entry = {
             "Source": SOURCE,
             "DetailType": detail_type,
@@ -44,9 +48,13 @@ class EventPublisher:
             ),
         }
         try:
-            response = self._events.put_events(Entries=[entry])
-            if response.get("FailedEntryCount"):
-                logger.warning("event not accepted", extra={"detail_type": detail_type, "entries": response["Entries"]})
+            for backoff in (*REFUSED_ENTRY_BACKOFF_SECONDS, None):
+                response = self._events.put_events(Entries=[entry])
+                if not response.get("FailedEntryCount"):
+                    return
+                if backoff is not None:
+                    time.sleep(backoff)
+            logger.warning("event not accepted", extra={"detail_type": detail_type, "entries": response["Entries"]})
         except Exception:
             logger.exception("event publish failed", extra={"detail_type": detail_type})
 

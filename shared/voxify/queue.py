@@ -25,7 +25,8 @@ class WorkMessage(BaseModel):
     version: Literal[1] = WORK_MESSAGE_VERSION
     # synthesis: a job. sample: process an upload. clone: embed and check a new clone.
     # search: answer a similar-voice search. forget: drop a deleted voice's embeddings.
-    kind: Literal["synthesis", "sample", "clone", "search", "forget"]
+    # watermark: check an uploaded file for the watermark.
+    kind: Literal["synthesis", "sample", "clone", "search", "forget", "watermark"]
     id: str
     user_id: str | None = None
 

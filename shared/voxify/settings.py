@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     # similar-voice searches (by clip or by clone): each embeds audio in the worker
     daily_search_quota: int = Field(default=200, gt=0)
     daily_job_quota: int = Field(default=1000, gt=0)
+    # watermark checks of uploaded files (POST /api/v1/watermark/detect), run by the worker
+    daily_detection_quota: int = Field(default=200, gt=0)
     max_sample_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     # A Lambda request event is at most 6 MB and API Gateway base64-encodes a binary body (4/3
     # larger), so files over 4 MiB go through presigned uploads.
@@ -84,6 +86,7 @@ class Settings(BaseSettings):
     # refused by the quality check anyway; a search needs only a few seconds of speech.
     max_sample_seconds: float = Field(default=300.0, gt=0)
     max_search_clip_seconds: float = Field(default=30.0, gt=0)
+    max_detection_clip_seconds: float = Field(default=300.0, gt=0)
     sync_wait_seconds: float = Field(default=20.0, ge=0)
     # Under Lambda a response cannot stream forever: SSE streams end after this and clients
     # reconnect with Last-Event-ID.
@@ -94,7 +97,7 @@ class Settings(BaseSettings):
     # where the worker mirrors the S3 model store; Hugging Face downloads only when allowed
     model_cache_dir: str = "~/.cache/voxify/models/f5tts"
     allow_hub_download: bool = False
-    default_engine: Literal["auto", "f5tts", "formant"] = "auto"
+    default_engine: Literal["auto", "f5tts", "vits", "formant"] = "auto"
 
     # Speaker embeddings. Unset: LanceDB tables under the audio bucket's vectors/ prefix.
     vectors_uri: str | None = None
@@ -105,6 +108,7 @@ class Settings(BaseSettings):
     # send an api_key): sources the operator controls, e.g. their own back office.
     trusted_event_sources: list[str] = []
     search_wait_seconds: float = Field(default=10.0, ge=0)
+    detection_wait_seconds: float = Field(default=10.0, ge=0)
 
     # Webhook deliveries: retried with exponential backoff (base * 2^(attempt-1), at most
     # 15 min, SQS's longest delay); a webhook is disabled after this many failures in a row.
@@ -124,6 +128,9 @@ class Settings(BaseSettings):
     # Claims a job may take before the sweep fails it (RETRIES_EXHAUSTED): matches the jobs
     # queue's maxReceiveCount, so a job that kills each worker that takes it ends.
     job_max_attempts: int = Field(default=5, ge=1, le=100)
+    # Set by the ECS agent in a task's containers; the worker protects its task from
+    # scale-in through it while it holds work.
+    ecs_agent_uri: str | None = Field(default=None, validation_alias="ECS_AGENT_URI")
 
     @model_validator(mode="after")
     def _resources_outside_local(self) -> Self:

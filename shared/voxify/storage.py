@@ -26,6 +26,12 @@ def sample_prefix(user_id: str, sample_id: str) -> str:
     return f"samples/{user_id}/{sample_id}/"
 
 
+def clone_reference_key(user_id: str, clone_id: str, fmt: str) -> str:
+    """A clone's own copy of its reference audio, once the sample it came from is deleted:
+    under samples/, where the worker reads voices from."""
+    return f"{sample_prefix(user_id, clone_id)}reference.{fmt}"
+
+
 def batch_prefix(user_id: str, batch_id: str) -> str:
     return f"outputs/{user_id}/batches/{batch_id}/"
 
@@ -37,6 +43,16 @@ def dropbox_prefix(user_id: str) -> str:
 def search_clip_key(user_id: str, search_id: str, fmt: str) -> str:
     """A clip uploaded to search by; the worker deletes it once embedded."""
     return f"searches/{user_id}/{search_id}/clip.{fmt}"
+
+
+def user_prefixes(user_id: str) -> list[str]:
+    """Every prefix that holds a user's objects: what erasing the account empties."""
+    return [f"{area}/{user_id}/" for area in ("samples", "outputs", "dropbox", "uploads", "searches", "watermarks")]
+
+
+def detection_clip_key(user_id: str, detection_id: str, fmt: str) -> str:
+    """A file uploaded for a watermark check; the worker deletes it once checked."""
+    return f"watermarks/{user_id}/{detection_id}/clip.{fmt}"
 
 
 def output_prefix(user_id: str, job_id: str) -> str:
@@ -60,6 +76,16 @@ def timestamps_key(user_id: str, job_id: str, attempt: int = 1) -> str:
 
 def block_key(user_id: str, job_id: str, index: int, fmt: str, attempt: int = 1) -> str:
     return f"{attempt_prefix(user_id, job_id, attempt)}blocks/{index:03d}.{fmt}"
+
+
+class IncompleteDeletion(RuntimeError):
+    """Some objects under a prefix were not deleted: the caller must not report the deletion
+    done (what was deleted stays deleted; a retry deletes the rest)."""
+
+    def __init__(self, prefix: str, errors: list[Any]) -> None:
+        codes = sorted({str(error.get("Code")) for error in errors})
+        super().__init__(f"{len(errors)} object versions under {prefix} were not deleted ({', '.join(codes)})")
+        self.errors = errors
 
 
 class AudioStore:
@@ -97,10 +123,14 @@ class AudioStore:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix)
             for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
         ]
+        refused = []
         for start in range(0, len(entries), DELETE_BATCH):
-            self._s3.delete_objects(
+            answer = self._s3.delete_objects(
                 Bucket=self.bucket, Delete={"Objects": entries[start : start + DELETE_BATCH], "Quiet": True}
             )
+            refused += answer.get("Errors", [])
+        if refused:  # S3 answers 200 and names, per key, what it did not delete
+            raise IncompleteDeletion(prefix, refused)
         return len({entry["Key"] for entry in entries})
 
     def presigned_get(self, key: str, expires_in: int = 300, filename: str | None = None) -> str:

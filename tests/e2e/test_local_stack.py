@@ -26,6 +26,10 @@ def test_up_serves_the_api_and_keeps_data_across_restart(tmp_path):
         status, body = get(f"{stack.api}/docs")
         assert status == 200 and b"swagger" in body.lower()
         assert "voxify-local-jobs" in stack.output()
+        assert f"Studio         {stack.api}/studio/" in stack.output()
+        assert "voxify-local-recovery" in stack.output() and "every 60s" in stack.output()
+        status, body = get(f"{stack.api}/studio/")
+        assert status == 200 and b"Voxify Studio" in body
 
         tables = aws(stack, "dynamodb").list_tables()["TableNames"]
         assert {"voxify-local-data", "voxify-local-idempotency", "voxify-local-rate-limits"} <= set(tables)

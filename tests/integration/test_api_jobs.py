@@ -161,35 +161,35 @@ def test_progress_stream_ends_at_a_terminal_state_and_resumes(alice):
     with alice.client.stream("GET", f"/api/v1/job/{job['job_id']}/progress", headers=alice.headers) as stream:
         assert stream.headers["content-type"].startswith("text/event-stream")
         body = "".join(stream.iter_text())
-    events = [block for block in body.split("\n\n") if block.startswith("event:")]
-    assert events[-1].startswith("event: done")
-    done = json.loads(events[-1].split("data: ", 1)[1])
-    assert done["status"] == "completed" and done["progress"] == 100
+    events = [json.loads(block.split("data: ", 1)[1]) for block in body.split("\n\n") if "data: " in block]
+    assert "event: " not in body  # unnamed events: EventSource.onmessage receives every one
+    assert events[-1] == {"event": "complete"}
+    done = events[-2]
+    assert done["status"] == "completed" and done["progress"] == 100.0
+    assert done["output_file_path"] == f"/api/v1/file/synthesis/{job['job_id']}" and done["duration"] == 1.5
     assert alice.get(f"/api/v1/job/{job['job_id']}/progress").status_code == 200
     assert alice.client.get("/api/v1/job/job_x/progress", headers=alice.headers).status_code == 404
 
 
-def test_files_redirect_inline_info_blocks_and_delete(alice, bob):
+def test_files_download_inline_info_blocks_and_delete(alice, bob):
     voice = ready_clone(alice)
     job = alice.post("/api/v1/job", json={"text_content": "file", "voice_model_id": voice}).json()["data"]
     not_ready = alice.get(f"/api/v1/file/synthesis/{job['job_id']}")
     assert not_ready.status_code == 409 and error_code(not_ready) == "OUTPUT_NOT_READY"
     complete(job, b"RIFF-audio-bytes")
-    redirect = alice.get(f"/api/v1/file/synthesis/{job['job_id']}")
-    assert redirect.status_code == 302
-    import httpx
-
-    assert httpx.get(redirect.headers["location"], timeout=10).content == b"RIFF-audio-bytes"
+    download = alice.get(f"/api/v1/file/synthesis/{job['job_id']}")  # small: the bytes, no redirect
+    assert download.status_code == 200 and download.content == b"RIFF-audio-bytes"
+    assert download.headers["content-disposition"].startswith("attachment")
     inline = alice.get(f"/api/v1/file/synthesis/{job['job_id']}", params={"inline": 1})
     assert inline.content == b"RIFF-audio-bytes" and inline.headers["content-type"] == "audio/wav"
-    assert alice.get(f"/api/v1/file/synthesis/{job['job_id']}/blocks/0").status_code == 302
+    assert alice.get(f"/api/v1/file/synthesis/{job['job_id']}/blocks/0").status_code == 200
     assert alice.get(f"/api/v1/file/synthesis/{job['job_id']}/blocks/5").status_code == 404
     info = alice.get(f"/api/v1/file/synthesis/{job['job_id']}/info").json()["data"]
     assert info["size_bytes"] == len(b"RIFF-audio-bytes") and info["duration_seconds"] == 1.5
     assert bob.get(f"/api/v1/file/synthesis/{job['job_id']}").status_code == 404
     library = alice.get("/api/v1/library").json()
     assert library["meta"]["counts"] == {"sample": 1, "audio": 1}
-    assert alice.get(f"/api/v1/library/audio/{job['job_id']}/download").status_code == 302
+    assert alice.get(f"/api/v1/library/audio/{job['job_id']}/download").content == b"RIFF-audio-bytes"
     assert alice.delete(f"/api/v1/file/synthesis/{job['job_id']}").status_code == 200
     assert alice.get(f"/api/v1/file/synthesis/{job['job_id']}").status_code == 409
     assert alice.get(f"/api/v1/job/{job['job_id']}").status_code == 200  # the record stays
@@ -238,8 +238,9 @@ def test_unknown_routes_and_methods_use_the_envelope(api):
 def test_vanishingly_small_numbers_are_stored_as_zero_not_a_server_error(alice):
     voice = ready_clone(alice)
     created = alice.post(
-        "/api/v1/job", json={"text_content": "tiny", "voice_model_id": voice, "pitch": 5e-324, "volume": 1.3e-264}
+        "/api/v1/job",
+        json={"text_content": "tiny", "voice_model_id": voice, "pitch_semitones": 5e-324, "volume": 1.3e-264},
     )
     assert created.status_code == 201, created.text
     job = alice.get(f"/api/v1/job/{created.json()['data']['job_id']}").json()["data"]
-    assert job["pitch"] == 0 and job["volume"] == 0
+    assert job["pitch_semitones"] == 0 and job["pitch"] == 1.0 and job["volume"] == 0

@@ -4,8 +4,10 @@ import base64
 import json
 
 from tests.fixtures.api import PASSWORD, reset_caches, wav_bytes
+from tests.fixtures.aws import api_credentials
 from tests.fixtures.jobs import complete
 from tests.fixtures.lambda_events import http_api_event, lambda_context
+from voxify.aws import acting_as
 from voxify.domain.voices import CloneStatus
 from voxify.repositories.voices import CloneRepository, SampleRepository
 
@@ -15,9 +17,10 @@ def call(method, path, body=None, headers=None, query=""):
 
     raw = json.dumps(body) if isinstance(body, dict) else body
     all_headers = {**({"content-type": "application/json"} if isinstance(body, dict) else {}), **(headers or {})}
-    response = api_handler.handler(
-        http_api_event(method, path, body=raw, headers=all_headers, query=query), lambda_context("voxify-local-api")
-    )
+    with acting_as(api_credentials()):  # as the function's role runs it
+        response = api_handler.handler(
+            http_api_event(method, path, body=raw, headers=all_headers, query=query), lambda_context("voxify-local-api")
+        )
     payload = base64.b64decode(response["body"]) if response.get("isBase64Encoded") else response["body"]
     return response, payload
 

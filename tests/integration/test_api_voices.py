@@ -167,7 +167,7 @@ def test_library_lists_downloads_and_deletes_samples(alice, bob):
     listed = alice.get("/api/v1/library", params={"type": "sample", "search": "GREET"}).json()
     assert [e["id"] for e in listed["data"]] == [sample_id]
     assert listed["meta"]["counts"] == {"sample": 1, "audio": 0}
-    assert alice.get(f"/api/v1/library/sample/{sample_id}/download").status_code == 302
+    assert alice.get(f"/api/v1/library/sample/{sample_id}/download").status_code == 200
     assert bob.get(f"/api/v1/library/sample/{sample_id}/download").status_code == 404
     assert bob.delete(f"/api/v1/library/sample/{sample_id}").status_code == 404
     assert alice.delete(f"/api/v1/library/sample/{sample_id}").status_code == 200

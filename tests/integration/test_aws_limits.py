@@ -14,7 +14,7 @@ from voxify.domain.jobs import MAX_TEXT_CHARS
 from voxify.logic.files import INLINE_LIMIT_BYTES
 from voxify.repositories.jobs import JobRepository
 from voxify.settings import get_settings
-from voxify.storage import AudioStore
+from voxify.storage import AudioStore, IncompleteDeletion
 from voxify_worker.work.synthesis import INLINE_TIMESTAMPS_BYTES
 
 ITEM_LIMIT_BYTES = 400 * 1024
@@ -102,3 +102,19 @@ def test_deleting_more_than_a_thousand_objects_respects_the_per_call_limit(stack
     finally:
         store._s3.meta.events.unregister("provide-client-params.s3.DeleteObjects", count)
     assert max(largest) <= 1000 and sum(largest) == 1001
+
+
+def test_a_partial_deletion_is_never_reported_as_done(stack, emulator_endpoint):
+    """DeleteObjects answers 200 even when it keeps some keys (here: a legal hold)."""
+    s3 = boto3.client("s3", endpoint_url=emulator_endpoint)
+    s3.create_bucket(Bucket="locked-audio", ObjectLockEnabledForBucket=True)
+    store = AudioStore("locked-audio")
+    store.put("outputs/usr_x/job_x/attempt-1/free.wav", b"x", "audio/wav")
+    store.put("outputs/usr_x/job_x/attempt-1/held.wav", b"x", "audio/wav")
+    s3.put_object_legal_hold(
+        Bucket="locked-audio", Key="outputs/usr_x/job_x/attempt-1/held.wav", LegalHold={"Status": "ON"}
+    )
+    with pytest.raises(IncompleteDeletion, match="1 object versions .* not deleted"):
+        store.delete_prefix("outputs/usr_x/job_x/")
+    left = s3.list_objects_v2(Bucket="locked-audio", Prefix="outputs/")["Contents"]
+    assert [o["Key"] for o in left] == ["outputs/usr_x/job_x/attempt-1/held.wav"]

@@ -8,7 +8,7 @@ from dataclasses import replace
 import boto3
 import pytest
 
-from infra.local.event_sources import EventSourcePoller
+from infra.local.event_sources import EventSourcePoller, ScheduledInvoker
 from voxify.domain.jobs import JobRecord, JobStatus
 from voxify.queue import WorkMessage
 from voxify.repositories.jobs import JobRepository
@@ -162,3 +162,24 @@ def test_dead_job_message_fails_its_job_through_the_dlq_function(stack, emulator
     leftover = sqs.receive_message(QueueUrl=mapping.queue_url, WaitTimeSeconds=0)
     assert "Messages" not in leftover  # all settled, the garbage one included
     assert json.loads(WorkMessage(kind="synthesis", id="x").model_dump_json())["version"] == 1
+
+
+def test_template_schedules_the_recovery_outside_the_workers(stack):
+    _, resources = stack
+    (recovery,) = resources.schedules
+    assert recovery.function == "RecoveryFunction" and recovery.module == "functions.recovery.handler"
+    assert recovery.period_seconds == 60 and recovery.credentials is not None
+
+
+def test_the_scheduled_recovery_requeues_a_stranded_job_with_its_own_role(stack, emulator_endpoint):
+    _, resources = stack
+    jobs = JobRepository()
+    jobs.create(stored_job("job-stranded", JobStatus.PROCESSING, claim_owner="gone", claim_expires=1, attempts=1))
+    jobs.create(stored_job("job-done", JobStatus.COMPLETED))
+    invoker = ScheduledInvoker(resources.schedules[0], "us-east-1", "123456789012", threading.Event())
+
+    assert invoker.invoke() == {"moved_on": 1}
+    assert jobs.get("job-stranded").status == JobStatus.PENDING and jobs.get("job-done").status == "completed"
+    sqs = boto3.client("sqs", endpoint_url=emulator_endpoint)
+    (message,) = sqs.receive_message(QueueUrl=resources.environment["VOXIFY_JOBS_QUEUE_URL"])["Messages"]
+    assert json.loads(message["Body"])["id"] == "job-stranded"

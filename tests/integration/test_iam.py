@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 
 import boto3
 import httpx
+import numpy as np
 import pytest
 from botocore.exceptions import ClientError
 
 from infra.local.event_sources import EventSourcePoller, client_as
 from tests.fixtures.api import wav_bytes
-from tests.fixtures.aws import worker_credentials
 from tests.fixtures.voices import processed_voice, ready_clone
 from tests.fixtures.worker import WorkerHarness
 from voxify.aws import acting_as
@@ -25,6 +25,8 @@ from voxify.logic.recovery import sweep_stale_jobs
 from voxify.queue import WorkMessage
 from voxify.repositories.jobs import JobRepository
 from voxify.repositories.usage import UsageRepository
+from voxify_worker.embeddings.encoder import EMBEDDING_SIZE
+from voxify_worker.embeddings.index import VoiceIndex
 
 DENIED = ("AccessDenied", "AccessDeniedException")
 
@@ -57,19 +59,6 @@ def role(resources, component):
     return resources.principals[component]
 
 
-class WorkerAsItsRole(WorkerHarness):
-    """The worker's handlers, built and driven with the worker's task role."""
-
-    def __init__(self, engine, credentials):
-        self.credentials = credentials
-        with acting_as(credentials):
-            super().__init__(engine)
-
-    def drain(self, max_messages=50):
-        with acting_as(self.credentials):
-            return super().drain(max_messages)
-
-
 def today():
     return datetime.now(UTC).strftime("%Y-%m-%d")
 
@@ -78,7 +67,8 @@ def test_each_component_has_exactly_its_template_role(stack, emulator_endpoint):
     bootstrap, resources = stack
     iam = operator(emulator_endpoint, "iam")
     specs = bootstrap.role_specs()
-    assert {s.component for s in specs} == {m.function for m in resources.mappings} | {
+    functions = {m.function for m in resources.mappings} | {s.function for s in resources.schedules}
+    assert {s.component for s in specs} == functions | {
         resources.http_function,
         resources.worker_task,
     }
@@ -283,7 +273,7 @@ def test_the_dlq_function_refunds_and_reports_with_its_role(stack, alice, emulat
 
 
 def test_the_worker_does_its_work_with_its_role(stack, alice, engine):
-    worker = WorkerAsItsRole(engine, worker_credentials())
+    worker = WorkerHarness(engine)
     voice = processed_voice(alice, worker)  # upload moved, embedded, clone checked
     job = alice.post("/api/v1/job", json={"text_content": "Least privilege.", "voice_model_id": voice}).json()["data"]
     assert worker.drain() == 1
@@ -299,3 +289,16 @@ def test_the_worker_does_its_work_with_its_role(stack, alice, engine):
         assert sweep_stale_jobs() == 1
     assert worker.drain() == 2  # the original message and the requeued one: one synthesis
     assert jobs.get(second["job_id"]).status == JobStatus.COMPLETED
+
+
+def test_the_voice_index_reaches_s3_as_the_role_its_caller_acts_as(stack):
+    """LanceDB has its own S3 client: it must carry the role, not the process's credentials."""
+    _, resources = stack
+    vector = np.ones(EMBEDDING_SIZE, dtype=np.float32)
+    without_s3 = role(resources, "WebhooksFunction")
+    with acting_as(without_s3), pytest.raises(Exception, match="(?i)forbidden|denied|403"):
+        VoiceIndex().upsert("vox_1", "usr_1", "clone", "Mine", "resemblyzer", vector)
+    with acting_as(role(resources, resources.worker_task)):
+        index = VoiceIndex()
+        index.upsert("vox_1", "usr_1", "clone", "Mine", "resemblyzer", vector)
+        assert index.vector("vox_1") is not None

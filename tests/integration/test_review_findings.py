@@ -22,7 +22,7 @@ def test_a_non_ascii_digit_in_last_event_id_starts_the_stream_from_the_beginning
     headers = {**alice.headers, "Last-Event-ID": "²".encode()}  # as raw header bytes, as a client may send
     with alice.client.stream("GET", f"/api/v1/job/{job['job_id']}/progress", headers=headers) as stream:
         assert stream.status_code == 200
-        assert "event: done" in "".join(stream.iter_text())
+        assert 'data: {"event": "complete"}' in "".join(stream.iter_text())
 
 
 def test_a_still_running_answer_does_not_reveal_which_worker_holds_the_job(alice):

@@ -271,7 +271,8 @@ def test_a_slow_search_answers_202_and_can_be_polled(alice, worker, monkeypatch,
     worker.drain()
     done = alice.get(location).json()["data"]
     assert done["status"] == "completed"
-    assert {r["voice_id"] for r in done["results"][:2]} == {clone["clone_id"], clone["sample_ids"][0]}
+    found = [r["voice_id"] for r in done["results"]]
+    assert found[0] == clone["clone_id"] and clone["sample_ids"][0] not in found  # the voice, once
     _, resources = stack
     assert objects(emulator_endpoint, resources.environment["VOXIFY_AUDIO_BUCKET"], "searches/") == []
 

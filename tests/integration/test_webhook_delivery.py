@@ -3,6 +3,7 @@
 import ipaddress
 import json
 import socket
+import time
 
 import pytest
 
@@ -86,3 +87,19 @@ def test_an_account_holds_at_most_ten_webhooks(alice):
         assert alice.post("/api/v1/webhooks", json={"url": f"https://example.com/h{index}"}).status_code == 201
     refused = alice.post("/api/v1/webhooks", json={"url": "https://example.com/h10"})
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "CONFLICT"
+
+
+def test_deliveries_that_might_outlast_the_function_wait_for_the_next_invocation(alice):
+    receiver = Receiver()
+    hook = alice.post("/api/v1/webhooks", json={"url": receiver.url}).json()["data"]
+    almost_out_of_time = time.monotonic() + 1  # less than one attempt's timeout
+    deliver_event(job_event(alice.user_id), deadline=almost_out_of_time)
+    [delivery] = alice.get(f"/api/v1/webhooks/{hook['webhook_id']}/deliveries").json()["data"]
+    assert receiver.received == [] and delivery["status"] == "pending" and delivery["attempts"] == 0
+    [passed_on] = queued_retries()
+    retry_delivery(RetryRequest.model_validate(passed_on["retry"]), deadline=time.monotonic() + 1)
+    [passed_on_again] = queued_retries()  # still no time: passed on, not attempted, not lost
+    assert passed_on_again == passed_on and receiver.received == []
+    retry_delivery(RetryRequest.model_validate(passed_on["retry"]), deadline=time.monotonic() + 60)
+    [delivery] = alice.get(f"/api/v1/webhooks/{hook['webhook_id']}/deliveries").json()["data"]
+    assert delivery["status"] == "succeeded" and delivery["attempts"] == 1 and len(receiver.received) == 1

@@ -177,9 +177,10 @@ def test_transient_errors_retry_then_the_dlq_fails_the_job(alice, worker, stack,
         assert JobRepository().get(job["job_id"]).status == "pending"
     _, resources = stack
     dlq = next(m for m in resources.mappings if m.function == "DlqFunction")
-    from infra.local.event_sources import EventSourcePoller
+    from infra.local.event_sources import EventSourcePoller, client_as
 
-    poller = EventSourcePoller(dlq, worker.sqs, "us-east-1", "123456789012", threading.Event())
+    dlq_sqs = client_as(worker.sqs, dlq.credentials)  # Lambda polls with the function's role
+    poller = EventSourcePoller(dlq, dlq_sqs, "us-east-1", "123456789012", threading.Event())
     batch = poller.gather_batch()
     assert [json.loads(m["Body"])["id"] for m in batch] == [job["job_id"]]
     poller.invoke(batch)

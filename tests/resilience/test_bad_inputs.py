@@ -35,7 +35,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.fixtures.api import ApiUser, register, reset_caches, wav_bytes
-from tests.fixtures.aws import clear_aws_environment, provision
+from tests.fixtures.aws import AsPrincipal, api_credentials, clear_aws_environment, provision
 from tests.fixtures.bombs import flac_bomb, one_sample_wav
 from tests.fixtures.storage import objects
 from tests.fixtures.voices import ready_clone
@@ -235,7 +235,8 @@ def world(emulator_endpoint) -> Iterator[World]:
         os.environ.update(WORLD_ENVIRONMENT)
         reset_caches()
         # 5xx must come back as responses to assert on, not as exceptions in the test
-        with TestClient(create_app(), follow_redirects=False, raise_server_exceptions=False) as client:
+        app = AsPrincipal(create_app(), api_credentials())  # the API function's role, as deployed
+        with TestClient(app, follow_redirects=False, raise_server_exceptions=False) as client:
             alice = register(client, "alice@example.com")
             bob = register(client, "bob@example.com")
             w = World(client, emulator_endpoint, resources.environment["VOXIFY_AUDIO_BUCKET"], alice, bob)
@@ -364,6 +365,10 @@ def search(user: ApiUser, data: bytes, **fields: str) -> Any:
     return user.post("/api/v1/voice/search", files={"file": ("clip.wav", data, "audio/wav")}, data=fields)
 
 
+def detect(user: ApiUser, data: bytes) -> Any:
+    return user.post("/api/v1/watermark/detect", files={"file": ("clip.mp3", data, "audio/mpeg")})
+
+
 def raw_json(user: ApiUser, method: str, path: str, body: str | bytes) -> Any:
     """A JSON body sent as written, so escapes like \\ud800 reach the server's parser."""
     content = body.encode() if isinstance(body, str) else body
@@ -444,6 +449,17 @@ UPLOADS = params(
     Case("flac-of-12-hours", lambda w: upload(w.alice, FLAC_12_HOURS), 400, ErrorCode.UNSUPPORTED_AUDIO),
     Case("search-flac-of-12-hours", lambda w: search(w.alice, FLAC_12_HOURS), 400, ErrorCode.UNSUPPORTED_AUDIO),
     Case("search-one-sample-wav", lambda w: search(w.alice, ONE_SAMPLE_WAV), 400, ErrorCode.CORRUPT_AUDIO),
+    Case("detect-text-file", lambda w: detect(w.alice, TEXT_AS_WAV), 400, ErrorCode.UNSUPPORTED_AUDIO),
+    Case("detect-random-bytes", lambda w: detect(w.alice, RANDOM_BYTES), 400, ErrorCode.UNSUPPORTED_AUDIO),
+    Case("detect-zero-length", lambda w: detect(w.alice, b""), 400, ErrorCode.UNSUPPORTED_AUDIO),
+    Case("detect-one-sample-wav", lambda w: detect(w.alice, ONE_SAMPLE_WAV), 400, ErrorCode.CORRUPT_AUDIO),
+    Case(
+        "detect-over-inline-limit",
+        lambda w: detect(w.alice, wav_bytes(0.5)),
+        413,
+        ErrorCode.PAYLOAD_TOO_LARGE,
+        env=SMALL_INLINE_LIMIT,
+    ),
     Case(
         "body-over-cap-by-content-length",
         lambda w: upload(w.alice, b"\0" * 100_000),

@@ -81,11 +81,12 @@ FUZZ_ENVIRONMENT = {
     "VOXIFY_DAILY_SAMPLE_QUOTA": "1000000",
     "VOXIFY_DAILY_JOB_QUOTA": "1000000",
     # No worker runs in-process: the synchronous routes (/tts/synthesize,
-    # /voice/clones/{id}/synthesize, /voice/search, /voice/clones/{id}/similar) would wait
-    # ~20 s / ~10 s per valid request for a worker that never comes, then answer their
-    # documented 202. Answer that 202 at once.
+    # /voice/clones/{id}/synthesize, /voice/search, /voice/clones/{id}/similar,
+    # /watermark/detect) would wait ~20 s / ~10 s per valid request for a worker that never
+    # comes, then answer their documented 202. Answer that 202 at once.
     "VOXIFY_SYNC_WAIT_SECONDS": "0",
     "VOXIFY_SEARCH_WAIT_SECONDS": "0",
+    "VOXIFY_DETECTION_WAIT_SECONDS": "0",
 }
 
 # Excluded operations, and why:
@@ -96,8 +97,13 @@ FUZZ_ENVIRONMENT = {
 # Not excluded: the presigned-S3 downloads (GET /api/v1/file/synthesis/{job_id}[/blocks/{i}],
 # GET /api/v1/library/{type}/{id}/download). Schemathesis does not follow redirects, so their
 # documented 302 is checked as such and the emulator's URL is never fetched.
-# the progress stream runs until its job ends; logout-all would end the fuzzing user's session
-EXCLUDED = {("GET", "/api/v1/job/{job_id}/progress"), ("POST", "/api/v1/auth/logout-all")}
+# the progress stream runs until its job ends; logout-all would end the fuzzing user's session,
+# and deleting the account would end the user
+EXCLUDED = {
+    ("GET", "/api/v1/job/{job_id}/progress"),
+    ("POST", "/api/v1/auth/logout-all"),
+    ("DELETE", "/api/v1/auth/account"),
+}
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ Typical use in the worker:
     samples, rate = decode(reference_bytes)  # files the worker wrote itself
     result = engine.synthesize(...)
     ready = postprocess(result.audio, result.sample_rate,
-                        pitch_semitones=job.pitch, volume=job.volume)
+                        pitch_semitones=job.pitch_semitones, volume=job.volume)
     body = encode(ready, result.sample_rate, job.output_format, job.sample_rate)
 """
 

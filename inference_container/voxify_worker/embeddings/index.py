@@ -22,6 +22,7 @@ import lancedb
 import numpy as np
 import pyarrow as pa
 
+from voxify.aws import current_credentials
 from voxify.clock import now_iso
 from voxify.observability import logger
 from voxify.settings import Settings, get_settings
@@ -44,8 +45,14 @@ SCHEMA = pa.schema(
 
 
 def storage_options(settings: Settings) -> dict[str, str]:
-    """Credentials come from the usual AWS chain; an emulator needs its endpoint named."""
+    """Credentials come from the usual AWS chain, or from `voxify.aws.acting_as` where a
+    caller acts as a role (LanceDB's own S3 client does not see boto3's); an emulator needs
+    its endpoint named."""
     options = {"aws_region": settings.region}
+    acting = current_credentials()
+    if acting is not None:
+        options |= {"aws_access_key_id": acting.access_key_id, "aws_secret_access_key": acting.secret_access_key}
+        options |= {"aws_session_token": acting.session_token} if acting.session_token else {}
     if settings.aws_endpoint_url:
         options |= {
             "aws_endpoint": settings.aws_endpoint_url,

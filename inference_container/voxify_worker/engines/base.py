@@ -8,7 +8,9 @@ in the worker's audio pipeline.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -37,6 +39,59 @@ def require_words(text: str) -> None:
     """EMPTY_TEXT for text with nothing to speak, before any engine work starts."""
     if not has_words(text):
         raise EngineError(ErrorCode.EMPTY_TEXT, "the text has nothing to speak")
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;:。！？；])\s+|\n+|(?<=[。！？])")
+_MAX_SENTENCE_CHARS = 400
+_SOUNDING_FRACTION = 0.02  # of the peak: quieter 10 ms frames are pauses, not words
+
+
+def sentences(text: str) -> Iterator[str]:
+    """Sentences (split after end punctuation or at line breaks), long ones cut at spaces:
+    the unit engines synthesise, report progress and check for cancellation by."""
+    for sentence in _SENTENCE_END.split(text):
+        sentence = sentence.strip()
+        while len(sentence) > _MAX_SENTENCE_CHARS:
+            cut = sentence.rfind(" ", 0, _MAX_SENTENCE_CHARS)
+            cut = cut if cut > 0 else _MAX_SENTENCE_CHARS
+            yield sentence[:cut]
+            sentence = sentence[cut:].strip()
+        if has_words(sentence):
+            yield sentence
+
+
+def strip_punctuation(token: str) -> str:
+    """A written word without the punctuation around it ('"Yes!"' -> 'Yes')."""
+    chars = list(token.strip())
+    while chars and unicodedata.category(chars[-1]).startswith("P"):
+        chars.pop()
+    while chars and unicodedata.category(chars[0]).startswith("P"):
+        chars.pop(0)
+    return "".join(chars)
+
+
+def spoken_words(text: str) -> list[str]:
+    """The words of a text as timings name them: whitespace-separated, punctuation stripped."""
+    return [word for word in map(strip_punctuation, text.split()) if word]
+
+
+def spread_words(text: str, samples: np.ndarray, rate: int, offset: float = 0.0) -> list[WordTiming]:
+    """Estimated timings for an engine that reports none: the text's words spread over the
+    sounding part of `samples` by their length in characters (a one-character gap between
+    words), `offset` seconds added; every timing is marked estimated."""
+    words = spoken_words(text)
+    frame = max(1, rate // 100)
+    energy = np.sqrt(np.mean(samples[: len(samples) // frame * frame].reshape(-1, frame) ** 2, axis=1))
+    sounding = np.nonzero(energy > _SOUNDING_FRACTION * max(float(np.abs(samples).max(initial=0.0)), 1e-9))[0]
+    begin, end = (
+        (sounding[0] * frame / rate, (sounding[-1] + 1) * frame / rate) if sounding.size else (0.0, len(samples) / rate)
+    )
+    step = (end - begin) / max(1, sum(len(w) + 1 for w in words) - 1)
+    timings, cursor = [], begin
+    for word in words:
+        timings.append(WordTiming(word, offset + cursor, offset + cursor + len(word) * step, estimated=True))
+        cursor += (len(word) + 1) * step
+    return timings
 
 
 class SynthesisCancelled(Exception):

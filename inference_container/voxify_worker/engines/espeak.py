@@ -3,7 +3,8 @@
 The `espeakng-loader` wheel bundles the library and its data, so no system package and no
 network. `ESpeak.shared()` is the one process-wide instance: the C API is global state (one
 voice, one callback, one synthesis at a time). `speak` returns PCM and the words eSpeak's
-WORD events place in it. The formant engine (engines/formant.py) is built on it; tests use it
+WORD events place in it; `phonemize` returns IPA phonemes, what the neural voice
+(engines/vits.py) reads. The formant engine (engines/formant.py) is built on it; tests use it
 to make real speech offline. This is a binding, not an engine: it knows nothing of reference
 voices or jobs.
 """
@@ -12,8 +13,8 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import re
 import threading
-import unicodedata
 from dataclasses import dataclass
 
 import espeakng_loader
@@ -22,7 +23,7 @@ from scipy.ndimage import uniform_filter1d
 
 from voxify.errors import ErrorCode
 
-from .base import EngineError, WordTiming
+from .base import EngineError, WordTiming, strip_punctuation
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_DONT_EXIT = 0x8000
@@ -31,6 +32,10 @@ _CHARS_UTF8, _ENDPAUSE = 0x1, 0x1000
 _PARAM_RATE = 1
 _EVENT_LIST_END, _EVENT_WORD, _EVENT_SENTENCE, _EVENT_END = 0, 1, 2, 5
 _NORMAL_WPM, _MIN_WPM, _MAX_WPM = 175, 80, 450
+_PHONEMES_IPA = 0x02
+_CLAUSE_PUNCTUATION = ",.;:!?"
+_CLAUSE_END = re.compile(r"(?<=[,.;:!?])[\"')\]»”’]*\s+")
+_CLOSING_QUOTES = " \t\n\"')]»”’"
 
 
 class _EventId(ctypes.Union):
@@ -111,6 +116,8 @@ class ESpeak:
         lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
         lib.espeak_Info.argtypes = [ctypes.c_void_p]
         lib.espeak_Info.restype = ctypes.c_char_p
+        lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int]
+        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
         self.rate = lib.espeak_Initialize(
             _AUDIO_OUTPUT_SYNCHRONOUS, 0, espeakng_loader.get_data_path().encode(), _INITIALIZE_DONT_EXIT
         )
@@ -179,6 +186,31 @@ class ESpeak:
         samples = (np.concatenate(pcm) if pcm else np.zeros(0, np.int16)).astype(np.float32) / 32768
         return Speech(samples, self.rate, _word_timings(text, events, samples, self.rate))
 
+    def phonemize(self, text: str, voice: str) -> str:
+        """IPA phonemes of `text` in eSpeak voice `voice`, words separated by spaces.
+
+        eSpeak drops the punctuation that ends a clause, and neural voices trained on its
+        phonemes use that punctuation for phrasing and intonation; so the text is cut into
+        clauses here and each clause's closing mark is put back after its phonemes.
+        """
+        with self._lock:
+            if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                raise EngineError(ErrorCode.UNSUPPORTED_LANGUAGE, f"eSpeak NG voice {voice!r} is missing")
+            clauses = [self._clause_phonemes(clause) for clause in _CLAUSE_END.split(text)]
+        return " ".join(clause for clause in clauses if clause)
+
+    def _clause_phonemes(self, clause: str) -> str:
+        """One clause's phonemes and its closing punctuation mark; the caller holds the lock."""
+        buffer = ctypes.create_string_buffer(clause.encode("utf-8"))
+        cursor = ctypes.c_char_p(ctypes.addressof(buffer))
+        parts = []
+        while cursor.value:
+            phonemes = self._lib.espeak_TextToPhonemes(ctypes.byref(cursor), _CHARS_UTF8, _PHONEMES_IPA)
+            parts.append((phonemes or b"").decode().strip())
+        spoken = " ".join(part for part in parts if part)
+        closing = clause.rstrip(_CLOSING_QUOTES)[-1:]
+        return spoken + closing if spoken and closing in _CLAUSE_PUNCTUATION else spoken
+
 
 def _word_timings(
     text: str, events: list[tuple[int, int, int, int]], samples: np.ndarray, rate: int
@@ -206,7 +238,7 @@ def _word_timings(
     words = []
     for i, (index, start) in enumerate(starts):
         stop = starts[i + 1][0] if i + 1 < len(starts) else len(text)
-        tokens = [t for t in map(_strip_punctuation, text[index:stop].split()) if t]
+        tokens = [t for t in map(strip_punctuation, text[index:stop].split()) if t]
         if not tokens:
             continue
         boundary = next((b for b in boundaries if b > start), duration)
@@ -215,15 +247,6 @@ def _word_timings(
         edges = start + (end - start) * np.cumsum(lengths) / lengths.sum()
         words += [WordTiming(t, float(edges[j]), float(edges[j + 1]), estimated=j > 0) for j, t in enumerate(tokens)]
     return words
-
-
-def _strip_punctuation(token: str) -> str:
-    chars = list(token.strip())
-    while chars and unicodedata.category(chars[-1]).startswith("P"):
-        chars.pop()
-    while chars and unicodedata.category(chars[0]).startswith("P"):
-        chars.pop(0)
-    return "".join(chars)
 
 
 def _trim_silence(samples: np.ndarray, rate: int, start: float, end: float) -> float:

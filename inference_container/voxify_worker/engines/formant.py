@@ -1,4 +1,5 @@
-"""The offline default engine: eSpeak NG speech, moved toward the reference voice with WORLD.
+"""The offline engine for every language the neural voice lacks: eSpeak NG speech, moved toward
+the reference voice with WORLD.
 
 What it is, honestly: a *voice-matched* formant synthesiser, not a neural clone. eSpeak NG
 (the `espeakng-loader` wheel bundles the library and its data, so no weights and no network)
@@ -14,17 +15,13 @@ The eSpeak NG library itself (ctypes binding, voices, word events) is engines/es
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-
 import numpy as np
 import pyworld
 
 from voxify.cache import LruCache
 from voxify.errors import ErrorCode
 
-from ..audio.process import resample
-from ..audio.voice_match import VoiceMatch, profile
+from ..audio.voice_match import CALIBRATION_TEXT, VoiceMatch, reference_profile, source_profile
 from .base import (
     CancelCheck,
     EngineError,
@@ -36,21 +33,12 @@ from .base import (
     WordTiming,
     has_words,
     require_words,
+    sentences,
 )
 from .espeak import ESpeak
 
-# eSpeak text that exercises most vowels and consonants, to learn an eSpeak voice from when
-# the reference comes without a usable transcript
-_CALIBRATION_TEXT = (
-    "Every morning the quiet harbour wakes slowly. Fishing boats drift past the "
-    "old stone pier while gulls call above the water. By noon the market is busy "
-    "with voices, bright colours and the smell of fresh bread."
-)
 _FEMALE_VARIANT = "+f2"  # eSpeak's cleanest higher voice, median f0 about 190 Hz
 _HIGH_VOICE_HZ = 145.0  # about halfway (geometrically) between eSpeak's male and female voices
-_MAX_REFERENCE_S = 30.0
-_SENTENCE_END = re.compile(r"(?<=[.!?;:。！？；])\s+|\n+|(?<=[。！？])")
-_MAX_CHUNK_CHARS = 400
 _CACHE_SIZE = 32
 
 
@@ -77,7 +65,7 @@ class FormantEngine:
         variant, match = self._prepare(reference, language_voice)
         voice = language_voice + variant
 
-        chunks = list(_chunks(request.text))
+        chunks = list(sentences(request.text))
         pieces: list[np.ndarray] = []
         words: list[WordTiming] = []
         offset = 0.0
@@ -116,8 +104,7 @@ class FormantEngine:
 
     def _plan(self, reference: ReferenceVoice, fallback_voice: str) -> tuple[str, VoiceMatch]:
         rate = self._espeak.rate
-        clip = reference.audio[: int(_MAX_REFERENCE_S * reference.sample_rate)]
-        target = profile(resample(clip, reference.sample_rate, rate), rate, 0.45 * min(reference.sample_rate, rate))
+        target = reference_profile(reference.audio, reference.sample_rate, rate)
         if target is None:
             raise EngineError(
                 ErrorCode.INVALID_REFERENCE, "the reference audio holds too little voiced speech to match"
@@ -130,22 +117,9 @@ class FormantEngine:
         text = reference.transcript if has_words(reference.transcript) else ""
         source = None
         if text:
-            source = profile(self._espeak.speak(text, voice + variant).samples, rate, 0.45 * rate)
+            source = source_profile(self._espeak.speak(text, voice + variant).samples, rate)
         if source is None:  # no transcript, or too short to learn from
-            source = profile(self._espeak.speak(_CALIBRATION_TEXT, voice + variant).samples, rate, 0.45 * rate)
+            source = source_profile(self._espeak.speak(CALIBRATION_TEXT, voice + variant).samples, rate)
         if source is None:
             raise RuntimeError(f"eSpeak voice {voice + variant!r} produced no voiced speech")
         return variant, VoiceMatch.plan(source, target, rate)
-
-
-def _chunks(text: str) -> Iterator[str]:
-    """Sentences (split after end punctuation or at line breaks), long ones cut at spaces."""
-    for sentence in _SENTENCE_END.split(text):
-        sentence = sentence.strip()
-        while len(sentence) > _MAX_CHUNK_CHARS:
-            cut = sentence.rfind(" ", 0, _MAX_CHUNK_CHARS)
-            cut = cut if cut > 0 else _MAX_CHUNK_CHARS
-            yield sentence[:cut]
-            sentence = sentence[cut:].strip()
-        if has_words(sentence):
-            yield sentence

@@ -16,6 +16,7 @@ from typing import Any
 
 from voxify.observability import logger
 from voxify.queue import WorkMessage, parse_work
+from voxify_worker.runtime.protection import ScaleInProtection
 
 RETRY_BACKOFF_SECONDS = 15
 RECEIVE_RETRY_SECONDS = 2.0
@@ -57,12 +58,15 @@ class WorkConsumer:
         handlers: dict[str, WorkHandler],
         wait_seconds: int = 20,
         lease_seconds: int = 120,
+        protection: ScaleInProtection | None = None,
     ) -> None:
+        """`protection` is shared by all the consumers of one task (none: unprotected)."""
         self._sqs = sqs
         self._queue_urls = queue_urls
         self._handlers = handlers
         self._wait_seconds = wait_seconds
         self._lease_seconds = lease_seconds
+        self._protection = protection or ScaleInProtection(None)
         self.processed = 0
 
     @property
@@ -102,12 +106,8 @@ class WorkConsumer:
         receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
         delivery = Delivery(self._sqs, queue_url, message["ReceiptHandle"], receives)
         try:
-            for work in works:
-                logger.append_keys(work_id=work.id, work_kind=work.kind)
-                handler = self._handlers.get(work.kind)
-                if handler is None:
-                    raise LookupError(f"this worker has no handler for {work.kind!r} work")
-                handler(work, delivery)
+            with self._protection.held():
+                self._handle(works, delivery)
         except WorkDeferred as deferred:
             logger.info("work deferred", extra={"reason": str(deferred), "delay": deferred.delay_seconds})
             delivery.extend(min(max(1, deferred.delay_seconds), MAX_VISIBILITY_SECONDS))
@@ -119,6 +119,14 @@ class WorkConsumer:
             self.processed += 1
         finally:
             logger.remove_keys(["work_id", "work_kind", "job_id", "sample_id"])
+
+    def _handle(self, works: list[WorkMessage], delivery: Delivery) -> None:
+        for work in works:
+            logger.append_keys(work_id=work.id, work_kind=work.kind)
+            handler = self._handlers.get(work.kind)
+            if handler is None:
+                raise LookupError(f"this worker has no handler for {work.kind!r} work")
+            handler(work, delivery)
 
     def _delete(self, queue_url: str, message: dict[str, Any]) -> None:
         self._sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])

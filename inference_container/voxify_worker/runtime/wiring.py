@@ -13,7 +13,9 @@ from voxify.events import EventPublisher
 from voxify.repositories.jobs import JobRepository
 from voxify.repositories.searches import SearchRepository
 from voxify.repositories.voices import CloneRepository, SampleRepository
+from voxify.repositories.watermarks import DetectionRepository
 from voxify.storage import AudioStore
+from voxify_worker.audio.watermark import Watermarker
 from voxify_worker.embeddings.encoder import SpeakerEncoder
 from voxify_worker.embeddings.index import VoiceIndex
 from voxify_worker.engines.base import Engine
@@ -25,6 +27,7 @@ from voxify_worker.work.samples import process_sample
 from voxify_worker.work.searches import answer_search
 from voxify_worker.work.synthesis import SynthesisContext, synthesize_job
 from voxify_worker.work.voice_context import VoiceContext
+from voxify_worker.work.watermarks import WatermarkContext, check_watermark
 
 
 @dataclass
@@ -37,6 +40,7 @@ class Wiring:
 def wire(engine: Engine, worker_id: str) -> Wiring:
     store = AudioStore()
     clones = CloneRepository()
+    watermarker = Watermarker()
     events = EventPublisher()
     voices = VoiceContext(
         samples=SampleRepository(),
@@ -54,6 +58,7 @@ def wire(engine: Engine, worker_id: str) -> Wiring:
         references=ReferenceCache(store, clones),
         events=events,
         worker_id=worker_id,
+        watermarker=watermarker,
         voices=voices,
     )
     handlers: dict[str, WorkHandler] = {
@@ -61,6 +66,7 @@ def wire(engine: Engine, worker_id: str) -> Wiring:
         "sample": partial(process_sample, ctx=voices),
         "clone": partial(process_clone, ctx=voices),
         "search": partial(answer_search, ctx=voices),
-        "forget": partial(forget_voice, ctx=voices),
+        "forget": partial(forget_voice, ctx=voices, references=synthesis.references),
+        "watermark": partial(check_watermark, ctx=WatermarkContext(DetectionRepository(), store, watermarker)),
     }
     return Wiring(synthesis, voices, handlers)

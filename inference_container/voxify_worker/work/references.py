@@ -21,6 +21,10 @@ class ReferenceCache:
     def get(self, clone_id: str, user_id: str) -> ReferenceVoice:
         return self._cache.get_or_load(clone_id, lambda: self._load(clone_id, user_id))
 
+    def forget(self, clone_id: str) -> None:
+        """Drop a deleted clone's decoded reference: no copy of a deleted voice is kept."""
+        self._cache.discard(clone_id)
+
     def _load(self, clone_id: str, user_id: str) -> ReferenceVoice:
         clone = self._clones.get_owned(clone_id, user_id)
         if clone is None:

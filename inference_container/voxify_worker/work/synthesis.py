@@ -21,17 +21,21 @@ from pydantic import BaseModel
 
 from voxify.clock import epoch
 from voxify.domain.jobs import JobRecord, JobStatus
+from voxify.domain.watermarks import OutputWatermark
 from voxify.errors import CodedError, ErrorCode
 from voxify.events import EventPublisher
+from voxify.logic.watermarks import outputs_marked
 from voxify.observability import logger
 from voxify.queue import WorkMessage
 from voxify.repositories.jobs import JobRepository
 from voxify.settings import get_settings
 from voxify.storage import CONTENT_TYPES, AudioStore, attempt_prefix, block_key, output_key, timestamps_key
 from voxify_worker.audio import check_output, concatenate, encode, postprocess, resample, silence
+from voxify_worker.audio.watermark import Watermarker
 from voxify_worker.engines.base import Engine, EngineError, SynthesisCancelled, SynthesisRequest, WordTiming
 from voxify_worker.runtime.consumer import Delivery, WorkDeferred
 from voxify_worker.runtime.lease import Lease
+from voxify_worker.work.alignment import align_words
 from voxify_worker.work.references import ReferenceCache
 from voxify_worker.work.timestamps import timestamps
 from voxify_worker.work.voice_context import VoiceContext, speaker_similarity
@@ -53,6 +57,7 @@ class SynthesisContext:
     references: ReferenceCache
     events: EventPublisher
     worker_id: str
+    watermarker: Watermarker
     # scores each output against its voice; None leaves `speaker_similarity` unset
     voices: VoiceContext | None = None
 
@@ -113,6 +118,7 @@ class JobOutcome(BaseModel):
     timestamps_key: str | None = None
     speaker_similarity: float | None
     engine: EngineRun
+    watermark: OutputWatermark | None
 
 
 def synthesize_job(work: WorkMessage, delivery: Delivery, ctx: SynthesisContext) -> None:
@@ -168,13 +174,13 @@ def _render(job: JobRecord, ctx: SynthesisContext, report: ProgressReporter) -> 
     """Every block, then the combined file with each block's pause after it."""
     rate, fmt = job.sample_rate, job.output_format
     report(1, "preparing the voice", force=True)
-    blocks = [_render_block(job, index, ctx, report) for index in range(len(job.blocks))]
+    marker = _watermarker(ctx)
+    blocks = [_render_block(job, index, ctx, report, marker) for index in range(len(job.blocks))]
     segments: list[np.ndarray] = []
     words: list[WordTiming] = []
     offset = 0.0
     for index, block in enumerate(blocks):
-        last = index == len(blocks) - 1
-        pause = silence(0 if last else job.blocks[index].wait_after_ms, rate)
+        pause = silence(job.blocks[index].wait_after_ms, rate)  # the last block's too, as asked
         words += [WordTiming(w.word, w.start_time + offset, w.end_time + offset, w.estimated) for w in block.words]
         segments += [block.audio, pause]
         offset += (len(block.audio) + len(pause)) / rate
@@ -196,7 +202,16 @@ def _render(job: JobRecord, ctx: SynthesisContext, report: ProgressReporter) -> 
         engine=blocks[-1].engine.model_copy(
             update={"engine_seconds": engine_seconds, "rtf": round(engine_seconds / max(duration, 1e-6), 3)}
         ),
+        watermark=marker.watermark if marker else None,
     )
+
+
+def _watermarker(ctx: SynthesisContext) -> Watermarker | None:
+    """What marks this job's output: the watermarker, unless an administrator turned marking off."""
+    if outputs_marked():
+        return ctx.watermarker
+    logger.warning("output not watermarked: an administrator turned watermarking off")
+    return None
 
 
 def _keep_timestamps(
@@ -215,8 +230,11 @@ def _keep_timestamps(
     return None, key
 
 
-def _render_block(job: JobRecord, index: int, ctx: SynthesisContext, report: ProgressReporter) -> RenderedBlock:
-    """One block through the engine, post-processing and its own file."""
+def _render_block(
+    job: JobRecord, index: int, ctx: SynthesisContext, report: ProgressReporter, marker: Watermarker | None
+) -> RenderedBlock:
+    """One block through the engine, post-processing, the watermark (last, on the samples
+    as they will be encoded: the combined file is these blocks joined) and its own file."""
     block, count = job.blocks[index], len(job.blocks)
     voice_id = block.voice_model_id or job.voice_model_id
     if voice_id is None or block.text is None:  # resolved and present in every stored job
@@ -236,14 +254,19 @@ def _render_block(job: JobRecord, index: int, ctx: SynthesisContext, report: Pro
     )
     engine_seconds = time.monotonic() - tick
     report(base + share * 0.85, f"block {index + 1}/{count}: encoding", force=True)
-    audio = postprocess(result.audio, result.sample_rate, pitch_semitones=job.pitch, volume=job.volume)
+    audio = postprocess(result.audio, result.sample_rate, pitch_semitones=job.pitch_semitones, volume=job.volume)
     audio = resample(audio, result.sample_rate, job.sample_rate)
+    if marker:
+        audio = marker.mark(audio, job.sample_rate)
     key = block_key(job.user_id, job.job_id, index, job.output_format, job.attempts)
     ctx.store.put(
         key, encode(audio, job.sample_rate, job.output_format, job.sample_rate), CONTENT_TYPES[job.output_format]
     )
     engine = EngineRun(name=result.engine, model=result.model, version=result.version)
-    return RenderedBlock(audio, key, list(result.words), voice_id == job.voice_model_id, engine_seconds, engine)
+    words = result.words
+    if job.config.include_timestamps:  # measured where the engine only estimated
+        words = align_words(result.audio, result.sample_rate, words, job.text_language)
+    return RenderedBlock(audio, key, list(words), voice_id == job.voice_model_id, engine_seconds, engine)
 
 
 def _speaker_similarity(

@@ -1,6 +1,7 @@
 """Word and syllable timestamps for a job's audio.
 
-Words come from the engine (eSpeak events, or estimates the engine marks as such).
+Words come from the engine (eSpeak events, or estimates the engine marks as such), the
+estimates measured by forced alignment where the language allows (work/alignment.py).
 Syllables are estimated inside each word from its vowel groups and marked estimated.
 """
 

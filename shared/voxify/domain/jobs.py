@@ -1,11 +1,14 @@
 """Synthesis jobs: what a user asks for, and the record the worker moves through states."""
 
+import hashlib
+import math
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from voxify.domain.records import OwnedRecord, view
+from voxify.domain.watermarks import OutputWatermark
 
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
 OutputFormat = Literal["wav", "mp3", "flac", "ogg"]
@@ -53,11 +56,16 @@ class JobOptions(BaseModel):
     """The synthesis options a job can change while it is still pending."""
 
     voice_model_id: str | None = Field(default=None, description="a clone id; defaults to the active voice")
-    text_language: str = Field(default="en", min_length=2, max_length=16)
+    text_language: str | None = Field(
+        default=None, min_length=2, max_length=16, description="defaults to the voice clone's language"
+    )
     output_format: OutputFormat = "wav"
     sample_rate: int = Field(default=24_000, ge=8_000, le=48_000)
     speed: float = Field(default=1.0, ge=0.5, le=2.0)
-    pitch: float = Field(default=0.0, ge=-12.0, le=12.0, description="semitones")
+    pitch: float = Field(default=1.0, ge=0.5, le=2.0, description="pitch ratio: 1.0 unchanged, 1.1 a little higher")
+    pitch_semitones: float | None = Field(
+        default=None, ge=-12.0, le=12.0, description="the same shift in semitones; given, it sets `pitch`"
+    )
     volume: float = Field(default=1.0, ge=0.0, le=2.0, description="linear gain before limiting")
     config: JobConfig = JobConfig()
     project_id: str | None = Field(default=None, max_length=100)
@@ -68,6 +76,20 @@ class JobOptions(BaseModel):
         if problem:
             raise ValueError(problem)
         return self
+
+    @model_validator(mode="after")
+    def pitch_both_ways(self) -> "JobOptions":
+        """`pitch` and `pitch_semitones` always agree; the semitones win when given."""
+        self.pitch, self.pitch_semitones = pitch_pair(self.pitch, self.pitch_semitones)
+        return self
+
+
+def pitch_pair(ratio: float | None, semitones: float | None) -> tuple[float, float]:
+    """(ratio, semitones) of one pitch shift given either way; semitones win when both are."""
+    if semitones is not None:
+        return round(2 ** (semitones / 12), 6), semitones
+    ratio = 1.0 if ratio is None else ratio
+    return ratio, round(12 * math.log2(ratio), 6)
 
 
 class JobCreate(JobOptions):
@@ -89,7 +111,10 @@ class JobCreate(JobOptions):
 
 
 class JobUpdate(BaseModel):
-    """PUT/PATCH body: any option, a new text, or `status: cancelled` (PATCH) to cancel."""
+    """PUT/PATCH body: any option, a new text, or `status: cancelled` (PATCH) to cancel.
+    Other fields (progress, output paths: the worker's) are refused, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
 
     text_content: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT_CHARS)
     voice_model_id: str | None = None
@@ -97,12 +122,15 @@ class JobUpdate(BaseModel):
     output_format: OutputFormat | None = None
     sample_rate: int | None = Field(default=None, ge=8_000, le=48_000)
     speed: float | None = Field(default=None, ge=0.5, le=2.0)
-    pitch: float | None = Field(default=None, ge=-12.0, le=12.0)
+    pitch: float | None = Field(default=None, ge=0.5, le=2.0)
+    pitch_semitones: float | None = Field(default=None, ge=-12.0, le=12.0)
     volume: float | None = Field(default=None, ge=0.0, le=2.0)
     project_id: str | None = Field(default=None, max_length=100)
     status: Literal["cancelled"] | None = None
 
-    @field_validator("text_language", "output_format", "sample_rate", "speed", "pitch", "volume", mode="before")
+    @field_validator(
+        "text_language", "output_format", "sample_rate", "speed", "pitch", "pitch_semitones", "volume", mode="before"
+    )
     @classmethod
     def not_null(cls, value: Any) -> Any:
         """Leave an option out to keep it; null is not a value any of them can take."""
@@ -124,12 +152,17 @@ class Job(BaseModel):
     user_id: str
     status: JobStatus
     blocks: list[JobBlock]
+    text_content: str | None = Field(default=None, description="the blocks' text joined; null with include_text=false")
+    text_hash: str | None = Field(default=None, description="SHA-256 of the text, to find repeated requests")
+    text_length: int | None = Field(default=None, description="characters")
+    word_count: int | None = None
     voice_model_id: str | None
     text_language: str
     output_format: OutputFormat
     sample_rate: int
     speed: float
-    pitch: float
+    pitch: float = Field(description="ratio")
+    pitch_semitones: float = Field(default=0.0, description="the same shift in semitones")
     volume: float
     config: JobConfig
     project_id: str | None = None
@@ -142,6 +175,10 @@ class Job(BaseModel):
     duration_seconds: float | None = None
     timestamps: dict[str, Any] | None = None
     engine: dict[str, Any] | None = None
+    watermark: OutputWatermark | None = Field(
+        default=None,
+        description="the watermark the output carries; null only where an administrator turned marking off",
+    )
     speaker_similarity: float | None = Field(
         default=None, description="cosine similarity of the output's speaker embedding to its voice clone's"
     )
@@ -177,7 +214,15 @@ class JobRecord(Job, OwnedRecord):
         return " ".join(block.text or "" for block in self.blocks)
 
     def public(self, include_text: bool = True) -> Job:
-        job = view(Job, self)
+        text = self.text
+        job = view(
+            Job,
+            self,
+            text_content=text if include_text else None,
+            text_hash=hashlib.sha256(text.encode()).hexdigest(),
+            text_length=len(text),
+            word_count=len(text.split()),
+        )
         if not include_text:
             job.blocks = [block.model_copy(update={"text": None}) for block in job.blocks]
         return job

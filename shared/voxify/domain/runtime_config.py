@@ -4,8 +4,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-EngineChoice = Literal["auto", "f5tts", "formant"]
-QuotaKind = Literal["sample", "job", "search"]
+EngineChoice = Literal["auto", "f5tts", "vits", "formant"]
+QuotaKind = Literal["sample", "job", "search", "detection"]
 
 
 class RuntimeConfig(BaseModel):
@@ -13,10 +13,19 @@ class RuntimeConfig(BaseModel):
     daily_sample_quota: int
     daily_search_quota: int
     daily_job_quota: int
+    daily_detection_quota: int
     default_engine: EngineChoice
+    # Every output carries the watermark unless an administrator turns this off (logged);
+    # no environment variable can.
+    watermark_outputs: bool = True
 
     def daily_quota(self, kind: QuotaKind) -> int:
-        quotas = {"sample": self.daily_sample_quota, "job": self.daily_job_quota, "search": self.daily_search_quota}
+        quotas = {
+            "sample": self.daily_sample_quota,
+            "job": self.daily_job_quota,
+            "search": self.daily_search_quota,
+            "detection": self.daily_detection_quota,
+        }
         return quotas[kind]
 
 
@@ -25,4 +34,6 @@ class ConfigUpdate(BaseModel):
     daily_sample_quota: int | None = Field(default=None, ge=1, le=1_000_000)
     daily_search_quota: int | None = Field(default=None, ge=1, le=1_000_000)
     daily_job_quota: int | None = Field(default=None, ge=1, le=1_000_000)
+    daily_detection_quota: int | None = Field(default=None, ge=1, le=1_000_000)
     default_engine: EngineChoice | None = None
+    watermark_outputs: bool | None = Field(default=None, description="false leaves new outputs unmarked; logged")

@@ -17,10 +17,10 @@ class Scope(StrEnum):
 
     Each scope is a group of routes (see voxify.http.deps.require_scope):
 
-    * `account`: /auth/profile, /auth/logout-all, /auth/verify-email/resend, listing and
-      deleting API keys;
+    * `account`: /auth/profile, /auth/logout-all, /auth/verify-email/resend, /auth/export,
+      /auth/account (deleting it), listing and deleting API keys;
     * `jobs`: synthesis: /job, /tts/*, /v1/audio/speech, /file/synthesis, /batches;
-    * `voices`: /voice/* (samples, clones, searches, models, info);
+    * `voices`: /voice/* (samples, clones, searches, models, info) and /watermark/*;
     * `library`: /library;
     * `webhooks`: /webhooks;
     * `read`: GET (and HEAD) on every group above, whatever the key's other scopes;
@@ -45,6 +45,7 @@ DEFAULT_SCOPES = [Scope.ACCOUNT, Scope.JOBS, Scope.VOICES, Scope.LIBRARY, Scope.
 class User(BaseModel):
     user_id: str
     email: str
+    username: str | None = Field(default=None, description="a second login name, where one was chosen")
     first_name: str
     last_name: str
     role: Role = Role.USER

@@ -1,7 +1,7 @@
 """Voice samples (uploaded audio) and voice clones (a consented voice built from samples)."""
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -9,6 +9,9 @@ from voxify.domain.records import OwnedRecord, view
 
 # Names are shown back in listings, logs and reports: no control characters (NUL included).
 NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+
+
+UploadType = Literal["uploaded", "recorded"]
 
 
 class SampleStatus(StrEnum):
@@ -43,6 +46,7 @@ class Sample(BaseModel):
     status: SampleStatus
     format: str | None = None
     size_bytes: int | None = None
+    upload_type: UploadType = Field(default="uploaded", description="a file uploaded, or recorded in the browser")
     duration_seconds: float | None = None
     quality: SampleQuality | None = None
     rejection_reasons: list[str] = []
@@ -88,6 +92,14 @@ class CloneCreate(BaseModel):
     )
     language: str = Field(default="en", min_length=2, max_length=16)
     consent: bool = Field(description="the speaker consented to being cloned; must be true")
+
+
+class SampleCloneCreate(CloneCreate):
+    """A clone made in one step from one uploaded sample, for APIs whose documents have no
+    transcript field: `ref_text` may be empty (engines that need one refuse the job, saying so)."""
+
+    sample_ids: list[str] = Field(default_factory=list, max_length=1, description="the sample; set by the upload")
+    ref_text: str = Field(default="", max_length=1000, description="what is said in the sample, if known")
 
 
 class Clone(BaseModel):

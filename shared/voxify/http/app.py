@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voxify import __version__
 from voxify.errors import ErrorCode, VoxifyError
+from voxify.http import studio_site
 from voxify.http.envelope import Answer, Envelope, error_envelope, ok
 from voxify.http.routes import ROUTERS
 from voxify.observability import logger
@@ -33,9 +34,13 @@ synthesises any text in that voice.
   the **Authorize** button here) or with an API key (`vx_...`).
 * Creates honour `Idempotency-Key`: a retry with the same key returns the first result.
 * 100 requests a minute per user; 429 answers carry `Retry-After`.
-* `GET /api/v1/job/{id}/progress` is a Server-Sent-Events stream. Behind API Gateway a
+* `GET /api/v1/job/{id}/progress` is a Server-Sent-Events stream of unnamed events
+  (`EventSource.onmessage`), ending with `{"event": "complete"}`. Behind API Gateway a
   response cannot stream for ever: the stream ends after about 25 s and the client
   reconnects with `Last-Event-ID` (EventSource does this by itself).
+* The APIs of the other specification documents are served too, each under its own tag,
+  with its own shapes and errors (`/voices`; `/token`, `/tts`, `/status`, `/result`;
+  `/api/auth`, `/api/samples`, `/api/generation`, `/api/library`): see docs/compatibility.md.
 """
 
 _STATUS_CODES = {
@@ -46,6 +51,11 @@ _STATUS_CODES = {
     413: ErrorCode.PAYLOAD_TOO_LARGE,
     415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
 }
+
+
+class Health(Envelope[dict[str, Any]]):
+    status: str = "ok"
+    service: str = "voxify"
 
 
 def create_app() -> FastAPI:
@@ -76,13 +86,19 @@ def create_app() -> FastAPI:
     app.exception_handler(StarletteHTTPException)(http_error)
     app.exception_handler(Exception)(unexpected_error)
 
-    @app.get("/health", response_model=Envelope[dict[str, Any]], tags=["info"])
+    @app.get("/health", response_model=Health, tags=["info"])
     def health() -> Answer:
-        """Liveness: answers without authentication and without touching AWS."""
-        return ok({"status": "ok", "version": __version__, "stage": settings.stage})
+        """Liveness: answers without authentication and without touching AWS. The envelope
+        carries `status` and `service` at the top too, as the /voices and /tts documents read them."""
+        return {
+            **ok({"status": "ok", "version": __version__, "stage": settings.stage}),
+            "status": "ok",
+            "service": "voxify",
+        }
 
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(studio_site.router)  # the browser app at /studio
     return app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from voxify.domain.runtime_config import ConfigUpdate, RuntimeConfig
+from voxify.observability import logger
 from voxify.repositories.inventory import InventoryRepository
 from voxify.repositories.runtime_config import RuntimeConfigRepository
 
@@ -33,5 +34,12 @@ def runtime_config() -> RuntimeConfig:
     return RuntimeConfigRepository().current()
 
 
-def update_runtime_config(update: ConfigUpdate) -> RuntimeConfig:
-    return RuntimeConfigRepository().update(update.model_dump(exclude_none=True))
+def update_runtime_config(update: ConfigUpdate, admin_id: str) -> RuntimeConfig:
+    """Save the changed limits; turning output watermarking off or on is logged with who did it."""
+    repository = RuntimeConfigRepository()
+    before = repository.current().watermark_outputs
+    config = repository.update(update.model_dump(exclude_none=True))
+    if config.watermark_outputs != before:
+        state = "on" if config.watermark_outputs else "off"
+        logger.warning(f"output watermarking turned {state}", extra={"admin_user_id": admin_id})
+    return config

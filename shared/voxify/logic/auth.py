@@ -139,14 +139,19 @@ def throttle(action: str, client_ip: str, email: str | None = None) -> None:
 # ---- accounts and e-mail verification
 
 
-def register(email: str, password: str, first_name: str, last_name: str) -> UserRecord:
-    """A new account with the `user` role, whatever the address; mails a verification token."""
+def register(email: str, password: str, first_name: str, last_name: str, username: str | None = None) -> UserRecord:
+    """A new account with the `user` role, whatever the address; mails a verification token.
+    A user name, where given, is a second name to log in with (unique, compared in lower case)."""
     email = email.lower()
+    username = username.lower() if username else None
     check_password_policy(password, email)
+    if username and UserRepository().get_by_username(username):
+        raise VoxifyError(ErrorCode.USERNAME_TAKEN, "this user name is taken")
     now = now_iso()
     user = UserRecord(
         user_id=new_id("usr"),
         email=email,
+        username=username,
         first_name=first_name,
         last_name=last_name,
         role=Role.USER,
@@ -216,8 +221,11 @@ def set_role(email: str, role: Role) -> UserRecord:
 
 
 def login(email: str, password: str) -> TokenPair:
-    """A token pair for valid credentials; the same error for every kind of mismatch."""
-    user = UserRepository().get_by_email(email.lower())
+    """A token pair for valid credentials (an e-mail address, or a user name where the account
+    has one); the same error for every kind of mismatch."""
+    users = UserRepository()
+    name = email.lower()
+    user = users.get_by_email(name) if "@" in name else users.get_by_username(name)
     try:
         _hasher.verify((user.password_hash if user else None) or _DUMMY_HASH, password)
     except (VerifyMismatchError, InvalidHashError):
@@ -340,6 +348,12 @@ def authenticate(credential: str) -> Principal:
 
 def profile(user_id: str) -> UserRecord:
     return found(UserRepository().get(user_id), "user")
+
+
+def names_user(user_id: str, name: str) -> bool:
+    """Whether `name` is the user's e-mail address or user name (as they log in with it)."""
+    user = profile(user_id)
+    return name.lower() in (user.email, user.username)
 
 
 def update_profile(user_id: str, update: ProfileUpdate) -> UserRecord:

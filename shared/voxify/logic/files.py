@@ -41,6 +41,13 @@ class AudioFile:
             raise VoxifyError(ErrorCode.PAYLOAD_TOO_LARGE, "too large to send inline; omit ?inline=1")
         return self.read()
 
+    def small_enough_bytes(self) -> bytes | None:
+        """The bytes when the file fits a response, else None (the caller redirects instead)."""
+        size = AudioStore().size(self.key)
+        if size is None:
+            raise not_found("audio file")
+        return self.read() if size <= INLINE_LIMIT_BYTES else None
+
     def size(self) -> int | None:
         return AudioStore().size(self.key)
 

@@ -14,11 +14,23 @@ import time
 from typing import Literal
 
 from voxify.clock import epoch, new_id, now_iso
-from voxify.domain.jobs import Block, Job, JobBlock, JobCreate, JobRecord, JobStatus, JobUpdate, rate_problem
+from voxify.domain.jobs import (
+    Block,
+    Job,
+    JobBlock,
+    JobCreate,
+    JobRecord,
+    JobStatus,
+    JobUpdate,
+    pitch_pair,
+    rate_problem,
+)
+from voxify.domain.users import Role
+from voxify.domain.voices import CloneRecord
 from voxify.errors import ErrorCode, VoxifyError, found
 from voxify.events import EventPublisher
 from voxify.logic.usage import with_daily_quota
-from voxify.logic.voices import require_usable
+from voxify.logic.voices import clone_of_sample, require_usable
 from voxify.queue import WorkMessage, enqueue_or_undo
 from voxify.repositories.base import Fields
 from voxify.repositories.jobs import JobRepository
@@ -32,17 +44,23 @@ POLL_SECONDS = 0.25
 
 
 def resolve_voice(user_id: str, voice_id: str | None) -> str:
-    """The clone a job speaks with: the one named, else the user's active voice."""
+    """The id of the clone a job speaks with (see voice_of)."""
+    return voice_of(user_id, voice_id).clone_id
+
+
+def voice_of(user_id: str, voice_id: str | None) -> CloneRecord:
+    """The clone a job speaks with: the one named (a sample id names the clone made of it),
+    else the user's active voice; it must be usable."""
     if voice_id is None:
         user = UserRepository().get(user_id)
         voice_id = user.active_voice_id if user else None
         if not voice_id:
             raise VoxifyError(ErrorCode.NO_ACTIVE_VOICE, "name a voice_model_id or select an active voice first")
-    clone = CloneRepository().get_owned(voice_id, user_id)
+    clone = CloneRepository().get_owned(voice_id, user_id) or clone_of_sample(user_id, voice_id)
     if clone is None:
         raise VoxifyError(ErrorCode.NOT_FOUND, f"voice clone {voice_id} not found", {"voice_model_id": voice_id})
     require_usable(clone)
-    return voice_id
+    return clone
 
 
 def _resolved_block(user_id: str, block: Block) -> JobBlock:
@@ -79,7 +97,7 @@ def _create_job(
     batch_output_name: str | None,
     correlation_id: str | None,
 ) -> JobRecord:
-    voice_id = resolve_voice(user_id, request.voice_model_id)
+    voice = voice_of(user_id, request.voice_model_id)
     now = now_iso()
     job = JobRecord.model_validate(
         {
@@ -87,7 +105,8 @@ def _create_job(
             "job_id": job_id or new_id("job"),
             "user_id": user_id,
             "status": JobStatus.PENDING,
-            "voice_model_id": voice_id,
+            "voice_model_id": voice.clone_id,
+            "text_language": request.text_language or voice.language,
             "blocks": [_resolved_block(user_id, b) for b in request.as_blocks()],
             "source": source,
             "batch_id": batch_id,
@@ -122,9 +141,36 @@ def full_view(job: JobRecord) -> Job:
     return public
 
 
+WORDS_PER_SECOND = 2.5  # ordinary speaking pace
+
+
+def estimated_seconds(job: Job) -> int:
+    """Roughly how long the speech will last, from its words, its pauses and its speed."""
+    pauses = sum(block.wait_after_ms for block in job.blocks) / 1000
+    return max(1, round((job.word_count or 0) / WORDS_PER_SECOND / job.speed + pauses))
+
+
+def blocks_done(job: JobRecord) -> int:
+    """How many of the job's blocks are rendered, read from its progress: the worker spends
+    5% before the first block and shares 90% equally among the blocks, in order."""
+    count = len(job.blocks)
+    if job.status == JobStatus.COMPLETED:
+        return count
+    return max(0, min(count - 1, int((job.progress - 5) * count // 90)))
+
+
 def find_job(job_id: str) -> JobRecord | None:
     """A job by id, whoever owns it: for callers that derived the id themselves."""
     return JobRepository().get(job_id)
+
+
+def jobs_owner(caller_id: str, caller_role: Role, user_id: str | None) -> str:
+    """Whose jobs a caller may list: their own, and any user's for an administrator."""
+    if user_id is None or user_id == caller_id:
+        return caller_id
+    if caller_role != Role.ADMIN:
+        raise VoxifyError(ErrorCode.FORBIDDEN, "only administrators list other users' jobs")
+    return user_id
 
 
 def list_jobs(
@@ -158,6 +204,8 @@ def update_job(user_id: str, job_id: str, update: JobUpdate) -> JobRecord:
     if update.status == "cancelled":
         return cancel_job(user_id, job_id)
     changes: Fields = update.model_dump(exclude_unset=True, exclude={"status", "text_content"})
+    if "pitch" in changes or "pitch_semitones" in changes:
+        changes["pitch"], changes["pitch_semitones"] = pitch_pair(changes.get("pitch"), changes.get("pitch_semitones"))
     if update.text_content is not None:
         changes["blocks"] = [JobBlock(text=update.text_content).model_dump()]
     if "voice_model_id" in changes:

@@ -7,9 +7,10 @@ from typing import Literal
 from pydantic import BaseModel
 
 from voxify.errors import ErrorCode, VoxifyError
-from voxify.logic import jobs, voices
+from voxify.logic import files, jobs, voices
+from voxify.logic.files import AudioFile
 from voxify.repositories.jobs import JobRepository
-from voxify.storage import AudioStore
+from voxify.storage import CONTENT_TYPES
 
 ItemType = Literal["sample", "audio"]
 NAME_CHARS = 80
@@ -22,6 +23,7 @@ class LibraryEntry(BaseModel):
     status: str
     duration_seconds: float | None = None
     format: str | None = None
+    size_bytes: int | None = None
     created_at: str
 
 
@@ -34,6 +36,7 @@ def entries(user_id: str) -> list[LibraryEntry]:
             status=s.status,
             duration_seconds=s.duration_seconds,
             format=s.format,
+            size_bytes=s.size_bytes,
             created_at=s.created_at,
         )
         for s in voices.list_samples(user_id)
@@ -67,15 +70,16 @@ def search(user_id: str, item_type: ItemType | None, text: str | None) -> tuple[
     return selected, counts
 
 
-def download_url(user_id: str, item_type: ItemType, item_id: str) -> str:
+def audio_file(user_id: str, item_type: ItemType, item_id: str) -> AudioFile:
+    """The audio of a library entry: a sample as uploaded, or a job's combined output."""
     if item_type == "sample":
-        key = voices.get_sample(user_id, item_id).original_key
-    else:
-        output = jobs.get_job(user_id, item_id).output_key
-        if not output:
-            raise VoxifyError(ErrorCode.OUTPUT_NOT_READY, "this job has no audio")
-        key = output
-    return AudioStore().presigned_get(key)
+        sample = voices.get_sample(user_id, item_id)
+        fmt = sample.format or "wav"
+        return AudioFile(sample.original_key, CONTENT_TYPES.get(fmt, "application/octet-stream"), f"{item_id}.{fmt}")
+    job = jobs.get_job(user_id, item_id)
+    if not job.output_key:
+        raise VoxifyError(ErrorCode.OUTPUT_NOT_READY, "this job has no audio")
+    return files.job_output(job)
 
 
 def delete(user_id: str, item_type: ItemType, item_id: str) -> None:

@@ -8,8 +8,6 @@ worker has embedded them.
 
 from __future__ import annotations
 
-import time
-
 from voxify.clock import new_id, now_iso
 from voxify.domain.runtime_config import QuotaKind
 from voxify.domain.voices import SearchRecord, SearchStatus
@@ -21,7 +19,6 @@ from voxify.repositories.searches import SearchRepository
 from voxify.settings import get_settings
 from voxify.storage import CONTENT_TYPES, AudioStore, search_clip_key
 
-POLL_SECONDS = 0.2
 # Searches spend the daily sample quota until runtime_config has a "search" kind of its own.
 SEARCH_QUOTA: QuotaKind = "search"
 
@@ -75,9 +72,4 @@ def get_search(user_id: str, search_id: str) -> SearchRecord:
 
 def wait_for_search(search: SearchRecord, timeout: float | None = None) -> SearchRecord:
     """The search once answered, or as it is after `timeout` (default: the configured wait)."""
-    deadline = time.monotonic() + (get_settings().search_wait_seconds if timeout is None else timeout)
-    searches = SearchRepository()
-    while search.status == SearchStatus.PENDING and time.monotonic() < deadline:
-        time.sleep(POLL_SECONDS)
-        search = searches.get(search.search_id) or search
-    return search
+    return SearchRepository().answered(search, get_settings().search_wait_seconds if timeout is None else timeout)

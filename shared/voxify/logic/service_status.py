@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from voxify.catalog import engine_catalog
+from voxify.catalog import engine_catalog, region_tags
 from voxify.clock import iso
 from voxify.queue import WorkQueue
 from voxify.repositories.heartbeats import HeartbeatRepository
@@ -21,7 +21,9 @@ def models() -> dict[str, Any]:
             "name": name,
             "description": spec["description"],
             "base_model": spec["base_model"],
-            "languages": [{"code": code, **entry} for code, entry in spec["languages"].items()],
+            "languages": [
+                {"code": code, **entry, "regions": region_tags(code)} for code, entry in spec["languages"].items()
+            ],
         }
         for name, spec in engine_catalog().items()
     ]

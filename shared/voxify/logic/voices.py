@@ -6,7 +6,9 @@ other users' clones, then makes it `ready` or holds it in `needs_review` until a
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from voxify.audio_format import AudioRefused, inspect_audio
 from voxify.clock import new_id, now_iso
@@ -14,9 +16,11 @@ from voxify.domain.voices import (
     CloneCreate,
     CloneRecord,
     CloneStatus,
+    SampleCloneCreate,
     SampleRecord,
     SampleStatus,
     UploadRequest,
+    UploadType,
 )
 from voxify.errors import ErrorCode, VoxifyError, found, not_found
 from voxify.events import EventPublisher
@@ -26,7 +30,10 @@ from voxify.queue import WorkMessage, WorkQueue, enqueue_or_undo, upload_key
 from voxify.repositories.users import UserRepository
 from voxify.repositories.voices import CloneRepository, SampleRepository
 from voxify.settings import get_settings
-from voxify.storage import CONTENT_TYPES, AudioStore, sample_prefix
+from voxify.storage import CONTENT_TYPES, AudioStore, clone_reference_key, sample_prefix
+
+POLL_SECONDS = 0.25
+RecordT = TypeVar("RecordT")
 
 
 def inline_audio_format(data: bytes, what: str, max_seconds: float) -> str:
@@ -66,7 +73,14 @@ def _new_sample(
     )
 
 
-def upload_sample(user_id: str, name: str, description: str | None, language: str, data: bytes) -> SampleRecord:
+def upload_sample(
+    user_id: str,
+    name: str,
+    description: str | None,
+    language: str,
+    data: bytes,
+    upload_type: UploadType = "uploaded",
+) -> SampleRecord:
     """Store a small upload and queue its processing, for one unit of the daily sample
     quota; refuses what is not audio. Larger files go through a presigned upload."""
     fmt = inline_audio_format(
@@ -74,14 +88,14 @@ def upload_sample(user_id: str, name: str, description: str | None, language: st
         "samples sent inline (larger ones: POST /api/v1/voice/samples/uploads)",
         get_settings().max_sample_seconds,
     )
-    return with_daily_quota(user_id, "sample", lambda: _store_sample(user_id, name, description, language, data, fmt))
-
-
-def _store_sample(
-    user_id: str, name: str, description: str | None, language: str, data: bytes, fmt: str
-) -> SampleRecord:
     sample = _new_sample(user_id, name, description, language, SampleStatus.UPLOADED, len(data), fmt)
-    AudioStore().put(sample.original_key, data, CONTENT_TYPES[fmt])
+    return with_daily_quota(
+        user_id, "sample", lambda: _store_sample(sample.model_copy(update={"upload_type": upload_type}), data)
+    )
+
+
+def _store_sample(sample: SampleRecord, data: bytes) -> SampleRecord:
+    AudioStore().put(sample.original_key, data, CONTENT_TYPES[sample.format or "wav"])
     SampleRepository().create(sample)
     _queue_processing(sample)
     EventPublisher().sample_changed(sample)
@@ -142,12 +156,26 @@ def _requeue(sample: SampleRecord) -> SampleRecord:
 
 
 def delete_sample(user_id: str, sample_id: str) -> None:
+    """Delete a sample and its audio; clones made of it keep speaking (_keep_references)."""
     get_sample(user_id, sample_id)  # 404 unless it is this user's
+    _keep_references(user_id, sample_id)
     store = AudioStore()
     store.delete_prefix(sample_prefix(user_id, sample_id))
     store.delete_prefix(upload_key(user_id, sample_id))
     SampleRepository().delete(sample_id)
     _forget_embeddings(sample_id, user_id)
+
+
+def _keep_references(user_id: str, sample_id: str) -> None:
+    """Clones speak from reference audio kept under their first sample: each clone whose
+    reference lies under this sample gets its own copy first."""
+    prefix = sample_prefix(user_id, sample_id)
+    clones, store = CloneRepository(), AudioStore()
+    for clone in clones.list_for(user_id):
+        if clone.reference_key.startswith(prefix):
+            key = clone_reference_key(user_id, clone.clone_id, clone.reference_key.rsplit(".", 1)[-1])
+            store.copy(clone.reference_key, key)
+            clones.update(clone.clone_id, {"reference_key": key})
 
 
 def _forget_embeddings(voice_id: str, user_id: str) -> None:
@@ -159,14 +187,19 @@ def _forget_embeddings(voice_id: str, user_id: str) -> None:
         logger.exception("could not queue the removal of embeddings", extra={"voice_id": voice_id})
 
 
+def require_consent(consent: bool) -> None:
+    """No voice is cloned without the speaker's consent, whichever API asks."""
+    if not consent:
+        raise VoxifyError(ErrorCode.CONSENT_REQUIRED, "cloning a voice needs the speaker's consent: send consent: true")
+
+
 def create_clone(user_id: str, request: CloneCreate, origin: dict[str, str | None]) -> CloneRecord:
     """A clone from the user's ready samples, with the consent attestation stored.
 
     It is `processing` until the worker has embedded it and run the impersonation check; if
     that work cannot be queued the clone is removed again and the caller told to retry.
     """
-    if not request.consent:
-        raise VoxifyError(ErrorCode.CONSENT_REQUIRED, "cloning a voice needs the speaker's consent: send consent: true")
+    require_consent(request.consent)
     samples = [get_sample(user_id, sample_id) for sample_id in dict.fromkeys(request.sample_ids)]
     not_ready = [s.sample_id for s in samples if s.status != SampleStatus.READY]
     if not_ready:
@@ -260,6 +293,7 @@ def select_clone(user_id: str, clone_id: str) -> CloneRecord:
 def delete_clone(user_id: str, clone_id: str) -> None:
     get_clone(user_id, clone_id)
     CloneRepository().delete(clone_id)
+    AudioStore().delete_prefix(sample_prefix(user_id, clone_id))  # its own reference copy, if any
     _forget_embeddings(clone_id, user_id)
     users = UserRepository()
     user = users.get(user_id)
@@ -276,3 +310,78 @@ def find_clone(user_id: str, id_or_name: str) -> CloneRecord:
         if candidate.name == id_or_name:
             return candidate
     raise not_found("voice clone")
+
+
+def voice_from_sample(
+    user_id: str, request: SampleCloneCreate, origin: dict[str, str | None], timeout: float
+) -> CloneRecord:
+    """A usable voice from one uploaded sample in one call, for APIs that have no separate
+    clone step: waits (up to `timeout` seconds in all) for the sample to be processed, reuses
+    the user's clone of this sample with this name or creates one (create_clone: consent
+    required), and waits for the clone's checks. A voice not ready in time answers
+    VOICE_NOT_READY (or SAMPLE_NOT_READY); the same call later picks up where this one stopped."""
+    deadline = time.monotonic() + timeout
+    sample_id = request.sample_ids[0]
+    existing = clone_of_sample(user_id, sample_id, request.name)
+    if existing is None:  # refused before any wait
+        require_consent(request.consent)
+    samples = SampleRepository()
+    sample = _await(
+        get_sample(user_id, sample_id), lambda s: s.status in _SAMPLE_BUSY, lambda: samples.get(sample_id), deadline
+    )
+    if sample.status == SampleStatus.REJECTED:
+        raise VoxifyError(
+            ErrorCode.UNSUPPORTED_AUDIO,
+            "the sample cannot be cloned: " + "; ".join(sample.rejection_reasons or ["it was refused"]),
+            {"sample_id": sample_id, "rejection_reasons": sample.rejection_reasons},
+        )
+    if sample.status != SampleStatus.READY:
+        raise VoxifyError(ErrorCode.SAMPLE_NOT_READY, "the sample is still being processed; try again shortly")
+    made = existing or create_clone(user_id, request, origin)
+    clone = _await(
+        made, lambda c: c.status == CloneStatus.PROCESSING, lambda: CloneRepository().get(made.clone_id), deadline
+    )
+    require_usable(clone)
+    return clone
+
+
+def register_voice(
+    user_id: str, data: bytes, filename: str, request: SampleCloneCreate, origin: dict[str, str | None], timeout: float
+) -> CloneRecord:
+    """Upload → usable voice in one call (the sample named after its file): consent is checked
+    before anything is stored or counted."""
+    require_consent(request.consent)
+    sample = upload_sample(user_id, filename, request.description, request.language, data)
+    return voice_from_sample(user_id, request.model_copy(update={"sample_ids": [sample.sample_id]}), origin, timeout)
+
+
+def find_owned_clone(user_id: str, clone_id: str | None) -> CloneRecord | None:
+    """The user's clone, or None when it is not named, gone or someone else's."""
+    return CloneRepository().get_owned(clone_id, user_id) if clone_id else None
+
+
+def first_sample(clone: CloneRecord) -> SampleRecord | None:
+    """The sample a clone speaks from, unless it has been deleted since."""
+    return SampleRepository().get_owned(clone.sample_ids[0], clone.user_id)
+
+
+_SAMPLE_BUSY = (SampleStatus.UPLOADING, SampleStatus.UPLOADED, SampleStatus.PROCESSING)
+
+
+def clone_of_sample(user_id: str, sample_id: str, name: str | None = None) -> CloneRecord | None:
+    """The user's newest clone made of exactly this sample (under this name, if one is
+    given), unless it was refused: what a sample id names where a voice is expected."""
+    for clone in CloneRepository().list_for(user_id):
+        if clone.sample_ids == [sample_id] and name in (None, clone.name) and clone.status != CloneStatus.REJECTED:
+            return clone
+    return None
+
+
+def _await(
+    record: RecordT, busy: Callable[[RecordT], bool], reload: Callable[[], RecordT | None], deadline: float
+) -> RecordT:
+    """`record` read again until it is no longer `busy` or the deadline passes."""
+    while busy(record) and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+        record = reload() or record
+    return record

@@ -44,6 +44,7 @@ from voxify.settings import get_settings
 SIGNATURE_HEADER = "Voxify-Signature"
 SECRET_PREFIX = "whsec_"
 MAX_SQS_DELAY_SECONDS = 900
+ATTEMPT_MARGIN_SECONDS = 2.0  # saving the outcome and queueing a retry after the POST itself
 LOOPBACK_HOSTS = {"localhost"}
 NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
 MAX_WEBHOOKS_PER_USER = 10  # each event fans out to all of them, inside one function batch
@@ -170,8 +171,11 @@ def list_deliveries(user_id: str, webhook_id: str) -> list[DeliveryRecord]:
     return DeliveryRepository().list_for_webhook(webhook_id)
 
 
-def deliver_event(event: dict[str, Any]) -> None:
-    """Log and attempt one delivery per active webhook of the event's owner that wants it."""
+def deliver_event(event: dict[str, Any], deadline: float | None = None) -> None:
+    """Log and attempt one delivery per active webhook of the event's owner that wants it.
+    `deadline` (monotonic seconds) is when the calling function's time runs out: a delivery
+    that might not finish by then is queued to run at once in a later invocation instead, so
+    one tenant's slow endpoints never time out a batch holding other tenants' events."""
     user_id = (event.get("detail") or {}).get("user_id")
     if not user_id:
         return
@@ -191,7 +195,11 @@ def deliver_event(event: dict[str, Any]) -> None:
             created_at=now,
             updated_at=now,
         )
-        _attempt(webhook, delivery)
+        if _time_for_an_attempt(deadline):
+            _attempt(webhook, delivery)
+        else:
+            DeliveryRepository().save(delivery)
+            _queue_retry(_retry_of(delivery), delay_seconds=0)
 
 
 class RetryRequest(BaseModel):
@@ -202,15 +210,38 @@ class RetryRequest(BaseModel):
     delivery_id: str
 
 
-def retry_delivery(retry: RetryRequest) -> None:
+def retry_delivery(retry: RetryRequest, deadline: float | None = None) -> None:
+    """Attempt a pending delivery again, or pass it on if the time left (see
+    `deliver_event`) might not hold one attempt."""
     delivery = DeliveryRepository().find(retry.webhook_id, retry.created_at, retry.delivery_id)
     webhook = WebhookRepository().get(retry.webhook_id)
     if delivery is None or delivery.status != DeliveryStatus.PENDING:
         return
     if webhook is None or webhook.status != WebhookStatus.ACTIVE:
         _give_up(delivery, "the webhook was deleted or disabled")
-        return
-    _attempt(webhook, delivery)
+    elif _time_for_an_attempt(deadline):
+        _attempt(webhook, delivery)
+    else:
+        _queue_retry(retry, delay_seconds=0)
+
+
+def _time_for_an_attempt(deadline: float | None) -> bool:
+    needed = get_settings().webhook_timeout_seconds + ATTEMPT_MARGIN_SECONDS
+    return deadline is None or time.monotonic() + needed < deadline
+
+
+def _retry_of(delivery: DeliveryRecord) -> RetryRequest:
+    return RetryRequest(
+        webhook_id=delivery.webhook_id, created_at=delivery.created_at, delivery_id=delivery.delivery_id
+    )
+
+
+def _queue_retry(retry: RetryRequest, delay_seconds: int) -> None:
+    client("sqs").send_message(
+        QueueUrl=get_settings().require("webhook_queue_url"),
+        DelaySeconds=delay_seconds,
+        MessageBody=json.dumps({"retry": retry.model_dump()}),
+    )
 
 
 def abandon_delivery(retry: RetryRequest, reason: str) -> None:
@@ -239,14 +270,7 @@ def _attempt(webhook: WebhookRecord, delivery: DeliveryRecord) -> None:
     else:
         delay = min(MAX_SQS_DELAY_SECONDS, settings.webhook_retry_base_seconds * 2 ** (attempts - 1))
         update["next_attempt_at"] = iso(datetime.now(UTC) + timedelta(seconds=delay))
-        retry = RetryRequest(
-            webhook_id=webhook.webhook_id, created_at=delivery.created_at, delivery_id=delivery.delivery_id
-        )
-        client("sqs").send_message(
-            QueueUrl=settings.require("webhook_queue_url"),
-            DelaySeconds=delay,
-            MessageBody=json.dumps({"retry": retry.model_dump()}),
-        )
+        _queue_retry(_retry_of(delivery), delay)
     delivery = delivery.model_copy(update=update)
     DeliveryRepository().save(delivery)
     logger.info(

@@ -7,6 +7,7 @@ values in both directions so nothing above it sees Decimal.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, TypeVar
@@ -16,7 +17,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from voxify.aws import resource
-from voxify.clock import now_iso
+from voxify.clock import epoch, now_iso
 from voxify.domain.records import OwnedRecord
 from voxify.settings import get_settings
 
@@ -214,3 +215,31 @@ class OwnedRecords(TableRepository, Generic[RecordT]):
 
     def delete(self, record_id: str) -> None:
         self._delete(*self._key(record_id))
+
+
+PENDING = "pending"
+ANSWER_POLL_SECONDS = 0.2
+
+
+class AnsweredOnce(OwnedRecords[RecordT]):
+    """Short-lived records of work the worker answers once (searches, watermark checks):
+    not listed per owner, expired by the table's TTL after `ttl_seconds`."""
+
+    ttl_seconds: ClassVar[int] = 24 * 3600
+
+    def _item(self, record: RecordT, **keys: str) -> Item:
+        pk, sk = self._key(getattr(record, self.id_field))
+        return {"pk": pk, "sk": sk, "expires_at": epoch() + self.ttl_seconds, **keys, **stored(record)}
+
+    def finish(self, record_id: str, changes: Fields) -> RecordT | None:
+        """Record the answer once; a duplicate delivery finds the record no longer pending."""
+        return self.update(record_id, changes, expected_status=[PENDING])
+
+    def answered(self, record: RecordT, seconds: float) -> RecordT:
+        """The record once answered, or as it is after `seconds`: what an API answers from."""
+        deadline = time.monotonic() + seconds
+        record_id = getattr(record, self.id_field)
+        while getattr(record, "status", None) == PENDING and time.monotonic() < deadline:
+            time.sleep(ANSWER_POLL_SECONDS)
+            record = self.get(record_id) or record
+        return record

@@ -18,6 +18,7 @@ def defaults() -> RuntimeConfig:
         daily_sample_quota=settings.daily_sample_quota,
         daily_search_quota=settings.daily_search_quota,
         daily_job_quota=settings.daily_job_quota,
+        daily_detection_quota=settings.daily_detection_quota,
         default_engine=settings.default_engine,
     )
 

@@ -1,7 +1,8 @@
 """Users, refresh-token families, mailed single-use tokens and API keys.
 
-Uniqueness of e-mail addresses is enforced with a second item (`EMAIL#...`) written in the
-same transaction as the user, since a GSI cannot carry a uniqueness constraint.
+Uniqueness of e-mail addresses (and of user names, where chosen) is enforced with a second
+item (`EMAIL#...`, `USERNAME#...`) written in the same transaction as the user, since a GSI
+cannot carry a uniqueness constraint.
 
 Every item that only matters until some moment carries that moment (epoch seconds) in
 `expires_at`, the table's TTL attribute: refresh tokens and revoked families until the
@@ -21,7 +22,7 @@ from voxify.repositories.base import Fields, Item, TableRepository, is_condition
 
 class UserRepository(TableRepository):
     def create(self, user: UserRecord) -> bool:
-        """False when the e-mail address is taken."""
+        """False when the e-mail address (or the user name) is taken."""
         item = {
             "pk": f"USER#{user.user_id}",
             "sk": "PROFILE",
@@ -29,20 +30,23 @@ class UserRepository(TableRepository):
             "gsi2sk": user.created_at,
             **stored(user),
         }
-        email = {"pk": f"EMAIL#{user.email}", "sk": "EMAIL", "user_id": user.user_id}
+        names = [{"pk": f"EMAIL#{user.email}", "sk": "EMAIL", "user_id": user.user_id}]
+        if user.username:
+            names.append({"pk": f"USERNAME#{user.username}", "sk": "USERNAME", "user_id": user.user_id})
+        unique = [
+            {
+                "Put": {
+                    "TableName": self.table.name,
+                    "Item": to_dynamo(n),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+            for n in names
+        ]
         try:
             # the resource's client serialises plain values itself
             self.table.meta.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table.name,
-                            "Item": to_dynamo(email),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {"Put": {"TableName": self.table.name, "Item": to_dynamo(item)}},
-                ]
+                TransactItems=[*unique, {"Put": {"TableName": self.table.name, "Item": to_dynamo(item)}}]
             )
         except ClientError as error:
             if is_condition_failure(error):
@@ -56,6 +60,10 @@ class UserRepository(TableRepository):
 
     def get_by_email(self, email: str) -> UserRecord | None:
         pointer = self._get(f"EMAIL#{email}", "EMAIL")
+        return self.get(pointer["user_id"]) if pointer else None
+
+    def get_by_username(self, username: str) -> UserRecord | None:
+        pointer = self._get(f"USERNAME#{username}", "USERNAME")
         return self.get(pointer["user_id"]) if pointer else None
 
     def update(self, user_id: str, changes: Fields) -> UserRecord | None:

@@ -40,8 +40,8 @@ def get_config(_: AdminUser) -> Answer:
 
 
 @router.put("/config", response_model=Envelope[dict[str, Any]])
-def put_config(body: ConfigUpdate, _: AdminUser) -> Answer:
-    return ok(admin.update_runtime_config(body), "configuration saved")
+def put_config(body: ConfigUpdate, admin_user: AdminUser) -> Answer:
+    return ok(admin.update_runtime_config(body, admin_user.user_id), "configuration saved")
 
 
 @router.get("/clones", response_model=Envelope[list[AdminClone]])

@@ -9,7 +9,7 @@ request; delete it and create another if that answer was lost).
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from voxify.domain.users import (
@@ -29,7 +29,7 @@ from voxify.domain.users import (
 from voxify.http.deps import AccountUser, CurrentUser, client_ip
 from voxify.http.envelope import Answer, Envelope, ok
 from voxify.http.idempotency import SecretCreated, run_idempotent_secret
-from voxify.logic import auth
+from voxify.logic import auth, erasure, exports
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -112,6 +112,31 @@ def get_profile(principal: AccountUser) -> Answer:
 @router.patch("/auth/profile", response_model=Envelope[User])
 def update_profile(body: ProfileUpdate, principal: AccountUser) -> Answer:
     return ok(auth.update_profile(principal.user_id, body).public())
+
+
+@router.delete("/auth/account", response_model=Envelope[None])
+def delete_account(principal: AccountUser, confirm: str = Query(description="the account's e-mail address")) -> Answer:
+    """Delete the account and everything it owns: records, audio (every version), its voices'
+    embeddings, API keys, sessions, idempotency records, counters. Refused (409 JOB_PROCESSING)
+    while a worker is making one of its jobs. Cannot be undone: export first."""
+    erasure.delete_account(principal, confirm)
+    return ok(None, "account and all its data deleted")
+
+
+@router.get(
+    "/auth/export",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}, "description": "a zip of JSON files"}},
+)
+def export_data(principal: AccountUser) -> Response:
+    """Everything Voxify keeps about you as one zip: profile, API keys, samples, clones and
+    their consent records, jobs, batches, webhooks (secrets left out), and the keys of your
+    audio (download each through /api/v1/library or /api/v1/file)."""
+    return Response(
+        exports.export_archive(principal.user_id),
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="voxify-export.zip"'},
+    )
 
 
 @router.post("/auth/forgot-password", status_code=202, response_model=Envelope[None])

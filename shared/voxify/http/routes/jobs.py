@@ -11,7 +11,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
-from voxify.domain.jobs import Job, JobCreate, JobStatus, JobUpdate
+from voxify.domain.jobs import Job, JobCreate, JobRecord, JobStatus, JobUpdate
 from voxify.domain.users import Scope
 from voxify.http.deps import CurrentUser, Page, require_scope
 from voxify.http.envelope import Answer, Envelope, ok, paged
@@ -20,6 +20,8 @@ from voxify.logic import jobs
 from voxify.settings import get_settings
 
 router = APIRouter(prefix="/api/v1/job", tags=["jobs"], dependencies=[Depends(require_scope(Scope.JOBS))])
+# 001 also reads a job at /jobs/{job_id}
+plural = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], dependencies=[Depends(require_scope(Scope.JOBS))])
 
 JOB_EXAMPLE = {
     "text_content": "Hello from Voxify.",
@@ -42,7 +44,7 @@ def create_job(body: JobCreate, request: Request, principal: CurrentUser) -> Any
         request,
         principal.user_id,
         body.model_dump(),
-        lambda: (201, ok(jobs.submit_job(principal.user_id, body).public(), "job created")),
+        lambda: (201, ok(jobs.submit_job(principal.user_id, body).public(), "Synthesis job created successfully")),
     )
 
 
@@ -57,9 +59,10 @@ def list_jobs(
     sort_by: jobs.SortField = "created_at",
     sort_order: Literal["asc", "desc"] = "desc",
     include_text: bool = True,
+    user_id: str | None = Query(default=None, description="another user's jobs (administrators only)"),
 ) -> Answer:
     found = jobs.list_jobs(
-        principal.user_id,
+        jobs.jobs_owner(principal.user_id, principal.role, user_id),
         status=status,
         voice_model_id=voice_model_id,
         project_id=project_id,
@@ -71,6 +74,7 @@ def list_jobs(
 
 
 @router.get("/{job_id}", response_model=Envelope[Job])
+@plural.get("/{job_id}", response_model=Envelope[Job])
 def get_job(job_id: str, principal: CurrentUser) -> Answer:
     return ok(jobs.full_view(jobs.get_job(principal.user_id, job_id)))
 
@@ -86,7 +90,7 @@ def update_job(job_id: str, body: JobUpdate, principal: CurrentUser) -> Answer:
 def delete_job(job_id: str, principal: CurrentUser) -> Answer:
     """Deletes the job and its audio; 409 JOB_PROCESSING while a worker is on it."""
     jobs.delete_job(principal.user_id, job_id)
-    return ok(None, "job deleted")
+    return ok(None, "Job deleted successfully")
 
 
 @router.post("/{job_id}/cancel", response_model=Envelope[Job], deprecated=True)
@@ -101,7 +105,9 @@ def cancel_job(job_id: str, principal: CurrentUser) -> Answer:
 async def job_progress(
     job_id: str, principal: CurrentUser, last_event_id: str | None = Header(default=None)
 ) -> StreamingResponse:
-    """Server-Sent Events: one `progress` event per change, `done` at a terminal state.
+    """Server-Sent Events, unnamed so that `EventSource.onmessage` receives them: one
+    `data: {progress, status, message, ...}` per change (`output_file_path` and `duration` once
+    completed), then `data: {"event": "complete"}` at a terminal state.
 
     Event ids are the job's progress version; reconnect with `Last-Event-ID` to resume.
     The stream ends after `VOXIFY_SSE_MAX_SECONDS` (25 s by default, as API Gateway
@@ -123,32 +129,35 @@ async def _progress_events(job_id: str, last_sent: int) -> AsyncIterator[str]:
     while True:
         job = await asyncio.to_thread(jobs.find_job, job_id)
         if job is None:
-            yield _event("gone", {"job_id": job_id}, None)
+            yield _event({"event": "gone", "job_id": job_id}, None)
             return
         terminal = job.status.is_terminal
         if job.progress_version > last_sent or terminal:
-            payload = job.model_dump(
-                mode="json",
-                include={
-                    "job_id",
-                    "status",
-                    "progress",
-                    "progress_message",
-                    "error_code",
-                    "error_message",
-                    "duration_seconds",
-                },
-            )
-            yield _event("done" if terminal else "progress", payload, job.progress_version)
+            yield _event(_progress(job), job.progress_version)
             last_sent = job.progress_version
+        if terminal:
+            yield _event({"event": "complete"}, None)
         if terminal or time.monotonic() >= deadline:
             return
         await asyncio.sleep(settings.sse_poll_seconds)
 
 
-def _event(name: str, data: dict[str, Any], event_id: int | None) -> str:
-    lines = [f"event: {name}"]
-    if event_id is not None:
-        lines.append(f"id: {event_id}")
+def _progress(job: JobRecord) -> dict[str, Any]:
+    """One progress event, with the fields the API documents."""
+    shown: dict[str, Any] = {
+        "job_id": job.job_id,
+        "status": job.status,
+        "progress": float(job.progress),
+        "message": job.progress_message,
+    }
+    if job.status == JobStatus.COMPLETED:
+        shown |= {"output_file_path": f"/api/v1/file/synthesis/{job.job_id}", "duration": job.duration_seconds}
+    if job.error_code:
+        shown |= {"error_code": job.error_code, "error_message": job.error_message}
+    return shown
+
+
+def _event(data: dict[str, Any], event_id: int | None) -> str:
+    lines = [] if event_id is None else [f"id: {event_id}"]
     lines.append(f"data: {json.dumps(data)}")
     return "\n".join(lines) + "\n\n"

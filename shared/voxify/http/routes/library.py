@@ -3,10 +3,11 @@
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import RedirectResponse
+from fastapi.responses import Response
 
 from voxify.domain.users import Scope
 from voxify.http.deps import CurrentUser, Page, require_scope
+from voxify.http.downloads import DOWNLOAD, audio_download
 from voxify.http.envelope import Answer, Envelope, ok, paged
 from voxify.logic import library
 from voxify.logic.library import ItemType
@@ -22,9 +23,10 @@ def list_library(
     return paged(selected, page, counts=counts)
 
 
-@router.get("/{item_type}/{item_id}/download", response_class=RedirectResponse, status_code=302)
-def download(item_type: ItemType, item_id: str, principal: CurrentUser) -> RedirectResponse:
-    return RedirectResponse(library.download_url(principal.user_id, item_type, item_id), status_code=302)
+@router.get("/{item_type}/{item_id}/download", response_class=Response, responses=DOWNLOAD)
+def download(item_type: ItemType, item_id: str, principal: CurrentUser) -> Response:
+    """The bytes when they fit a response (4 MiB); larger files 302 to a presigned URL."""
+    return audio_download(library.audio_file(principal.user_id, item_type, item_id))
 
 
 @router.delete("/{item_type}/{item_id}", response_model=Envelope[None])

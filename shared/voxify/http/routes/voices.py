@@ -6,6 +6,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
 
 from voxify.domain.jobs import JobCreate
 from voxify.domain.users import Scope
@@ -14,6 +15,7 @@ from voxify.domain.voices import (
     Clone,
     CloneCreate,
     Sample,
+    SampleCloneCreate,
     SampleStatus,
     SearchRecord,
     SearchStatus,
@@ -28,6 +30,8 @@ from voxify.http.synthesis import synthesize_and_wait
 from voxify.logic import searches, voices
 from voxify.settings import get_settings
 
+# What a clone takes to be ready (embedding and the impersonation check), seconds, roughly.
+TRAIN_SECONDS = 10
 # Room for the multipart boundaries and the form's text fields around an inline file.
 FORM_OVERHEAD_BYTES = 64 * 1024
 
@@ -82,7 +86,7 @@ router = APIRouter(
 )
 
 
-def _read_upload(file: UploadFile) -> bytes:
+def read_upload(file: UploadFile) -> bytes:
     """The uploaded file, read no further than one byte past the inline limit (which
     `voices.inline_audio_format` then refuses with 413)."""
     return file.file.read(get_settings().max_inline_upload_bytes + 1)
@@ -100,7 +104,7 @@ def upload_sample(
     """Upload a short sample. Larger files: POST /voice/samples/uploads. A file whose header
     shows it cannot play (cut short, no frames) is refused with 400 CORRUPT_AUDIO, one holding
     more audio than allowed with 400 UNSUPPORTED_AUDIO."""
-    data = _read_upload(file)
+    data = read_upload(file)
 
     def create() -> Created:
         sample = voices.upload_sample(principal.user_id, name, description, language, data)
@@ -143,13 +147,54 @@ def process_sample(sample_id: str, principal: CurrentUser) -> Answer:
     return ok(voices.reprocess_sample(principal.user_id, sample_id).public(), "processing queued")
 
 
-@router.post("/clones", status_code=201, response_model=Envelope[Clone])
-def create_clone(body: CloneCreate, request: Request, principal: CurrentUser) -> Any:
-    """Needs `consent: true` and ready samples. Stores who attested consent, when and from where."""
-    origin = {
+class TrainRequest(BaseModel):
+    """001's training request. Voxify clones zero-shot: nothing is trained, a clone is made
+    of the sample (the options of `config` are accepted and need nothing)."""
+
+    config: dict[str, Any] = Field(default_factory=dict, examples=[{"epochs": 100, "enable_timestamp_alignment": True}])
+    consent: bool = Field(default=False, description="the speaker consented to being cloned; must be true")
+    name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NAME_PATTERN)
+    ref_text: str = Field(default="", max_length=1000, description="what is said in the sample, if known")
+
+
+@router.post("/samples/{sample_id}/train", status_code=202, response_model=Envelope[dict[str, Any]])
+def train_sample(sample_id: str, body: TrainRequest, request: Request, principal: CurrentUser) -> Answer:
+    """Make a voice clone of one ready sample (needs `consent: true`); afterwards the sample's
+    id works wherever a voice id does (`voice_id`, `voice_model_id`)."""
+    sample = voices.get_sample(principal.user_id, sample_id)
+    clone = voices.create_clone(
+        principal.user_id,
+        SampleCloneCreate(
+            sample_ids=[sample_id],
+            name=body.name or sample.name[:100],
+            ref_text=body.ref_text,
+            language=sample.language,
+            consent=body.consent,
+        ),
+        consent_origin(request),
+    )
+    answer = {
+        "training_job_id": clone.clone_id,
+        "estimated_duration": TRAIN_SECONDS,
+        "status": "pending",
+        "features": {"timestamp_alignment_enabled": True, "voice_quality_enhancement": False},
+        "clone": clone.public().model_dump(mode="json"),
+    }
+    return ok(answer, "voice clone being made; poll GET /api/v1/voice/clones/{training_job_id}")
+
+
+def consent_origin(request: Request) -> dict[str, str | None]:
+    """Where a consent attestation came from, stored with the clone."""
+    return {
         "source_ip": request.client.host if request.client else None,
         "user_agent": request.headers.get("user-agent"),
     }
+
+
+@router.post("/clones", status_code=201, response_model=Envelope[Clone])
+def create_clone(body: CloneCreate, request: Request, principal: CurrentUser) -> Any:
+    """Needs `consent: true` and ready samples. Stores who attested consent, when and from where."""
+    origin = consent_origin(request)
     return run_idempotent(
         request,
         principal.user_id,
@@ -223,7 +268,7 @@ def search_voices(
     k: int = Form(5, ge=1, le=50),
 ) -> Any:
     """Upload a clip; get the k voices of yours that sound most like it."""
-    return _search_answer(searches.search_by_clip(principal.user_id, _read_upload(file), k))
+    return _search_answer(searches.search_by_clip(principal.user_id, read_upload(file), k))
 
 
 @router.get("/searches/{search_id}", response_model=Envelope[VoiceSearch])

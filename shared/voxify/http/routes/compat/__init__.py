@@ -1,0 +1,1 @@
+"""Routers serving the other specification documents' APIs (see voxify.http.compat)."""

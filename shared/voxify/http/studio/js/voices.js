@@ -1,0 +1,107 @@
+// Voices: make a clone from ready samples (with consent), watch its status, choose the
+// active voice, delete. A clone held for review says why.
+
+import { call } from "./api.js";
+import { announce, confirmed, field, guarded, h, showUntilSettled } from "./ui.js";
+
+const STATUS_WORDS = {
+  processing: "being made",
+  ready: "ready",
+  needs_review: "held for review",
+  rejected: "refused",
+};
+
+export function render(main, signal) {
+  const list = h("ul", { class: "items", id: "voice-list" });
+  const form = h("form", { id: "clone-form" });
+  main.append(
+    h("section", { "aria-labelledby": "clone-title" }, h("h2", { id: "clone-title" }, "Make a voice"), form),
+    h("section", { "aria-labelledby": "voices-title" }, h("h2", { id: "voices-title" }, "Your voices"), list),
+  );
+  const again = guarded(() => showUntilSettled(() => show(list, again), signal, "Every voice is made."));
+  guarded(async () => {
+    const { data: samples } = await call("GET", "voice/samples?status=ready&limit=100");
+    fillCloneForm(form, samples, again);
+  })();
+  again();
+}
+
+function fillCloneForm(form, samples, created) {
+  if (!samples.length) {
+    form.append(h("p", {}, "You need a ready sample first: add one on the ", h("a", { href: "#/samples" }, "Samples"), " page."));
+    return;
+  }
+  const refText = h("textarea", { id: "clone-ref-text", required: true });
+  const choices = samples.map((sample, index) => h("input", {
+    type: "checkbox", name: "sample", value: sample.sample_id, checked: index === 0,
+    "data-transcript": sample.description || "",
+    onchange: () => { refText.value = firstChecked(choices)?.dataset.transcript || refText.value; },
+  }));
+  refText.value = samples[0].description || "";
+  const name = h("input", { id: "clone-name", type: "text", required: true, value: "My voice" });
+  const consent = h("input", { id: "clone-consent", type: "checkbox", required: true });
+  form.append(
+    h("fieldset", {}, h("legend", {}, "Samples to use"),
+      samples.map((sample, index) => h("label", { class: "inline" }, choices[index], `${sample.name} (quality ${sample.quality?.score ?? "?"}/100)`))),
+    field("Voice name", name),
+    field("Exactly what is said in the first chosen sample", refText),
+    h("label", { class: "inline" }, consent,
+      "The speaker has consented to this voice being cloned. (Stored with the voice: who attested it, and when.)"),
+    h("button", { type: "submit" }, "Make voice"),
+  );
+  form.addEventListener("submit", guarded(async () => {
+    const chosen = choices.filter((choice) => choice.checked).map((choice) => choice.value);
+    const answer = await call("POST", "voice/clones", {
+      sample_ids: chosen, name: name.value, ref_text: refText.value, consent: consent.checked,
+    });
+    announce(`Voice "${answer.data.name}" is being made.`);
+    created();
+  }));
+}
+
+const firstChecked = (choices) => choices.find((choice) => choice.checked);
+
+async function show(list, changed) {
+  const [{ data: clones }, { data: profile }] = await Promise.all([
+    call("GET", "voice/clones?limit=100"), call("GET", "auth/profile"),
+  ]);
+  list.replaceChildren(...(clones.length
+    ? clones.map((clone) => voiceItem(clone, clone.clone_id === profile.active_voice_id, changed))
+    : [h("li", {}, "No voices yet.")]));
+  return clones.some((clone) => clone.status === "processing");
+}
+
+function voiceItem(clone, active, changed) {
+  const select = guarded(async () => {
+    await call("POST", `voice/clones/${clone.clone_id}/select`);
+    announce(`"${clone.name}" is now your active voice.`);
+    changed();
+  });
+  const remove = guarded(async () => {
+    if (!confirmed(`Delete the voice "${clone.name}"?`)) return;
+    await call("DELETE", `voice/clones/${clone.clone_id}`);
+    changed();
+  });
+  return h("li", { "data-clone-id": clone.clone_id, "data-status": clone.status },
+    h("div", { class: "row" },
+      h("strong", {}, clone.name),
+      h("span", { class: "clone-status" }, STATUS_WORDS[clone.status] || clone.status),
+      active ? h("span", { class: "good" }, "active voice") : null,
+      clone.status === "ready" && !active
+        ? h("button", { type: "button", class: "secondary", onclick: select, "aria-label": `Use ${clone.name} as the active voice` }, "Make active")
+        : null,
+      h("button", { type: "button", class: "danger", onclick: remove, "aria-label": `Delete voice ${clone.name}` }, "Delete")),
+    clone.review ? h("p", { class: clone.status === "ready" ? "muted" : "poor" }, reviewWords(clone)) : null,
+    h("p", { class: "muted" }, `Reference text: "${clone.ref_text}"`));
+}
+
+function reviewWords(clone) {
+  const review = clone.review;
+  if (clone.status === "needs_review") {
+    return `Held for an administrator's review: ${review.reason}. It cannot speak until it is approved.`;
+  }
+  if ("approved" in review) {
+    return `${review.approved ? "Approved" : "Refused"} by an administrator${review.note ? `: ${review.note}` : ""}.`;
+  }
+  return review.reason ? `Note: ${review.reason}.` : "";
+}

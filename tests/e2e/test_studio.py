@@ -1,0 +1,274 @@
+"""Voxify Studio in a real browser against the whole local stack: sign up, record and
+upload samples, make a voice, generate a two-block script, play it with words highlighted,
+download it, delete it from the library, make and delete an API key and a webhook, sign out
+and in. Screenshots of each page land in the test's
+temporary folder (printed on failure)."""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selenium.common.exceptions import (
+    NoAlertPresentException,
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.fixtures.api import PASSWORD
+from tests.fixtures.browser import PHONE_WIDTH, chromium
+from tests.fixtures.local_stack import LocalStackProcess
+from tests.fixtures.worker import REFERENCE_TEXT
+
+pytestmark = pytest.mark.e2e
+
+RECORDING = Path(str(importlib.resources.files("f5_tts") / "infer/examples/basic/basic_ref_en.wav"))
+BLOCKS = ["Welcome to the studio.", "This second block follows a short pause."]
+
+
+class Studio:
+    """The browser on the studio, with the few moves the journey repeats."""
+
+    def __init__(self, driver: Any, shots: Path) -> None:
+        self.driver = driver
+        self.shots = shots
+
+    def find(self, css: str) -> WebElement:
+        return self.driver.find_element(By.CSS_SELECTOR, css)
+
+    def wait(self, condition: Callable[[], Any], timeout: float = 60) -> Any:
+        # pages re-render their lists as things change: an element found a moment ago may be gone
+        ignored = (StaleElementReferenceException, NoSuchElementException, NoAlertPresentException)
+        return WebDriverWait(self.driver, timeout, 0.2, ignored).until(lambda _: condition())
+
+    def visible(self, css: str, timeout: float = 30) -> WebElement:
+        return self.wait(
+            lambda: next((e for e in self.driver.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()), None),
+            timeout,
+        )
+
+    def type(self, css: str, text: str) -> None:
+        element = self.find(css)
+        element.clear()
+        element.send_keys(text)
+
+    def go(self, page: str) -> None:
+        self.find(f'nav a[href="#/{page}"]').click()
+        self.visible(f'nav a[href="#/{page}"][aria-current="page"]')
+
+    def error(self) -> str:
+        box = self.find("#error")
+        return box.text if box.is_displayed() else ""
+
+    def confirm(self) -> None:
+        self.wait(lambda: self.driver.switch_to.alert).accept()
+
+    def shot(self, name: str, showing: str = "main") -> None:
+        """A screenshot with `showing` scrolled to the top; the page must fit a phone's width."""
+        self.driver.execute_script("arguments[0].scrollIntoView()", self.find(showing))
+        self.driver.save_screenshot(str(self.shots / f"{name}.png"))
+        width = self.driver.execute_script("return document.documentElement.scrollWidth")
+        assert width <= PHONE_WIDTH, f"{name}: the page is {width} px wide, wider than a phone"
+
+
+@pytest.fixture
+def studio(tmp_path: Path) -> Iterator[tuple[Studio, Path]]:
+    downloads, shots = tmp_path / "downloads", tmp_path / "screenshots"
+    downloads.mkdir()
+    shots.mkdir()
+    stack = LocalStackProcess(tmp_path / "data").start()
+    driver = chromium(downloads, RECORDING)
+    try:
+        driver.get(f"{stack.api}/studio/")
+        yield Studio(driver, shots), downloads
+        # a CSP violation or a script error shows here; refused requests (401s) are expected
+        problems = [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and e["source"] != "network"]
+        assert not problems, problems
+    finally:
+        driver.save_screenshot(str(shots / "last.png"))
+        print(f"studio's last error: {driver.find_element(By.ID, 'error').get_attribute('textContent')!r}")
+        driver.quit()
+        assert stack.stop() == 0, stack.output()
+        print(f"studio screenshots: {shots}")
+
+
+def test_studio_journey(studio: tuple[Studio, Path]) -> None:
+    browser, downloads = studio
+    sign_up(browser)
+    record_and_upload_samples(browser)
+    make_voice(browser)
+    audio = generate_script(browser)
+    play_with_highlight(browser)
+    download(browser, downloads, audio)
+    library_play_and_delete(browser)
+    settings(browser)
+    refresh_sign_out_and_in(browser)
+
+
+def sign_up(browser: Studio) -> None:
+    browser.type("#signin-email", "nobody@example.com")
+    browser.type("#signin-password", "not the password 1")
+    browser.find("#signin-email").submit()
+    browser.wait(browser.error)
+    assert not browser.error().lstrip().startswith("{"), browser.error()  # the envelope's message, not JSON
+    browser.shot("01-sign-in")
+    for css, value in [
+        ("#signup-first", "Ada"),
+        ("#signup-last", "Lovelace"),
+        ("#signup-email", "ada@example.com"),
+        ("#signup-password", PASSWORD),
+    ]:
+        browser.type(css, value)
+    browser.find("#signup-password").submit()
+    browser.visible('nav a[href="#/samples"][aria-current="page"]')
+
+
+def record_and_upload_samples(browser: Studio) -> None:
+    browser.find("#record-toggle").click()
+    browser.wait(lambda: "consent" in browser.error())  # nothing is recorded before consent
+    browser.find("#sample-consent").click()
+    assert browser.find("#sample-transcript").get_attribute("value") == REFERENCE_TEXT
+    browser.find("#record-toggle").click()
+    browser.wait(lambda: float(browser.find("#record-level").get_attribute("value") or 0) > 0, 10)  # the meter moves
+    time.sleep(5.5)  # the fake microphone plays the 5.3 s recording
+    browser.find("#record-toggle").click()
+    browser.visible("#sample-list li[data-status]")
+    browser.type("#sample-name", "Uploaded file")
+    browser.find("#sample-file").send_keys(str(RECORDING))
+    browser.find("#sample-upload").click()
+    browser.wait(lambda: len(settled_samples(browser)) == 2, 90)
+    assert settled_samples(browser) == ["ready", "ready"], browser.find("#sample-list").text
+    table = browser.find("#sample-list table.quality").text
+    for measurement in ("Length", "Speech", "Loudness", "Clipping", "Background noise"):
+        assert measurement in table
+    assert "quality" in browser.find("#sample-list .sample-status").text
+    browser.shot("02-samples", "#samples-title")
+
+
+def settled_samples(browser: Studio) -> list[str]:
+    items = browser.driver.find_elements(By.CSS_SELECTOR, "#sample-list li[data-status]")
+    statuses = [item.get_attribute("data-status") for item in items]
+    return statuses if all(s in ("ready", "rejected") for s in statuses) else []
+
+
+def make_voice(browser: Studio) -> None:
+    browser.go("voices")
+    browser.visible("#clone-ref-text")
+    uploaded, recorded = browser.driver.find_elements(By.CSS_SELECTOR, "#clone-form input[name=sample]")
+    uploaded.click()  # the voice is made from the recording alone
+    recorded.click()
+    assert browser.find("#clone-ref-text").get_attribute("value") == REFERENCE_TEXT  # the prompt read
+    browser.find("#clone-consent").click()
+    browser.find("#clone-form button[type=submit]").click()
+    browser.visible('#voice-list li[data-status="ready"]', 60)
+    browser.find('#voice-list li[data-status="ready"] button.secondary').click()
+    browser.wait(lambda: "active voice" in browser.find("#voice-list").text)
+    browser.shot("03-voices", "#voices-title")
+
+
+def generate_script(browser: Studio) -> str:
+    browser.go("script")
+    browser.visible("#block-1-text").send_keys(BLOCKS[0])
+    browser.find("#block-1-pause").clear()
+    browser.find("#block-1-pause").send_keys("0.4")
+    browser.find("#add-block").click()
+    browser.visible(".block:nth-of-type(2) .block-text").send_keys(BLOCKS[1])
+    browser.find("#generate").click()
+    seen = set()
+    browser.wait(
+        lambda: (
+            seen.add(browser.find("#job-progress").get_attribute("value"))
+            or browser.driver.find_elements(By.ID, "download")
+        ),
+        60,
+    )
+    assert "100" in seen or browser.find("#job-progress").get_attribute("value") == "100", seen
+    assert "100 %" in browser.find("#job-message").text
+    browser.shot("04-script-generated", "#output-title")
+    return browser.find("#opt-format").get_attribute("value")
+
+
+def play_with_highlight(browser: Studio) -> None:
+    browser.driver.execute_script("document.querySelector('#result audio').play()")
+    spoken: list[str] = []
+
+    def highlighted_words() -> bool:
+        word = browser.driver.execute_script("return document.querySelector('.transcript .spoken')?.textContent")
+        if word and word not in spoken:
+            spoken.append(word)
+        return len(spoken) >= 3
+
+    browser.wait(highlighted_words, 20)
+    playing = browser.driver.execute_script("return document.querySelector('#result audio').currentTime")
+    assert playing > 0.3 and all(word in " ".join(BLOCKS) for word in spoken), spoken
+    browser.shot("05-playing", "#output-title")
+
+
+def download(browser: Studio, downloads: Path, audio_format: str) -> None:
+    browser.find("#download").click()
+    saved = browser.wait(lambda: [p for p in downloads.iterdir() if p.suffix == f".{audio_format}"], 20)
+    head = saved[0].read_bytes()[:3]
+    assert head == b"ID3" or head[:2] in (b"\xff\xfb", b"\xff\xf3"), head  # an MP3
+
+
+def library_play_and_delete(browser: Studio) -> None:
+    browser.go("library")
+    browser.wait(lambda: "1 generated" in browser.find("#library-count").text)
+    assert "2 samples" in browser.find("#library-count").text
+    item = '#library-list li[data-type="audio"]'
+    browser.find(f"{item} button.secondary").click()  # Play
+    browser.wait(
+        lambda: browser.driver.execute_script(f"return document.querySelector('{item} audio')?.currentTime ?? 0") > 0.2,
+        20,
+    )
+    browser.shot("06-library", "#library-list")
+    browser.find(f"{item} button.danger").click()
+    browser.confirm()
+    browser.wait(lambda: "0 generated" in browser.find("#library-count").text)
+    assert not browser.driver.find_elements(By.CSS_SELECTOR, item)
+
+
+def settings(browser: Studio) -> None:
+    """An API key and a webhook secret are shown once; both are listed, then deleted."""
+    browser.go("settings")
+    browser.wait(lambda: "ada@example.com" in browser.find("#profile-form").text)
+    browser.type("#key-name", "render farm")
+    browser.find("#key-form button[type=submit]").click()
+    assert browser.visible("#new-key").get_attribute("value").startswith("vx_")
+    browser.visible("#key-list li[data-key-id]")
+    browser.type("#webhook-url", "http://127.0.0.1:9/hooks/voxify")
+    browser.find("#webhook-form button[type=submit]").click()
+    assert browser.visible("#new-webhook-secret").get_attribute("value")
+    hook = "#webhook-list li[data-webhook-id]"
+    browser.visible(hook).find_element(By.CSS_SELECTOR, "button.secondary").click()  # its delivery log
+    browser.wait(lambda: "Nothing delivered yet." in browser.find(hook).text or browser.find(f"{hook} table"))
+    browser.shot("07-settings", "#keys-title")
+    for item in ("#key-list li[data-key-id]", hook):
+        browser.find(f"{item} button.danger").click()
+        browser.confirm()
+        browser.wait(lambda item=item: not browser.driver.find_elements(By.CSS_SELECTOR, item))
+
+
+def refresh_sign_out_and_in(browser: Studio) -> None:
+    """An expired access token is refreshed without the user noticing; signing out ends the session."""
+    session = json.loads(browser.driver.execute_script("return localStorage.getItem('voxify.studio.session')"))
+    session["access"] = "expired.or.forged"
+    browser.driver.execute_script("localStorage.setItem('voxify.studio.session', arguments[0])", json.dumps(session))
+    browser.driver.refresh()
+    browser.go("voices")
+    browser.visible('#voice-list li[data-status="ready"]')
+    assert not browser.error()
+    browser.find("#sign-out").click()
+    browser.visible("#signin-email")
+    browser.type("#signin-email", "ada@example.com")
+    browser.type("#signin-password", PASSWORD)
+    browser.find("#signin-email").submit()
+    browser.visible('nav a[aria-current="page"]')
