@@ -106,7 +106,7 @@ def test_the_output_of_every_route_is_marked(alice, worker, stack, emulator_endp
     for route, data in outputs.items():
         answer = check(alice, worker, data, route)
         assert answer["status"] == "completed" and answer["marked"], (route, answer)
-        assert answer["confidence"] >= 0.95 and answer["scheme"] == MARK["scheme"], (route, answer)
+        assert answer["confidence"] >= 0.9 and answer["scheme"] == MARK["scheme"], (route, answer)
 
 
 def test_unmarked_recordings_are_not_marked_and_non_audio_is_refused(alice, bob, worker, stack, emulator_endpoint):

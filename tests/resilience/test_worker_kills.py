@@ -155,8 +155,12 @@ def check_every_job_ended_once(api, stack: LocalStackProcess, accepted: set[str]
     assert all(j["error_code"] and j["error_message"] for j in failed), failed
     assert len(failed) <= JOBS // 20, failed  # a job killed five times over may run out of deliveries
 
-    completions = [e["job_id"] for e in received_events(stack, events_url) if e["status"] == "completed"]
-    assert sorted(completions) == sorted(j for j, job in jobs.items() if job["status"] == "completed")
+    completed = sorted(j for j, job in jobs.items() if job["status"] == "completed")
+    completions: list[str] = []
+    deadline = time.monotonic() + 30  # the last events may still be on their way to the queue
+    while sorted(set(completions)) != completed and time.monotonic() < deadline:
+        completions += [e["job_id"] for e in received_events(stack, events_url) if e["status"] == "completed"]
+    assert sorted(completions) == completed  # each completion announced, and only once
 
     for job_id, job in jobs.items():
         if job["status"] != "completed":
