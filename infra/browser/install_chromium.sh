@@ -8,7 +8,7 @@ if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
     exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-    echo "Chromium is missing: the studio's browser tests will be skipped." >&2
+    echo "Chromium is missing: the studio's browser tests will fail until it is installed." >&2
     echo "Install it as root: apt-get install -y chromium chromium-driver" >&2
     exit 0
 fi

@@ -7,8 +7,10 @@ Published by the writer, right after its conditional write succeeds: a state cha
 such a write succeeding, and one succeeds once per change (a duplicate or late delivery
 fails its condition and publishes nothing), so each change is announced once and in the
 order the writer made it. The table stream would also survive a process dying between the
-write and the publish, but needs a stream reader beside every writer; a lost event here is
-logged, and batch progress does not depend on it (see logic/batches.py).
+write and the publish, but needs a stream reader beside every writer. A refused entry is sent
+again; a failed publish is logged; a writer killed between its write and its publish loses
+that one event (the resilience run measures exactly this). Batch progress depends on none of
+them (see logic/batches.py and the scheduled recovery).
 """
 
 from __future__ import annotations
