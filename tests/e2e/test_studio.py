@@ -214,9 +214,21 @@ def play_with_highlight(browser: Studio) -> None:
 
 def download(browser: Studio, downloads: Path, audio_format: str) -> None:
     browser.find("#download").click()
-    saved = browser.wait(lambda: [p for p in downloads.iterdir() if p.suffix == f".{audio_format}"], 20)
-    head = saved[0].read_bytes()[:3]
+    saved = browser.wait(lambda: finished_download(downloads, audio_format), 20)
+    head = saved.read_bytes()[:3]
     assert head == b"ID3" or head[:2] in (b"\xff\xfb", b"\xff\xf3"), head  # an MP3
+
+
+def finished_download(downloads: Path, audio_format: str) -> Path | None:
+    """The saved file once Chromium has finished writing it.
+
+    Chromium reserves the final name with an empty file when a download starts, writes into a
+    ``.crdownload`` beside it and renames that over the placeholder when done.
+    """
+    if any(path.suffix == ".crdownload" for path in downloads.iterdir()):
+        return None
+    saved = [path for path in downloads.iterdir() if path.suffix == f".{audio_format}"]
+    return saved[0] if saved and saved[0].stat().st_size > 0 else None
 
 
 def library_play_and_delete(browser: Studio) -> None:

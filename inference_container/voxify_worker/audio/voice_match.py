@@ -22,6 +22,7 @@ from .world import DEFAULT_RESOLUTION, Resolution, analyse, synthesise
 _MIN_VOICED_S = 0.5
 _MAX_REFERENCE_S = 30.0  # enough to learn a voice from; longer recordings only cost time
 _USABLE_BANDWIDTH = 0.45  # of a recording's rate: above it lies the anti-aliasing roll-off
+_FULL_SCALE = 0.99  # peak ceiling of matched speech, just under clipping
 # text that exercises most English vowels and consonants: what a source voice reads to be
 # profiled when the reference comes without a usable transcript
 CALIBRATION_TEXT = (
@@ -146,7 +147,10 @@ class VoiceMatch:
         converted = synthesise(a)
         # keep the source's level: the envelope filter is level-neutral only on average
         before, after = np.sqrt(np.mean(samples**2)), np.sqrt(np.mean(converted**2))
-        return converted * (before / after) if after > 0 else converted
+        leveled = converted * (before / after) if after > 0 else converted
+        # ...but never past full scale: a reshaped envelope can raise peaks the level match keeps
+        peak = float(np.abs(leveled).max())
+        return leveled * (_FULL_SCALE / peak) if peak > _FULL_SCALE else leveled
 
 
 def _warp(log_envelope: np.ndarray, factor: float) -> np.ndarray:
