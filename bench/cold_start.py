@@ -1,125 +1,74 @@
-"""Cold start of each Lambda handler: import time (`python -X importtime`) and package size.
+"""Cold start of each Lambda handler: import time (`python -X importtime`) and layer size.
 
-Import time is the cumulative microseconds `-X importtime` reports for the handler module,
-median of several fresh interpreters. Package size is the installed size of the layer's
-requirements (shared/requirements.txt and everything they pull), without boto3/botocore,
-which the Lambda runtime provides, plus the voxify package itself.
+The layer is assembled as `sam build` makes it (infra/layer.py, mirroring shared/Makefile)
+into a temporary folder; each handler is imported from its own folder with that layer as the
+only source of packages (`python -S`), as Lambda imports it, median of several fresh
+interpreters. The size is the layer's, without boto3/botocore and the other libraries the
+Lambda runtime provides, per distribution, with the bytes the build removes as unused.
 """
 
 from __future__ import annotations
 
-import importlib.metadata as metadata
-import re
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-from packaging.requirements import Requirement
+from infra.layer import ROOT, RUNTIME_PROVIDED, assemble
 
-ROOT = Path(__file__).resolve().parents[1]
-HANDLERS = [
-    "functions.api.handler",
-    "functions.dropfolder.handler",
-    "functions.ingest.handler",
-    "functions.dlq.handler",
-    "functions.batches.handler",
-    "functions.webhooks.handler",
-]
-RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
+FUNCTIONS = ["api", "dropfolder", "ingest", "dlq", "batches", "webhooks", "recovery"]
 RUNS = 5
 
 
-def import_times(module: str) -> list[tuple[str, int]]:
-    """(module, cumulative microseconds) for every import `-X importtime` reports; nested
-    imports keep their indentation."""
+def importtime_rows(function: str, layer: Path) -> list[tuple[int, int, str]]:
+    """(own, cumulative microseconds, module) for every import `-X importtime` reports when
+    Lambda would import `function`'s handler; nested modules keep their indentation."""
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
-        cwd=ROOT,
+        [sys.executable, "-S", "-X", "importtime", "-c", "import handler"],
+        cwd=ROOT / "functions" / function,
         capture_output=True,
         text=True,
         check=True,
-        env={"PATH": ""},
+        env={"PATH": "", "PYTHONPATH": str(layer)},
     )
     rows = [line.split("|") for line in result.stderr.splitlines() if line.startswith("import time:")]
-    return [(name.rstrip(), int(cumulative)) for _, cumulative, name in rows[1:]]
+    return [(int(head.split(":")[1]), int(cumulative), name.rstrip()) for head, cumulative, name in rows[1:]]
 
 
-def import_microseconds(module: str) -> int:
-    for name, cumulative in import_times(module):
-        if name.strip() == module:
+def import_microseconds(function: str, layer: Path) -> int:
+    for _, cumulative, name in importtime_rows(function, layer):
+        if name.strip() == "handler":
             return cumulative
-    raise RuntimeError(f"{module} not in importtime output")
+    raise RuntimeError(f"{function}'s handler not in importtime output")
 
 
-def heaviest_imports(module: str, count: int = 6) -> list[tuple[str, int]]:
-    """The packages the handler module imports directly that cost it most (importtime indents
-    each nesting level by two spaces)."""
-    times = import_times(module)
-    depth = next(len(name) - len(name.lstrip()) for name, _ in times if name.strip() == module) + 2
-    top = [(name.strip(), us) for name, us in times if len(name) - len(name.lstrip()) == depth]
-    return sorted(top, key=lambda item: -item[1])[:count]
-
-
-def closure(requirements: list[str]) -> set[str]:
-    seen: set[str] = set()
-    pending = [Requirement(r) for r in requirements]
-    while pending:
-        requirement = pending.pop()
-        name = re.sub(r"[-_.]+", "-", requirement.name).lower()
-        if name in seen:
-            continue
-        seen.add(name)
-        try:
-            dist = metadata.distribution(name)
-        except metadata.PackageNotFoundError:
-            continue
-        for extra_requirement in dist.requires or []:
-            parsed = Requirement(extra_requirement)
-            if (
-                parsed.marker is None
-                or parsed.marker.evaluate({"extra": ""})
-                or any(parsed.marker.evaluate({"extra": e}) for e in requirement.extras)
-            ):
-                pending.append(parsed)
-    return seen
-
-
-def installed_bytes(name: str) -> int:
-    dist = metadata.distribution(name)
-    paths = (Path(str(dist.locate_file(f))) for f in dist.files or [])
-    return sum(path.stat().st_size for path in paths if path.is_file())
+def heaviest_imports(function: str, layer: Path, count: int = 8) -> list[tuple[str, int]]:
+    """The modules the handler's import spends most in, by their own (not cumulative) time."""
+    own = [(name.strip(), microseconds) for microseconds, _, name in importtime_rows(function, layer)]
+    return sorted(own, key=lambda item: -item[1])[:count]
 
 
 def main() -> None:
-    print(f"{'handler module':<34}{'import ms (median of 5)':>26}")
-    for module in HANDLERS:
-        times = [import_microseconds(module) for _ in range(RUNS)]
-        print(f"{module:<34}{statistics.median(times) / 1000:>26.0f}")
-    print(f"\nheaviest first-level imports of {HANDLERS[0]}:")
-    for name, microseconds in heaviest_imports(HANDLERS[0]):
-        print(f"  {name:<32}{microseconds / 1000:>8.0f} ms")
-    lines = [line.split("#")[0].strip() for line in (ROOT / "shared/requirements.txt").read_text().splitlines()]
-    names = sorted(closure([line for line in lines if line]) - RUNTIME_PROVIDED)
-    sizes = {name: installed_bytes(name) for name in names if _installed(name)}
-    own = sum(
-        p.stat().st_size for p in (ROOT / "shared/voxify").rglob("*") if p.is_file() and "__pycache__" not in p.parts
-    )
-    total = sum(sizes.values()) + own
+    with tempfile.TemporaryDirectory() as folder:
+        sizes = assemble(Path(folder))
+        layer = Path(folder) / "python"
+        for function in FUNCTIONS:  # the first import writes the voxify package's bytecode
+            import_microseconds(function, layer)
+        print(f"{'handler':<14}{'import ms (median of 5)':>26}")
+        for function in FUNCTIONS:
+            times = [import_microseconds(function, layer) for _ in range(RUNS)]
+            print(f"{function:<14}{statistics.median(times) / 1000:>26.0f}")
+        print("\nmodules the api handler's import spends most in (own time):")
+        for name, microseconds in heaviest_imports("api", layer):
+            print(f"  {name:<40}{microseconds / 1000:>8.0f} ms")
+    counted = {name: size for name, size in sizes.items() if name not in RUNTIME_PROVIDED}
     print(
-        f"\nlayer package without boto3: {total / 2**20:.1f} MiB "
-        f"({len(sizes)} distributions + voxify {own / 1024:.0f} KiB)"
+        f"\nlayer without what the runtime provides: {sum(counted.values()) / 2**20:.1f} MiB "
+        f"({len(counted) - 1} distributions + voxify {counted['voxify'] / 1024:.0f} KiB)"
     )
-    for name, size in sorted(sizes.items(), key=lambda item: -item[1])[:8]:
-        print(f"  {name:<28}{size / 2**20:>8.1f} MiB")
-
-
-def _installed(name: str) -> bool:
-    try:
-        metadata.distribution(name)
-    except metadata.PackageNotFoundError:
-        return False
-    return True
+    for name, size in sorted(counted.items(), key=lambda item: -item[1])[:10]:
+        print(f"  {name:<28}{size / 2**20:>8.2f} MiB")
 
 
 if __name__ == "__main__":

@@ -1,19 +1,17 @@
-"""The engine catalog (catalog.yaml): one source for what the API advertises and what runs."""
+"""The engine catalog (catalog.toml): one source for what the API advertises and what runs."""
 
+import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
+CATALOG_PATH = Path(__file__).with_name("catalog.toml")
 
 
 @lru_cache(maxsize=1)
 def _catalog() -> dict[str, Any]:
-    with CATALOG_PATH.open(encoding="utf-8") as handle:
-        loaded: dict[str, Any] = yaml.safe_load(handle)
-    return loaded
+    with CATALOG_PATH.open("rb") as handle:
+        return tomllib.load(handle)
 
 
 def engine_catalog() -> dict[str, Any]:

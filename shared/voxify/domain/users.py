@@ -2,8 +2,9 @@
 
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, EmailStr, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
+from voxify.domain.email import EmailAddress
 from voxify.domain.records import OwnedRecord, view
 
 
@@ -71,14 +72,14 @@ class UserRecord(User):
 
 
 class RegisterRequest(BaseModel):
-    email: EmailStr = Field(examples=["ada@example.com"])
+    email: EmailAddress = Field(examples=["ada@example.com"])
     password: str = Field(min_length=1, max_length=256, examples=["correct horse battery 9"])
     first_name: str = Field(min_length=1, max_length=100, examples=["Ada"])
     last_name: str = Field(min_length=1, max_length=100, examples=["Lovelace"])
 
 
 class LoginRequest(BaseModel):
-    email: EmailStr
+    email: EmailAddress
     password: str = Field(min_length=1, max_length=256)
 
 
@@ -92,7 +93,7 @@ class ProfileUpdate(BaseModel):
 
 
 class ForgotPasswordRequest(BaseModel):
-    email: EmailStr
+    email: EmailAddress
 
 
 class ResetPasswordRequest(BaseModel):

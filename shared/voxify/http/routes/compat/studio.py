@@ -13,8 +13,9 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, Field
 
+from voxify.domain.email import EmailAddress
 from voxify.domain.jobs import MAX_TEXT_CHARS, JobCreate, JobRecord
 from voxify.domain.users import Scope, UserRecord
 from voxify.domain.voices import NAME_PATTERN, SampleCloneCreate, SampleRecord, UploadType
@@ -50,7 +51,7 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 
 class Register(BaseModel):
     username: str = Field(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$", examples=["test"])
-    email: EmailStr
+    email: EmailAddress
     password: str = Field(min_length=1, max_length=256)
     full_name: str | None = Field(default=None, min_length=1, max_length=200)
 
