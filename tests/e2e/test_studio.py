@@ -1,8 +1,8 @@
 """Voxify Studio in a real browser against the whole local stack: sign up, record and
-upload samples, make a voice, generate a two-block script, play it with words highlighted,
-download it, delete it from the library, make and delete an API key and a webhook, sign out
-and in. Screenshots of each page land in the test's
-temporary folder (printed on failure)."""
+upload samples, make a voice and find voices like it, generate a two-block script, play it
+with its waveform and words highlighted, download it, check the download for the watermark,
+delete it from the library, make and delete an API key and a webhook, sign out and in.
+Screenshots of each page land in the test's temporary folder (printed on failure)."""
 
 from __future__ import annotations
 
@@ -107,7 +107,8 @@ def test_studio_journey(studio: tuple[Studio, Path]) -> None:
     make_voice(browser)
     audio = generate_script(browser)
     play_with_highlight(browser)
-    download(browser, downloads, audio)
+    saved = download(browser, downloads, audio)
+    detect_watermark(browser, saved)
     library_play_and_delete(browser)
     settings(browser)
     refresh_sign_out_and_in(browser)
@@ -171,6 +172,9 @@ def make_voice(browser: Studio) -> None:
     browser.visible('#voice-list li[data-status="ready"]', 60)
     browser.find('#voice-list li[data-status="ready"] button.secondary').click()
     browser.wait(lambda: "active voice" in browser.find("#voice-list").text)
+    browser.find('#voice-list li[data-status="ready"] button.similar-voices').click()
+    # the uploaded sample is the same speaker (the same recording) and not part of the voice
+    browser.wait(lambda: "% alike" in browser.find("#voice-list .similar").text, 60)
     browser.shot("03-voices", "#voices-title")
 
 
@@ -209,14 +213,43 @@ def play_with_highlight(browser: Studio) -> None:
     browser.wait(highlighted_words, 20)
     playing = browser.driver.execute_script("return document.querySelector('#result audio').currentTime")
     assert playing > 0.3 and all(word in " ".join(BLOCKS) for word in spoken), spoken
+    assert browser.wait(lambda: waveform_shows_playback(browser), 10)
     browser.shot("05-playing", "#output-title")
 
 
-def download(browser: Studio, downloads: Path, audio_format: str) -> None:
+def waveform_shows_playback(browser: Studio) -> bool:
+    """The waveform is drawn, and its played part (the accent colour) has begun."""
+    return bool(
+        browser.driver.execute_script(
+            """const canvas = document.querySelector('#result canvas.waveform');
+            const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+            let played = 0, ahead = 0;
+            for (let i = 0; i < pixels.length; i += 4) {
+              if (pixels[i] === 0x23 && pixels[i + 1] === 0x46 && pixels[i + 2] === 0xc4) played += 1;
+              if (pixels[i] === 0xb9 && pixels[i + 1] === 0xc2 && pixels[i + 2] === 0xe6) ahead += 1;
+            }
+            return played > 0 && ahead > 0;"""
+        )
+    )
+
+
+def download(browser: Studio, downloads: Path, audio_format: str) -> Path:
     browser.find("#download").click()
-    saved = browser.wait(lambda: finished_download(downloads, audio_format), 20)
+    saved: Path = browser.wait(lambda: finished_download(downloads, audio_format), 20)
     head = saved.read_bytes()[:3]
     assert head == b"ID3" or head[:2] in (b"\xff\xfb", b"\xff\xf3"), head  # an MP3
+    return saved
+
+
+def detect_watermark(browser: Studio, saved: Path) -> None:
+    """The file just downloaded, checked on the Detect page, carries Voxify's mark."""
+    browser.go("detect")
+    browser.find("#detect-file").send_keys(str(saved))
+    browser.find("#detect-form button[type=submit]").click()
+    verdict = browser.visible("#detect-result [data-marked]", 60)
+    assert verdict.get_attribute("data-marked") == "true", verdict.text
+    assert "carries Voxify's watermark" in verdict.text
+    browser.shot("06-detect", "#detect-title")
 
 
 def finished_download(downloads: Path, audio_format: str) -> Path | None:
@@ -241,7 +274,7 @@ def library_play_and_delete(browser: Studio) -> None:
         lambda: browser.driver.execute_script(f"return document.querySelector('{item} audio')?.currentTime ?? 0") > 0.2,
         20,
     )
-    browser.shot("06-library", "#library-list")
+    browser.shot("07-library", "#library-list")
     browser.find(f"{item} button.danger").click()
     browser.confirm()
     browser.wait(lambda: "0 generated" in browser.find("#library-count").text)
@@ -262,7 +295,7 @@ def settings(browser: Studio) -> None:
     hook = "#webhook-list li[data-webhook-id]"
     browser.visible(hook).find_element(By.CSS_SELECTOR, "button.secondary").click()  # its delivery log
     browser.wait(lambda: "Nothing delivered yet." in browser.find(hook).text or browser.find(f"{hook} table"))
-    browser.shot("07-settings", "#keys-title")
+    browser.shot("08-settings", "#keys-title")
     for item in ("#key-list li[data-key-id]", hook):
         browser.find(f"{item} button.danger").click()
         browser.confirm()

@@ -8,9 +8,10 @@ import * as voices from "./voices.js";
 import * as script from "./script.js";
 import * as library from "./library.js";
 import * as settings from "./settings.js";
+import * as detect from "./detect.js";
 
 const PAGES = {
-  "#/samples": samples, "#/voices": voices, "#/script": script, "#/library": library, "#/settings": settings,
+  "#/samples": samples, "#/voices": voices, "#/script": script, "#/library": library, "#/detect": detect, "#/settings": settings,
 };
 const HOME = "#/samples";
 let leaving = new AbortController();

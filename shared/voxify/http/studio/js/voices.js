@@ -2,7 +2,7 @@
 // active voice, delete. A clone held for review says why.
 
 import { call } from "./api.js";
-import { announce, confirmed, field, guarded, h, showUntilSettled } from "./ui.js";
+import { announce, confirmed, field, guarded, h, showUntilSettled, sleep } from "./ui.js";
 
 const STATUS_WORDS = {
   processing: "being made",
@@ -82,6 +82,11 @@ function voiceItem(clone, active, changed) {
     await call("DELETE", `voice/clones/${clone.clone_id}`);
     changed();
   });
+  const similar = h("div", { class: "similar", "aria-live": "polite" });
+  const findSimilar = guarded(async () => {
+    similar.replaceChildren(h("p", { class: "muted" }, "Looking for voices that sound alike…"));
+    similar.replaceChildren(...similarWords(await similarVoices(clone.clone_id)));
+  });
   return h("li", { "data-clone-id": clone.clone_id, "data-status": clone.status },
     h("div", { class: "row" },
       h("strong", {}, clone.name),
@@ -90,7 +95,11 @@ function voiceItem(clone, active, changed) {
       clone.status === "ready" && !active
         ? h("button", { type: "button", class: "secondary", onclick: select, "aria-label": `Use ${clone.name} as the active voice` }, "Make active")
         : null,
+      clone.status === "ready"
+        ? h("button", { type: "button", class: "secondary similar-voices", onclick: findSimilar, "aria-label": `Voices similar to ${clone.name}` }, "Similar voices")
+        : null,
       h("button", { type: "button", class: "danger", onclick: remove, "aria-label": `Delete voice ${clone.name}` }, "Delete")),
+    similar,
     clone.review ? h("p", { class: clone.status === "ready" ? "muted" : "poor" }, reviewWords(clone)) : null,
     h("p", { class: "muted" }, `Reference text: "${clone.ref_text}"`));
 }
@@ -104,4 +113,21 @@ function reviewWords(clone) {
     return `${review.approved ? "Approved" : "Refused"} by an administrator${review.note ? `: ${review.note}` : ""}.`;
   }
   return review.reason ? `Note: ${review.reason}.` : "";
+}
+
+/** The finished search for voices like `cloneId` (it runs in the worker: poll until done). */
+async function similarVoices(cloneId) {
+  let { data: search } = await call("GET", `voice/clones/${cloneId}/similar`);
+  while (search.status === "pending") {
+    await sleep(1000);
+    ({ data: search } = await call("GET", `voice/searches/${search.search_id}`));
+  }
+  if (search.status === "failed") throw new Error(`The search failed: ${search.error}`);
+  return search.results;
+}
+
+function similarWords(results) {
+  if (!results.length) return [h("p", { class: "muted" }, "No other voice of yours sounds like this one.")];
+  return [h("ul", {}, results.map((result) => h("li", {},
+    `${result.name} (${result.kind}): ${Math.round(result.similarity * 100)} % alike`)))];
 }
