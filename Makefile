@@ -55,6 +55,7 @@ bench: $(STAMP)  ## print engine RTFs and voice quality, API load, pipeline over
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.voice_index
 	$(BIN)/python -m bench.watermark_robustness
+	$(BIN)/python -m bench.capacity_sim
 
 resilience: $(STAMP)  ## the long resilience runs: 200 jobs under worker kills, deeper schema fuzzing
 	VOXIFY_RESILIENCE_JOBS=200 VOXIFY_FUZZ_EXAMPLES=100 $(BIN)/python -m pytest tests/resilience -v
