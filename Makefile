@@ -46,7 +46,7 @@ lint: $(STAMP)  ## ruff lint, ruff format check, mypy (strict on voxify and voxi
 	$(BIN)/mypy || status=1; \
 	exit $$status
 
-bench: $(STAMP)  ## print engine RTFs and voice quality, API load, pipeline overhead, batch throughput, cold starts, embedding and watermark figures
+bench: $(STAMP)  ## print engine RTFs and voice quality, API load, pipeline overhead, batch throughput, cold starts, embedding, watermark and streaming figures
 	$(BIN)/python -m bench.engine_rtf
 	$(BIN)/python -m bench.voice_quality
 	$(BIN)/python -m bench.api_load
@@ -55,6 +55,7 @@ bench: $(STAMP)  ## print engine RTFs and voice quality, API load, pipeline over
 	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.voice_index
 	$(BIN)/python -m bench.watermark_robustness
+	$(BIN)/python -m bench.streaming
 	$(BIN)/python -m bench.capacity_sim
 
 resilience: $(STAMP)  ## the long resilience runs: 200 jobs under worker kills, deeper schema fuzzing

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from infra.layer import ROOT, RUNTIME_PROVIDED, assemble
 
-FUNCTIONS = ["api", "dropfolder", "ingest", "dlq", "batches", "webhooks", "recovery"]
+FUNCTIONS = ["api", "dropfolder", "ingest", "dlq", "batches", "webhooks", "recovery", "job_events"]
 RUNS = 5
 
 

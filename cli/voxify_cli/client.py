@@ -3,6 +3,8 @@ envelope's code and message. An expired access token is refreshed once, transpar
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -43,6 +45,23 @@ class ApiClient:
         if response.status_code >= 400:
             raise error_of(response)
         return response
+
+    @contextmanager
+    def streamed(self, method: str, path: str, **request: Any) -> Iterator[httpx.Response]:
+        """An open response whose body arrives as it is made (`iter_bytes`); refused requests
+        raise as `send` does. The first attempt is read as a whole only when it is refused."""
+        for attempt in range(2):
+            try:
+                with self._http.stream(method, path, headers=self._auth_headers(), **request) as response:
+                    if response.status_code == 401 and attempt == 0 and self.profile.refresh_token and self._refresh():
+                        continue
+                    if response.status_code >= 400:
+                        response.read()
+                        raise error_of(response)
+                    yield response
+                    return
+            except httpx.TransportError as error:
+                raise Unreachable(f"{self.profile.api_url} stopped answering ({type(error).__name__})") from error
 
     def download(self, path: str) -> bytes:
         """A file route's bytes, following its redirect to storage (credentials are not sent

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 import typer
+from rich.progress import Progress, TextColumn
 
 from voxify_cli.client import ApiClient
-from voxify_cli.output import JsonOption, WorkEnded, api, emit, reports_failures
+from voxify_cli.output import JsonOption, WorkEnded, api, emit, errors, reports_failures
 from voxify_cli.waiting import wait_for
 
 FINISHED = ("completed", "failed", "cancelled")
 JOB_COLUMNS = ["job_id", "status", "progress", "voice_model_id", "output_format", "duration_seconds", "created_at"]
 FORMATS = ("wav", "mp3", "flac", "ogg", "opus")
+STREAM_FORMATS = ("wav", "mp3", "ogg")  # formats whose files can be written before they end
 
 app = typer.Typer(help="Synthesis jobs.", no_args_is_help=True)
 
@@ -28,15 +31,28 @@ def say(
     pitch: Annotated[float | None, typer.Option(help="a ratio, 0.5 to 2.0 (1.0 unchanged)")] = None,
     volume: Annotated[float | None, typer.Option(help="0.0 to 2.0")] = None,
     timeout: Annotated[float, typer.Option(help="seconds to wait at most")] = 600,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            "--stream", help="write the audio as each sentence is made (wav, mp3, ogg); '-o -' writes WAV to stdout"
+        ),
+    ] = False,
     json: JsonOption = False,
 ) -> None:
     """Synthesize text in a voice and write the audio file, with a progress bar.
 
-    Example: voxify say "Hello from Voxify." --voice vox_123 -o hello.mp3
+    Examples: voxify say "Hello from Voxify." --voice vox_123 -o hello.mp3
+              voxify say "Hello from Voxify." --stream -o - | ffplay -nodisp -autoexit -
     """
-    fmt = output.suffix.lstrip(".").lower()
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"the output's suffix must be one of {', '.join(FORMATS)}", param_hint="--output")
+    to_stdout = stream and str(output) == "-"
+    fmt = "wav" if to_stdout else output.suffix.lstrip(".").lower()
+    allowed = STREAM_FORMATS if stream else FORMATS
+    if fmt not in allowed:
+        raise typer.BadParameter(f"the output's suffix must be one of {', '.join(allowed)}", param_hint="--output")
+    if to_stdout and json:
+        raise typer.BadParameter("--json and '-o -' would both write to stdout", param_hint="--json")
+    if stream and (speed, pitch, volume) != (None, None, None):
+        raise typer.BadParameter("the stream route takes no speed, pitch or volume", param_hint="--stream")
     options = {
         "voice_model_id": voice,
         "text_language": language,
@@ -45,12 +61,39 @@ def say(
         "pitch": pitch,
         "volume": volume,
     }
-    body = {"text_content": typer.get_text_stream("stdin").read() if text == "-" else text, "output_format": fmt}
+    body: dict[str, Any] = {"text_content": typer.get_text_stream("stdin").read() if text == "-" else text}
+    body |= {"output_format": fmt} | {k: v for k, v in options.items() if v is not None}
     client = api()
-    job = client.call("POST", "/api/v1/job", json=body | {k: v for k, v in options.items() if v is not None})
-    job = _finished(client, job["job_id"], timeout)
-    output.write_bytes(client.download(f"/api/v1/file/synthesis/{job['job_id']}"))
-    emit(job | {"file": str(output)}, json, ["job_id", "status", "duration_seconds", "file"])
+    if stream:
+        with nullcontext(typer.get_binary_stream("stdout")) if to_stdout else output.open("wb") as sink:
+            job_id = _stream_into(client, body, sink, timeout)
+        job = _finished(client, job_id, timeout)
+    else:
+        job = _finished(client, client.call("POST", "/api/v1/job", json=body)["job_id"], timeout)
+        output.write_bytes(client.download(f"/api/v1/file/synthesis/{job['job_id']}"))
+    if not to_stdout:
+        emit(job | {"file": str(output)}, json, ["job_id", "status", "duration_seconds", "file"])
+
+
+def _stream_into(client: ApiClient, job: dict[str, Any], sink: BinaryIO, timeout: float) -> str:
+    """Write the job's audio into `sink` chunk by chunk as the API streams it (each chunk
+    flushed, so a player reading the pipe starts at once); the job's id."""
+    route_body = {
+        "text": job["text_content"],
+        "voice_id": job.get("voice_model_id"),
+        "text_language": job.get("text_language"),
+        "config": {key: job[key] for key in ("output_format", "sample_rate") if key in job},
+    }
+    with client.streamed("POST", "/api/v1/tts/synthesize/stream", json=route_body, timeout=timeout) as response:
+        written = 0
+        with Progress(TextColumn("{task.description}"), console=errors, transient=True) as bar:
+            task = bar.add_task("streaming")
+            for chunk in response.iter_bytes():
+                sink.write(chunk)
+                sink.flush()
+                written += len(chunk)
+                bar.update(task, description=f"streaming: {written / 1024:.0f} KiB")
+        return response.headers["X-Job-Id"]
 
 
 @app.command("list")

@@ -2,10 +2,11 @@
 
 Everything is read from template.yaml: resource types that exist only in the cloud (ECS,
 alarms, log groups, the HTTP API) are listed as such, and the Lambda functions become
-event-source mappings and schedules for the local runner. Each component (every function, the worker) gets
-the IAM role the template deploys for it, with exactly its policies (see `principals`), and a
-session of that role to run with. Creation is idempotent, so the same call brings a restarted
-emulator (or a long-lived LocalStack) up to date.
+event-source mappings (queues and the table's stream) and schedules for the local runner.
+Each component (every function, the worker) gets the IAM role the template deploys for it,
+with exactly its policies (see `principals`), and a session of that role to run with.
+Creation is idempotent, so the same call brings a restarted emulator (or a long-lived
+LocalStack) up to date.
 """
 
 from __future__ import annotations
@@ -72,6 +73,15 @@ class EventSourceMapping(LocalFunction):
 
 
 @dataclass(frozen=True, kw_only=True)
+class StreamMapping(LocalFunction):
+    """A DynamoDB stream trigger of a function, as its template `Events` entry declares it."""
+
+    stream_arn: str
+    batch_size: int
+    report_batch_item_failures: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class ScheduledFunction(LocalFunction):
     """A function its template `Events` entry runs on a `Schedule` (a `rate(...)` expression)."""
 
@@ -86,6 +96,7 @@ class LocalResources:
     worker_environment: dict[str, str]
     mappings: list[EventSourceMapping]
     schedules: list[ScheduledFunction] = field(default_factory=list)
+    streams: list[StreamMapping] = field(default_factory=list)
     created: dict[str, tuple[str, str]] = field(default_factory=dict)  # logical -> (type, name)
     cloud_only: dict[str, str] = field(default_factory=dict)  # logical -> type
     pending_notifications: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -93,6 +104,9 @@ class LocalResources:
     principals: dict[str, Credentials] = field(default_factory=dict)
     roles: dict[str, str] = field(default_factory=dict)  # component -> IAM role name
     http_function: str = ""  # the function behind the HTTP API (the API process runs as it)
+    # functions reached through a function URL (audio streams): the same app, which the local
+    # API process serves on its own port
+    url_functions: list[str] = field(default_factory=list)
     worker_task: str = ""  # the worker's task definition (the worker process runs as its task role)
 
     def names_of(self, resource_type: str) -> list[str]:
@@ -150,6 +164,7 @@ class Bootstrap:
         result.worker_environment = self._worker_environment()
         result.mappings = self._event_source_mappings(result.principals)
         result.schedules = self._schedules(result.principals)
+        result.streams = self._stream_mappings(result.principals)
         if notifications:
             self.apply_notifications(result)
         return result
@@ -359,6 +374,8 @@ class Bootstrap:
                 events = (body.get("Properties") or {}).get("Events", {}).values()
                 if any(event["Type"] == "HttpApi" for event in events):
                     result.http_function = name
+                if "FunctionUrlConfig" in (body.get("Properties") or {}):
+                    result.url_functions.append(name)
 
     # ------------------------------------------------------------ functions
     def _function_environment(self) -> dict[str, str]:
@@ -415,6 +432,19 @@ class Bootstrap:
                 )
             )
         return mappings
+
+    def _stream_mappings(self, principals: dict[str, Credentials]) -> list[StreamMapping]:
+        return [
+            StreamMapping(
+                **function,
+                stream_arn=str(self.context.resolve(event["Properties"]["Stream"])),
+                batch_size=int(event["Properties"].get("BatchSize", 100)),
+                report_batch_item_failures="ReportBatchItemFailures"
+                in event["Properties"].get("FunctionResponseTypes", []),
+            )
+            for event, function in self._functions(principals)
+            if event["Type"] == "DynamoDB"
+        ]
 
     def _schedules(self, principals: dict[str, Credentials]) -> list[ScheduledFunction]:
         return [

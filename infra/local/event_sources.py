@@ -1,5 +1,5 @@
-"""Feed SQS-triggered functions the way Lambda's event source mappings do, and run
-scheduled functions the way an EventBridge schedule does.
+"""Feed SQS- and stream-triggered functions the way Lambda's event source mappings do, and
+run scheduled functions the way an EventBridge schedule does.
 
 For each `Events: {Type: SQS}` entry of the template, a thread long-polls the queue,
 gathers up to BatchSize messages within MaximumBatchingWindowInSeconds, and calls the
@@ -7,6 +7,14 @@ function's handler with a Lambda-shaped event. Like Lambda: a raised error retur
 whole batch to the queue (it becomes visible again after the visibility timeout and
 eventually redrives to the DLQ); with ReportBatchItemFailures only the reported messages
 return; an unknown identifier in the report fails the whole batch.
+
+For each `Events: {Type: DynamoDB}` entry, a thread reads the table's stream from where it
+stood when the runner started (StartingPosition LATEST), and calls the function with up to
+BatchSize records, in stream order. Like Lambda: a raised error hands the same records over
+again; with ReportBatchItemFailures the stream resumes at the first reported record (those
+before it are done). FilterCriteria are not applied: a function sees every item's change.
+The emulator's stream keeps only the table it was read from, and a transaction it cancels
+replaces that table: so every read starts from a fresh iterator AFTER the last record done.
 
 Like Lambda, each mapping polls and runs its function with the function's role: the runner's
 pollers use the role's session (`EventSourceMapping.credentials`), and the handler runs
@@ -27,12 +35,14 @@ from typing import Any
 
 import boto3
 
-from infra.local.bootstrap import EventSourceMapping, LocalFunction, ScheduledFunction
+from infra.local.bootstrap import EventSourceMapping, LocalFunction, ScheduledFunction, StreamMapping
 from voxify.aws import Credentials, acting_as
 from voxify.clock import now_iso
 from voxify.observability import logger
 
 MAX_RECEIVE = 10  # SQS's per-call maximum
+STREAM_POLL_SECONDS = 0.1  # how long an idle stream poller waits before reading again
+RETRY_SECONDS = 1.0  # how long a failed stream batch waits before it is handed over again
 
 
 @dataclass
@@ -104,17 +114,19 @@ def invocation_context(function: LocalFunction, arn: str) -> LocalLambdaContext:
     )
 
 
-def client_as(sqs: Any, credentials: Credentials | None) -> Any:
-    """An SQS client like `sqs` (same endpoint and region) that calls with `credentials`."""
-    if credentials is None:
-        return sqs
+def client_as(like: Any, credentials: Credentials | None, service: str | None = None) -> Any:
+    """A client of `service` (by default `like`'s own) with `like`'s endpoint and region, that
+    calls with `credentials`."""
+    name = service or like.meta.service_model.service_name
+    if credentials is None and name == like.meta.service_model.service_name:
+        return like
     session = boto3.session.Session(
-        aws_access_key_id=credentials.access_key_id,
-        aws_secret_access_key=credentials.secret_access_key,
-        aws_session_token=credentials.session_token,
-        region_name=sqs.meta.region_name,
+        aws_access_key_id=credentials.access_key_id if credentials else None,
+        aws_secret_access_key=credentials.secret_access_key if credentials else None,
+        aws_session_token=credentials.session_token if credentials else None,
+        region_name=like.meta.region_name,
     )
-    return session.client("sqs", endpoint_url=sqs.meta.endpoint_url)
+    return session.client(name, endpoint_url=like.meta.endpoint_url)
 
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -229,6 +241,93 @@ class EventSourcePoller(FunctionThread):
         return ids
 
 
+class StreamPoller(FunctionThread):
+    """Reads one table's stream for one function until stopped."""
+
+    def __init__(
+        self,
+        mapping: StreamMapping,
+        streams: Any,
+        region: str,
+        account: str,
+        stop: threading.Event,
+        handler: Handler | None = None,
+    ) -> None:
+        """`streams` (a dynamodbstreams client) reads the stream; the handler runs with the
+        mapping's credentials. The stream is read from its current end on."""
+        super().__init__(mapping, "stream", region, account, stop, handler)
+        self.mapping = mapping
+        self._streams = streams
+        self._done = {shard: self._last_sequence_number(shard) for shard in self._shards()}
+
+    def _shards(self) -> list[str]:
+        description = self._streams.describe_stream(StreamArn=self.mapping.stream_arn)["StreamDescription"]
+        return [shard["ShardId"] for shard in description["Shards"]]
+
+    def _read(self, shard: str, after: str | None, limit: int) -> list[dict[str, Any]]:
+        position = (
+            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+            if after
+            else {"ShardIteratorType": "TRIM_HORIZON"}
+        )
+        iterator = self._streams.get_shard_iterator(StreamArn=self.mapping.stream_arn, ShardId=shard, **position)[
+            "ShardIterator"
+        ]
+        records: list[dict[str, Any]] = self._streams.get_records(ShardIterator=iterator, Limit=limit)["Records"]
+        return records
+
+    def _last_sequence_number(self, shard: str) -> str | None:
+        last = None
+        while records := self._read(shard, last, 1000):
+            last = records[-1]["dynamodb"]["SequenceNumber"]
+        return last
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                busy = False
+                for shard, done in list(self._done.items()):
+                    records = self._read(shard, done, self.mapping.batch_size)
+                    if records:
+                        busy = True
+                        self._done[shard] = self.invoke(records, done)
+                if not busy:
+                    self._stop_event.wait(STREAM_POLL_SECONDS)
+            except Exception:  # the poller must outlive one bad read
+                if self._stop_event.is_set():
+                    break
+                logger.exception("stream poll failed", extra={"function": self.mapping.function})
+                self._stop_event.wait(RETRY_SECONDS)
+
+    def invoke(self, records: list[dict[str, Any]], done: str | None) -> str | None:
+        """Call the handler with one batch; the sequence number of the last record done."""
+        event = {"Records": [{**r, "eventSourceARN": self.mapping.stream_arn} for r in records]}
+        self.invocations += 1
+        try:
+            with acting_as(self.mapping.credentials):
+                response = self._handler(event, invocation_context(self.mapping, self._arn))
+        except Exception:
+            logger.exception(
+                "function failed; its stream records are handed over again", extra={"function": self.mapping.function}
+            )
+            self._stop_event.wait(RETRY_SECONDS)
+            return done
+        failures = (response or {}).get("batchItemFailures", []) if self.mapping.report_batch_item_failures else []
+        numbers = [r["dynamodb"]["SequenceNumber"] for r in records]
+        failed = [numbers.index(f.get("itemIdentifier")) for f in failures if f.get("itemIdentifier") in numbers]
+        if len(failed) != len(failures):
+            logger.error(
+                "batchItemFailures names unknown records; whole batch fails", extra={"function": self.mapping.function}
+            )
+            self._stop_event.wait(RETRY_SECONDS)
+            return done
+        if not failed:
+            return numbers[-1]
+        self._stop_event.wait(RETRY_SECONDS)
+        first = min(failed)
+        return numbers[first - 1] if first else done
+
+
 class ScheduledInvoker(FunctionThread):
     """Runs one scheduled function every period until stopped, as an EventBridge schedule
     would: first one period after the start, with a `Scheduled Event`, as the function's role.
@@ -270,9 +369,10 @@ class ScheduledInvoker(FunctionThread):
 
 
 class EventSourceRunner:
-    """All the pollers of a template's SQS-triggered functions, each polling with its function's
-    role (`sqs` gives the endpoint and region, and is used as it is for a mapping without one),
-    and its scheduled functions."""
+    """All the pollers of a template's SQS- and stream-triggered functions, each polling with
+    its function's role (`sqs` gives the endpoint and region, and is used as it is for a
+    mapping without one), and its scheduled functions. Stream pollers take their place at the
+    stream's end when the runner is made: changes from then on reach their functions."""
 
     def __init__(
         self,
@@ -281,18 +381,26 @@ class EventSourceRunner:
         region: str,
         account: str,
         schedules: list[ScheduledFunction] | None = None,
+        streams: list[StreamMapping] | None = None,
     ) -> None:
         self._stop_event = threading.Event()
         self.pollers = [
             EventSourcePoller(m, client_as(sqs, m.credentials), region, account, self._stop_event) for m in mappings
         ]
+        self.streams = [
+            StreamPoller(m, client_as(sqs, m.credentials, "dynamodbstreams"), region, account, self._stop_event)
+            for m in streams or []
+        ]
         self.schedules = [ScheduledInvoker(s, region, account, self._stop_event) for s in schedules or []]
 
+    def _threads(self) -> list[FunctionThread]:
+        return [*self.pollers, *self.streams, *self.schedules]
+
     def start(self) -> None:
-        for thread in [*self.pollers, *self.schedules]:
+        for thread in self._threads():
             thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop_event.set()
-        for thread in [*self.pollers, *self.schedules]:
+        for thread in self._threads():
             thread.join(timeout)

@@ -12,8 +12,9 @@ process (`install()`, idempotent):
   the ARNs it touches; DynamoDB batches and transactions item by item with the action AWS
   authorises (`TransactWriteItems` needs PutItem/UpdateItem/DeleteItem/ConditionCheckItem).
 - the action: SQS's batch calls are the single actions in IAM (DeleteMessageBatch is
-  sqs:DeleteMessage); S3 CopyObject also needs s3:GetObject on its source; S3 DeleteObjects
-  needs s3:DeleteObject (or s3:DeleteObjectVersion, with a version id) on every key.
+  sqs:DeleteMessage); DynamoDB Streams' calls are `dynamodb:` actions on the stream's ARN;
+  S3 CopyObject also needs s3:GetObject on its source; S3 DeleteObjects needs
+  s3:DeleteObject (or s3:DeleteObjectVersion, with a version id) on every key.
 - conditions: moto evaluates only StringEquals (with no context values for identity
   policies) and turns an Allow whose condition fails into an explicit Deny. Here conditions
   are evaluated as IAM does (ForAllValues/ForAnyValue, IfExists, Null; String, Arn and Bool
@@ -228,6 +229,9 @@ def _checks(self: Any, iam_request_cls: type, resource: str) -> list[Check]:
         return list(_dynamodb_checks(action, body, f"arn:{partition}:dynamodb:{region}:{account}", self))
     if service == "sqs":
         return [Check(f"sqs:{SQS_BATCH_ACTIONS.get(action, action)}", resource)]
+    if service == "dynamodbstreams":  # IAM names stream actions dynamodb:*, on the stream's ARN
+        stream = body.get("StreamArn") or str(body.get("ShardIterator", "")).split("|")[0]
+        return [Check(f"dynamodb:{action}", stream or resource)]
     if service == "events" and action == "PutEvents":
         buses = {entry.get("EventBusName") or "default" for entry in body.get("Entries", [])} or {"default"}
         return [Check("events:PutEvents", _bus_arn(bus, partition, region, account)) for bus in sorted(buses)]

@@ -99,16 +99,18 @@ class LocalStack:
         bootstrap.apply_notifications(self.resources)
 
         os.environ.update(self.resources.environment)
-        self._start_api()
-        if not self.args.no_worker:
-            self._start_worker()
+        # made before anything writes: its stream pollers start at the stream's end as it is now
         self.runner = EventSourceRunner(
             self.resources.mappings,
             session.client("sqs", endpoint_url=endpoint),
             bootstrap.region,
             bootstrap.account,
             self.resources.schedules,
+            self.resources.streams,
         )
+        self._start_api()
+        if not self.args.no_worker:
+            self._start_worker()
         self.runner.start()
         threading.Thread(target=self._maintain, daemon=True).start()
         self._wait_for_api()
@@ -190,6 +192,9 @@ class LocalStack:
         ]
         lines += [
             f"  function       {p.mapping.function_name:<28} <- {p.mapping.queue_url}" for p in self.runner.pollers
+        ]
+        lines += [
+            f"  function       {t.mapping.function_name:<28} <- {t.mapping.stream_arn}" for t in self.runner.streams
         ]
         lines += [
             f"  function       {s.schedule.function_name:<28} <- every {s.schedule.period_seconds:.0f}s"

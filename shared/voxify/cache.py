@@ -4,10 +4,11 @@ and entries may expire. Thread-safe, since the worker runs several consumers at 
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
+
+from voxify import clock
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -26,7 +27,7 @@ class LruCache(Generic[K, V]):
             if entry is None:
                 return None
             stored_at, value = entry
-            if self._ttl_seconds is not None and time.monotonic() - stored_at >= self._ttl_seconds:
+            if self._ttl_seconds is not None and clock.monotonic() - stored_at >= self._ttl_seconds:
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)
@@ -34,7 +35,7 @@ class LruCache(Generic[K, V]):
 
     def put(self, key: K, value: V) -> None:
         with self._lock:
-            self._entries[key] = (time.monotonic(), value)
+            self._entries[key] = (clock.monotonic(), value)
             self._entries.move_to_end(key)
             while len(self._entries) > self._max_entries:
                 self._entries.popitem(last=False)

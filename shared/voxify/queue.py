@@ -25,8 +25,9 @@ class WorkMessage(BaseModel):
     version: Literal[1] = WORK_MESSAGE_VERSION
     # synthesis: a job. sample: process an upload. clone: embed and check a new clone.
     # search: answer a similar-voice search. forget: drop a deleted voice's embeddings.
-    # watermark: check an uploaded file for the watermark.
-    kind: Literal["synthesis", "sample", "clone", "search", "forget", "watermark"]
+    # watermark: check an uploaded file for the watermark. verify: check a clone's
+    # verification recording.
+    kind: Literal["synthesis", "sample", "clone", "search", "forget", "watermark", "verify"]
     id: str
     user_id: str | None = None
 

@@ -66,11 +66,18 @@ class Settings(BaseSettings):
     # requests from one client IP, and requests naming one account (e-mail address).
     auth_throttle_per_ip_per_minute: int = Field(default=30, gt=0)
     auth_throttle_per_account_per_minute: int = Field(default=10, gt=0)
+    # How long a process reuses what authenticated a caller (user record, API key) before
+    # reading it again: a disabled account, a bumped token version or a deleted key takes
+    # effect everywhere within this, and at once in the process that made the change.
+    principal_cache_seconds: float = Field(default=5.0, ge=0, le=60)
     sender_email: str = "no-reply@voxify.local"
     public_url: str = "http://127.0.0.1:8000"
 
     # Limits (defaults; admins change the live values through /api/v1/admin/config).
     rate_limit_per_minute: int = Field(default=100, gt=0)
+    # How long a job create reuses a voice it resolved: the create's transaction checks that
+    # the voice is still the caller's and ready, so a stale entry can refuse, never admit.
+    voice_cache_seconds: float = Field(default=5.0, ge=0, le=60)
     daily_sample_quota: int = Field(default=50, gt=0)
     # similar-voice searches (by clip or by clone): each embeds audio in the worker
     daily_search_quota: int = Field(default=200, gt=0)
@@ -87,11 +94,20 @@ class Settings(BaseSettings):
     max_sample_seconds: float = Field(default=300.0, gt=0)
     max_search_clip_seconds: float = Field(default=30.0, gt=0)
     max_detection_clip_seconds: float = Field(default=300.0, gt=0)
+    # A verification recording holds one short phrase read aloud.
+    max_verification_clip_seconds: float = Field(default=30.0, gt=0)
+    # How long a verification challenge stays open for its recording.
+    verification_challenge_seconds: int = Field(default=600, gt=0, le=86_400)
     sync_wait_seconds: float = Field(default=20.0, ge=0)
     # Under Lambda a response cannot stream forever: SSE streams end after this and clients
     # reconnect with Last-Event-ID.
     sse_max_seconds: float = Field(default=25.0, gt=0)
     sse_poll_seconds: float = Field(default=0.5, gt=0)
+    # Audio streams (/tts/synthesize/stream) look for the worker's next chunk this often: the
+    # wait adds to the time to first audio byte, so it is short (a consistent GetItem each).
+    stream_poll_seconds: float = Field(default=0.05, gt=0)
+    # A Lambda function URL answers for at most 15 min; a stream ends before that.
+    stream_max_seconds: float = Field(default=840.0, gt=0)
 
     model_s3_prefix: str = "models/f5tts/"
     # where the worker mirrors the S3 model store; Hugging Face downloads only when allowed

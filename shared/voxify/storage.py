@@ -47,12 +47,32 @@ def search_clip_key(user_id: str, search_id: str, fmt: str) -> str:
 
 def user_prefixes(user_id: str) -> list[str]:
     """Every prefix that holds a user's objects: what erasing the account empties."""
-    return [f"{area}/{user_id}/" for area in ("samples", "outputs", "dropbox", "uploads", "searches", "watermarks")]
+    return [
+        f"{area}/{user_id}/"
+        for area in (
+            "samples",
+            "outputs",
+            "dropbox",
+            "uploads",
+            "searches",
+            "watermarks",
+            "verifications",
+        )
+    ]
 
 
 def detection_clip_key(user_id: str, detection_id: str, fmt: str) -> str:
     """A file uploaded for a watermark check; the worker deletes it once checked."""
     return f"watermarks/{user_id}/{detection_id}/clip.{fmt}"
+
+
+def verification_prefix(user_id: str, clone_id: str) -> str:
+    return f"verifications/{user_id}/{clone_id}/"
+
+
+def verification_recording_key(user_id: str, clone_id: str, fmt: str) -> str:
+    """A recording of a verification challenge; the worker deletes it once checked."""
+    return f"{verification_prefix(user_id, clone_id)}recording.{fmt}"
 
 
 def output_prefix(user_id: str, job_id: str) -> str:
@@ -76,6 +96,11 @@ def timestamps_key(user_id: str, job_id: str, attempt: int = 1) -> str:
 
 def block_key(user_id: str, job_id: str, index: int, fmt: str, attempt: int = 1) -> str:
     return f"{attempt_prefix(user_id, job_id, attempt)}blocks/{index:03d}.{fmt}"
+
+
+def stream_chunk_key(user_id: str, job_id: str, attempt: int, index: int) -> str:
+    """One piece of a streaming job's audio; the pieces joined in order are one stream."""
+    return f"{attempt_prefix(user_id, job_id, attempt)}stream/{index:05d}.part"
 
 
 class IncompleteDeletion(RuntimeError):

@@ -1,6 +1,7 @@
 """The `voxify` command line against the whole local stack, as a user types it."""
 
 import json
+import struct
 import threading
 import time
 
@@ -71,6 +72,13 @@ def test_from_a_recording_to_speech_and_a_batch(voxify, tmp_path):
     job = json.loads(out)
     audio, rate = sf.read(speech)
     assert job["status"] == "completed" and abs(len(audio) / rate - job["duration_seconds"]) < 0.05
+    streamed = tmp_path / "streamed.wav"
+    code, out, err = voxify("say", "Sent as made. A sentence at a time.", "--stream", "-o", str(streamed), "--json")
+    assert code == 0, err
+    wav = streamed.read_bytes()  # a streaming WAV: 16-bit PCM after a header of unknown length
+    rate = struct.unpack("<I", wav[24:28])[0]
+    assert wav[:4] == b"RIFF" and abs(len(wav[44:]) / 2 / rate - json.loads(out)["duration_seconds"]) < 0.05
+    assert voxify("say", "Hi.", "--stream", "-o", str(tmp_path / "x.flac"))[0] == 2  # FLAC cannot be streamed
     code, out, err = voxify("detect", str(speech), "--json")
     assert code == 0 and json.loads(out)["marked"] is True, err
     assert json.loads(voxify("detect", str(recording), "--json")[1])["marked"] is False

@@ -239,6 +239,30 @@ def test_auth_routes_are_throttled_per_account(frozen_minute, api, alice, bob, m
     assert_throttled(api.post("/api/v1/auth/forgot-password", json={"email": bob.email}), "account")
 
 
+def test_login_throttle_counts_the_account_whichever_name_logs_in(frozen_minute, api, monkeypatch):
+    """An account with a user name logs in by either name (004's login, 003's /token): both
+    spend one counter, or each name would get the account's allowance again."""
+    throttle_limits(monkeypatch, per_ip=100, per_account=4)
+    account = {"username": "carol", "email": "carol@example.com", "password": PASSWORD, "full_name": "Carol"}
+    assert api.post("/api/auth/register", json=account).status_code == 201
+    wrong = "wrong password 1"
+    attempts = [
+        api.post("/api/auth/login", data={"username": "carol", "password": wrong}),
+        api.post("/api/auth/login", data={"username": "Carol@Example.com", "password": wrong}),
+        api.post("/token", data={"username": "CAROL", "password": wrong}),
+        api.post("/token", data={"username": "carol@example.com", "password": wrong}),
+    ]
+    assert [r.status_code for r in attempts] == [401] * 4
+    for name in ("carol", "carol@example.com"):
+        refused = api.post("/api/auth/login", data={"username": name, "password": PASSWORD})
+        assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60
+    # a name no account has is still counted, however it is written
+    unknown = [api.post("/token", data={"username": "nobody", "password": wrong}) for _ in range(3)]
+    assert [r.status_code for r in unknown] == [401] * 3
+    assert api.post("/token", data={"username": " Nobody", "password": wrong}).status_code == 401
+    assert api.post("/token", data={"username": "NOBODY ", "password": wrong}).status_code == 429
+
+
 def test_throttle_counts_api_gateways_source_ip_not_forwarded_for(stack, monkeypatch):
     from functions.api import handler as api_handler
 
@@ -336,6 +360,7 @@ def test_api_keys_expire(api, alice, stack):
         UpdateExpression="SET expires_at = :t",
         ExpressionAttributeValues={":t": expired_at},
     )
+    reset_caches()  # an hour on, the API no longer holds the key as it last read it
     expired = api.get("/api/v1/auth/profile", headers=bearer(soon["key"]))
     assert expired.status_code == 401 and error_code(expired) == "TOKEN_EXPIRED"
 

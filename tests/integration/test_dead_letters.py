@@ -13,6 +13,7 @@ from voxify.queue import WorkMessage
 from voxify.repositories.jobs import JobRepository
 from voxify.repositories.searches import SearchRepository
 from voxify.repositories.usage import UsageRepository
+from voxify.repositories.verification import VerificationRepository
 from voxify.repositories.voices import CloneRepository, SampleRepository
 from voxify.settings import get_settings
 from voxify.storage import AudioStore
@@ -56,6 +57,20 @@ def test_dead_voice_work_rejects_samples_and_clones_and_fails_searches(alice):
     search_id = search.json()["data"]["search_id"]
     assert dead("search", search_id, alice.user_id) == "search failed"
     assert SearchRepository().get(search_id).status == "failed"
+
+
+def test_a_dead_verification_fails_and_a_new_challenge_can_follow(alice):
+    voice = ready_clone(alice)
+    assert alice.post(f"/api/v1/voice/clones/{voice}/verification").status_code == 201
+    sent = alice.post(
+        f"/api/v1/voice/clones/{voice}/verification/recording", files={"file": ("p.wav", wav_bytes(), "audio/wav")}
+    )
+    assert sent.status_code == 202  # no worker: stays pending
+    assert dead("verify", voice, alice.user_id) == "verification failed"
+    failed = VerificationRepository().get(voice)
+    assert failed.status == "failed" and failed.error_code == "RETRIES_EXHAUSTED"
+    assert dead("verify", voice, alice.user_id) == "verification left as it is"  # once
+    assert alice.post(f"/api/v1/voice/clones/{voice}/verification").status_code == 201
 
 
 def test_a_dead_manifest_notification_gets_an_error_report(alice):

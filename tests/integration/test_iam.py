@@ -67,10 +67,11 @@ def test_each_component_has_exactly_its_template_role(stack, emulator_endpoint):
     bootstrap, resources = stack
     iam = operator(emulator_endpoint, "iam")
     specs = bootstrap.role_specs()
-    functions = {m.function for m in resources.mappings} | {s.function for s in resources.schedules}
+    functions = {m.function for m in [*resources.mappings, *resources.streams, *resources.schedules]}
     assert {s.component for s in specs} == functions | {
         resources.http_function,
         resources.worker_task,
+        *resources.url_functions,
     }
     for spec in specs:
         name = resources.roles[spec.component]

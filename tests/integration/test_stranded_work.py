@@ -63,14 +63,14 @@ def test_a_taken_over_worker_cannot_delete_the_new_owners_audio(alice, worker, e
     calls = []
 
     class StallsThenLosesItsClaim:
-        def synthesize(self, reference, request, progress=None, should_cancel=None):
+        def synthesize(self, reference, request, progress=None, should_cancel=None, on_chunk=None):
             if not calls:  # the first worker stalls here; meanwhile its claim expires and is taken over
                 calls.append(1)
                 jobs.update_fields(job["job_id"], {"claim_expires": 0}, only_in=[JobStatus.PROCESSING])
                 WorkQueue().send(WorkMessage(kind="synthesis", id=job["job_id"], user_id=alice.user_id))
                 newcomer.synthesis.engine = original
                 newcomer.drain()
-            return original.synthesize(reference, request, progress, should_cancel)
+            return original.synthesize(reference, request, progress, should_cancel, on_chunk)
 
     worker.synthesis.engine = StallsThenLosesItsClaim()
     try:

@@ -8,6 +8,7 @@ import boto3
 import numpy as np
 import soundfile as sf
 
+from tests.fixtures.events import announced_job_states
 from tests.fixtures.voices import processed_voice
 from tests.fixtures.worker import reference_speech
 from voxify.domain.jobs import JobStatus
@@ -92,15 +93,14 @@ def test_multi_voice_blocks_with_pauses(alice, worker):
     assert np.abs(combined[len(blocks[0]) : len(blocks[0]) + 24000]).max() == 0  # the pause is silent
 
 
-def test_duplicate_delivery_produces_one_output(alice, worker, stack):
+def test_duplicate_delivery_produces_one_output(alice, worker, stack, emulator_endpoint):
+    _, resources = stack
     voice = processed_voice(alice, worker)
     job = alice.post("/api/v1/job", json={"text_content": "Only once.", "voice_model_id": voice}).json()["data"]
     WorkQueue().send(WorkMessage(kind="synthesis", id=job["job_id"], user_id=alice.user_id))
-    events = []
-    original = worker.synthesis.events.job_changed
-    worker.synthesis.events.job_changed = lambda j: (events.append(j.status), original(j))
     assert worker.drain() == 2
-    assert events.count("completed") == 1
+    states = announced_job_states(emulator_endpoint, resources.streams[0].stream_arn, job["job_id"])
+    assert states == ["pending", "processing", "completed"]
     done = JobRepository().get(job["job_id"])
     assert done.status == "completed" and done.progress_version > 0
 
@@ -112,12 +112,12 @@ def test_cancel_mid_job_stops_between_chunks_and_leaves_no_audio(alice, worker, 
     engine = worker.synthesis.engine
     original = engine.synthesize
 
-    def cancel_after_first_chunk(reference, request, progress=None, should_cancel=None):
+    def cancel_after_first_chunk(reference, request, progress=None, should_cancel=None, on_chunk=None):
         def progress_then_cancel(fraction, message):
             alice.patch(f"/api/v1/job/{job['job_id']}", json={"status": "cancelled"})
             progress(fraction, message)
 
-        return original(reference, request, progress_then_cancel, should_cancel)
+        return original(reference, request, progress_then_cancel, should_cancel, on_chunk)
 
     worker.synthesis.engine = type("Wrapped", (), {"synthesize": staticmethod(cancel_after_first_chunk)})()
     try:

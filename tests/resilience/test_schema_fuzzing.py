@@ -87,6 +87,9 @@ FUZZ_ENVIRONMENT = {
     "VOXIFY_SYNC_WAIT_SECONDS": "0",
     "VOXIFY_SEARCH_WAIT_SECONDS": "0",
     "VOXIFY_DETECTION_WAIT_SECONDS": "0",
+    # The streaming routes (/tts/synthesize/stream, /v1/audio/speech with stream_format) follow
+    # their job's chunks until it ends; with no worker, end each stream after its header.
+    "VOXIFY_STREAM_MAX_SECONDS": "0.01",
 }
 
 # Excluded operations, and why:

@@ -17,7 +17,7 @@ def test_least_recently_used_goes_first():
 
 def test_entries_expire_after_their_time(monkeypatch):
     now = [100.0]
-    monkeypatch.setattr("voxify.cache.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("voxify.clock.monotonic", lambda: now[0])
     cache: LruCache[str, str] = LruCache(max_entries=4, ttl_seconds=10)
     cache.put("k", "v")
     now[0] += 9.9

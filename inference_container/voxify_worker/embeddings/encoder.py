@@ -17,6 +17,11 @@ from voxify_worker.audio import resample
 EMBEDDING_MODEL = "resemblyzer-ge2e-256"
 EMBEDDING_SIZE = 256
 ENCODER_RATE = 16_000
+# Cosine similarity at or above which two recordings are taken for one speaker. Measured on
+# the real speech in the f5-tts wheel: halves and re-encodings of one recording 0.77-0.99,
+# different speakers 0.40-0.61 (docs/voice-identity.md). The impersonation guard's default;
+# fixed here where no setting may move it (verification, verified voices).
+SAME_SPEAKER_SIMILARITY = 0.70
 
 
 class SpeakerEncoder:

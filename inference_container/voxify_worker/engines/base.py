@@ -22,6 +22,11 @@ from voxify.errors import CodedError, ErrorCode
 ProgressCallback = Callable[[float, str], None]
 # returns True when the job was cancelled; engines check it between text chunks
 CancelCheck = Callable[[], bool]
+# on_chunk(samples, sample_rate): audio the engine will not change any more, handed over as
+# soon as it is made (a sentence, or an F5 batch up to its cross-fade) so that it can be sent
+# while later sentences are still being synthesised. The chunks, joined in order, are the
+# result's audio (before any level change an engine applies to the whole of it).
+ChunkCallback = Callable[[np.ndarray, int], None]
 
 
 class EngineError(CodedError):
@@ -148,4 +153,5 @@ class Engine(Protocol):
         request: SynthesisRequest,
         progress: ProgressCallback | None = None,
         should_cancel: CancelCheck | None = None,
+        on_chunk: ChunkCallback | None = None,
     ) -> SynthesisResult: ...

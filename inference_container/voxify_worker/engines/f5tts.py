@@ -34,6 +34,7 @@ from voxify.cache import LruCache
 from voxify.errors import ErrorCode
 from voxify_worker.engines.base import (
     CancelCheck,
+    ChunkCallback,
     EngineError,
     ProgressCallback,
     ReferenceVoice,
@@ -98,6 +99,7 @@ class F5TTSEngine:
         request: SynthesisRequest,
         progress: ProgressCallback | None = None,
         should_cancel: CancelCheck | None = None,
+        on_chunk: ChunkCallback | None = None,
     ) -> SynthesisResult:
         require_words(request.text)
         if request.speed <= 0:
@@ -114,12 +116,17 @@ class F5TTSEngine:
             seed = self.seed if self.seed is not None else random.randrange(2**31)
             torch.manual_seed(seed)
             waves: list[np.ndarray] = []
+            fader = FadeStream(int(self.cross_fade_seconds * SAMPLE_RATE))
             for index, batch in enumerate(batches):
                 if should_cancel is not None and should_cancel():
                     raise SynthesisCancelled(f"cancelled before batch {index + 1}/{len(batches)}")
                 waves.append(self._speak(model, vocoder, ref_audio, ref_text, batch, request.speed))
+                if on_chunk is not None:
+                    on_chunk(fader.add(waves[-1]), SAMPLE_RATE)
                 if progress is not None:
                     progress((index + 1) / len(batches), f"batch {index + 1}/{len(batches)}")
+            if on_chunk is not None:
+                on_chunk(fader.end(), SAMPLE_RATE)
         audio, starts, overlaps = cross_fade(waves, int(self.cross_fade_seconds * SAMPLE_RATE))
         words = estimate_word_timings(batches, starts, [len(wave) for wave in waves], overlaps)
         return SynthesisResult(
@@ -275,6 +282,31 @@ def cross_fade(waves: list[np.ndarray], fade_samples: int) -> tuple[np.ndarray, 
         starts.append(start)
         overlaps.append(overlap)
     return audio.astype(np.float32), starts, overlaps
+
+
+class FadeStream:
+    """`cross_fade` a batch at a time, for streaming: each call hands out the joined audio
+    that no later batch can change (all but the last `fade_samples`, which the next batch's
+    fade-in mixes into); `end` hands out the rest. Joined, the pieces are `cross_fade`'s audio."""
+
+    def __init__(self, fade_samples: int) -> None:
+        self._fade = fade_samples
+        self._held = np.zeros(0, dtype=np.float32)  # the joined audio's tail not handed out yet
+        self._length = 0  # of the joined audio so far
+
+    def add(self, wave: np.ndarray) -> np.ndarray:
+        overlap = min(self._fade, self._length, len(wave))
+        kept = len(self._held) - overlap
+        ramp = np.linspace(0.0, 1.0, overlap, dtype=np.float32)
+        mixed = self._held[kept:] * (1.0 - ramp) + wave[:overlap] * ramp
+        pending = np.concatenate([self._held[:kept], mixed, wave[overlap:]]).astype(np.float32)
+        self._length += len(wave) - overlap
+        cut = max(0, len(pending) - self._fade)
+        self._held = pending[cut:]
+        return pending[:cut]
+
+    def end(self) -> np.ndarray:
+        return self._held
 
 
 def estimate_word_timings(

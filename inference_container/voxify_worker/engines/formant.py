@@ -24,6 +24,7 @@ from voxify.errors import ErrorCode
 from ..audio.voice_match import CALIBRATION_TEXT, VoiceMatch, reference_profile, source_profile
 from .base import (
     CancelCheck,
+    ChunkCallback,
     EngineError,
     ProgressCallback,
     ReferenceVoice,
@@ -59,6 +60,7 @@ class FormantEngine:
         request: SynthesisRequest,
         progress: ProgressCallback | None = None,
         should_cancel: CancelCheck | None = None,
+        on_chunk: ChunkCallback | None = None,
     ) -> SynthesisResult:
         require_words(request.text)
         language_voice = self._espeak.voice_for(request.language)
@@ -74,6 +76,8 @@ class FormantEngine:
                 raise SynthesisCancelled()
             speech = self._espeak.speak(chunk, voice, request.speed, end_pause=i < len(chunks) - 1)
             pieces.append(match.apply(speech.samples, speech.rate))
+            if on_chunk:
+                on_chunk(pieces[-1], speech.rate)
             words += [WordTiming(w.word, w.start_time + offset, w.end_time + offset, w.estimated) for w in speech.words]
             offset += len(speech.samples) / speech.rate
             if progress:

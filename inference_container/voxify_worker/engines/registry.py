@@ -13,6 +13,7 @@ from voxify.observability import logger
 from voxify.settings import get_settings
 from voxify_worker.engines.base import (
     CancelCheck,
+    ChunkCallback,
     Engine,
     ProgressCallback,
     ReferenceVoice,
@@ -61,9 +62,10 @@ class OfflineEngine:
         request: SynthesisRequest,
         progress: ProgressCallback | None = None,
         should_cancel: CancelCheck | None = None,
+        on_chunk: ChunkCallback | None = None,
     ) -> SynthesisResult:
         engine: Engine = self.neural if self.neural.speaks(request.language) else self.fallback
-        return engine.synthesize(reference, request, progress, should_cancel)
+        return engine.synthesize(reference, request, progress, should_cancel, on_chunk)
 
 
 def load_engine(name: str | None = None) -> Engine:

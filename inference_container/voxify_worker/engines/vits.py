@@ -38,6 +38,7 @@ from ..audio.voice_match import CALIBRATION_TEXT, MatchLimits, VoiceMatch, refer
 from ..audio.world import FAST
 from .base import (
     CancelCheck,
+    ChunkCallback,
     EngineError,
     ProgressCallback,
     ReferenceVoice,
@@ -156,6 +157,7 @@ class VitsEngine:
         request: SynthesisRequest,
         progress: ProgressCallback | None = None,
         should_cancel: CancelCheck | None = None,
+        on_chunk: ChunkCallback | None = None,
     ) -> SynthesisResult:
         require_words(request.text)
         if not self.speaks(request.language):
@@ -176,6 +178,8 @@ class VitsEngine:
             pause = silence(_SENTENCE_PAUSE_MS if i < len(texts) - 1 else 0, rate)
             pieces += [speech, pause]
             offset += len(speech) + len(pause)
+            if on_chunk:
+                on_chunk(np.concatenate([speech, pause]), rate)
             if progress:
                 progress((i + 1) / len(texts), f"sentence {i + 1} of {len(texts)}")
         return SynthesisResult(

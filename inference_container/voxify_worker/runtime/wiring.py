@@ -12,6 +12,7 @@ from functools import partial
 from voxify.events import EventPublisher
 from voxify.repositories.jobs import JobRepository
 from voxify.repositories.searches import SearchRepository
+from voxify.repositories.verification import VerificationRepository
 from voxify.repositories.voices import CloneRepository, SampleRepository
 from voxify.repositories.watermarks import DetectionRepository
 from voxify.storage import AudioStore
@@ -26,6 +27,7 @@ from voxify_worker.work.references import ReferenceCache
 from voxify_worker.work.samples import process_sample
 from voxify_worker.work.searches import answer_search
 from voxify_worker.work.synthesis import SynthesisContext, synthesize_job
+from voxify_worker.work.verification import VerificationContext, verify_voice
 from voxify_worker.work.voice_context import VoiceContext
 from voxify_worker.work.watermarks import WatermarkContext, check_watermark
 
@@ -56,7 +58,6 @@ def wire(engine: Engine, worker_id: str) -> Wiring:
         jobs=JobRepository(),
         store=store,
         references=ReferenceCache(store, clones),
-        events=events,
         worker_id=worker_id,
         watermarker=watermarker,
         voices=voices,
@@ -68,5 +69,6 @@ def wire(engine: Engine, worker_id: str) -> Wiring:
         "search": partial(answer_search, ctx=voices),
         "forget": partial(forget_voice, ctx=voices, references=synthesis.references),
         "watermark": partial(check_watermark, ctx=WatermarkContext(DetectionRepository(), store, watermarker)),
+        "verify": partial(verify_voice, ctx=VerificationContext(VerificationRepository(), voices, watermarker)),
     }
     return Wiring(synthesis, voices, handlers)

@@ -1,4 +1,5 @@
-"""Word timings measured by forced alignment, for engines that can only estimate them.
+"""Word timings measured by forced alignment, for engines that can only estimate them, and
+the words heard in a recording (`transcribe`, for voice verification).
 
 F5-TTS and the neural voice report no word times; they spread the text over the audio and
 mark every word estimated. For English, PocketSphinx (its wheel bundles a US English acoustic
@@ -39,6 +40,7 @@ _ARPABET = {
 _IPA_SYMBOL = re.compile("|".join(sorted(map(re.escape, _ARPABET), key=len, reverse=True)))
 _NOT_IN_WORD = re.compile(r"[^\w']+")
 _ALTERNATIVE = re.compile(r"\(\d+\)$")  # "the(2)": the dictionary's second pronunciation
+_RECOGNITION = "_default"  # the decoder's search with its language model, as created
 
 
 class WordAligner:
@@ -84,6 +86,18 @@ class WordAligner:
             for w, s in zip(words, segments, strict=True)
         ]
 
+    def transcribe(self, audio: np.ndarray, rate: int) -> list[str]:
+        """The words PocketSphinx recognises in English speech (its bundled US English model
+        and language model), lower case; fillers and noise markers left out."""
+        pcm = (np.clip(resample(audio, rate, _RATE), -1.0, 1.0) * 32767).astype(np.int16)
+        with self._lock:
+            self._decoder.activate_search(_RECOGNITION)  # alignment leaves its own search active
+            self._decoder.start_utt()
+            self._decoder.process_raw(pcm.tobytes(), full_utt=True)
+            self._decoder.end_utt()
+            hypothesis = self._decoder.hyp()
+        return hypothesis.hypstr.split() if hypothesis else []
+
     def _entry(self, word: str) -> str:
         """The dictionary entry for a written word, added from eSpeak's pronunciation if
         missing; '' when it cannot be pronounced. The caller need not hold the lock."""
@@ -98,6 +112,11 @@ class WordAligner:
                 return ""
             self._decoder.add_word(entry, phones, True)
         return entry
+
+
+def transcribe(audio: np.ndarray, rate: int) -> list[str]:
+    """The words heard in English speech."""
+    return WordAligner.shared().transcribe(audio, rate)
 
 
 def align_words(audio: np.ndarray, rate: int, words: list[WordTiming], language: str) -> list[WordTiming]:

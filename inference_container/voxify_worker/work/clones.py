@@ -12,6 +12,11 @@ distance-bounded query (no fixed top-k for look-alike rows to fill):
 - other users' samples count too, so a voice uploaded but never cloned is protected, except
   samples that one of their owner's held or refused clones is made of (the same rule).
 
+A verified voice (its owner read a challenge in it: work/verification.py) is protected without
+exception: another account's clone that resembles it at `SAME_SPEAKER_SIMILARITY` or above is
+held whatever the guard's threshold is set to, so no setting that lets other look-alikes
+through lets these through.
+
 A clone that matches is held in `needs_review`: a matching clone is named in preference to a
 matching sample. The owner sees the code and the score, only admins see whose voice it
 resembles. The clone's own row stays in the index while it is held: an admin approves it in
@@ -21,7 +26,7 @@ the API, without the worker, and an approved clone must be found by later checks
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -33,7 +38,7 @@ from voxify.observability import logger
 from voxify.queue import WorkMessage
 from voxify.settings import get_settings
 from voxify_worker.audio import AudioError
-from voxify_worker.embeddings.encoder import mean_embedding
+from voxify_worker.embeddings.encoder import SAME_SPEAKER_SIMILARITY, mean_embedding
 from voxify_worker.runtime.consumer import Delivery
 from voxify_worker.work.voice_context import (
     VoiceContext,
@@ -61,9 +66,18 @@ class Match:
     kind: str  # "clone" or "sample"
     similarity: float
     probe: str  # which Probe matched
+    verified: bool = False  # a verified voice's clone: held for at the fixed threshold
+
+    def described(self) -> str:
+        return "verified voice" if self.verified else f"voice {self.kind}"
 
     def review_match(self) -> dict[str, Any]:
-        return {f"{self.kind}_id": self.voice_id, "user_id": self.user_id, "matched_audio": self.probe}
+        return {
+            f"{self.kind}_id": self.voice_id,
+            "user_id": self.user_id,
+            "matched_audio": self.probe,
+            "verified_voice": self.verified,
+        }
 
 
 def process_clone(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> None:
@@ -100,9 +114,9 @@ def process_clone(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> N
         changes["review"] = {
             "code": ErrorCode.POSSIBLE_IMPERSONATION.value,
             "similarity": match.similarity,
-            "threshold": get_settings().impersonation_threshold,
+            "threshold": _threshold_for(match),
             "flagged_at": now_iso(),
-            "reason": f"the voice matches another user's voice {match.kind}",
+            "reason": f"the voice matches another user's {match.described()}",
         }
         changes["review_match"] = match.review_match()
     ctx.events.announce(ctx.clones.set_status(work.id, status, changes, expected_status=[CloneStatus.PROCESSING]))
@@ -141,13 +155,21 @@ def _probes(
     return probes
 
 
+def _threshold_for(match: Match) -> float:
+    """The similarity at which `match` holds a clone: the guard's setting, or for a verified
+    voice at most the fixed same-speaker similarity."""
+    threshold = get_settings().impersonation_threshold
+    return min(threshold, SAME_SPEAKER_SIMILARITY) if match.verified else threshold
+
+
 def _impersonated_voice(clone: CloneRecord, probes: list[Probe], ctx: VoiceContext) -> Match | None:
-    """The most similar ready clone of another user at or above the threshold, else the
-    most similar other user's sample that counts; None when nothing does."""
+    """The most similar other user's clone that holds this one (a ready clone at or above the
+    threshold, or a verified one at or above the same-speaker similarity), else the most
+    similar other user's sample that counts; None when nothing does."""
     threshold = get_settings().impersonation_threshold
     answers = ctx.index.at_least(
         [p.vector for p in probes],
-        threshold,
+        min(threshold, SAME_SPEAKER_SIMILARITY),
         other_than_user=clone.user_id,
         kinds=("clone", "sample"),
         model=ctx.encoder.model,
@@ -162,20 +184,30 @@ def _impersonated_voice(clone: CloneRecord, probes: list[Probe], ctx: VoiceConte
                 )
     disputed: dict[str, set[str]] = {}
     for match in sorted(best.values(), key=lambda m: (m.kind != "clone", -m.similarity)):
-        if _counts(match, ctx, disputed):
-            return match
+        counted = _counted(match, threshold, ctx, disputed)
+        if counted is not None:
+            return counted
     return None
 
 
-def _counts(match: Match, ctx: VoiceContext, disputed: dict[str, set[str]]) -> bool:
-    """Whether another user's voice may hold this clone; rows of voices deleted, or clones
-    refused, leave the index here (their `forget` work may have been lost or never sent)."""
+def _counted(match: Match, threshold: float, ctx: VoiceContext, disputed: dict[str, set[str]]) -> Match | None:
+    """The match, if another user's voice may hold this clone (marked when it is a verified
+    voice); rows of voices deleted, or clones refused, leave the index here (their `forget`
+    work may have been lost or never sent)."""
     if match.kind == "clone":
         other = ctx.clones.get(match.voice_id)
         if other is None or other.status == CloneStatus.REJECTED:
             ctx.index.delete(match.voice_id)
-            return False
-        return other.status == CloneStatus.READY
+            return None
+        if other.verified:
+            return replace(match, verified=True)
+        return match if other.status == CloneStatus.READY and match.similarity >= threshold else None
+    return match if match.similarity >= threshold and _sample_counts(match, ctx, disputed) else None
+
+
+def _sample_counts(match: Match, ctx: VoiceContext, disputed: dict[str, set[str]]) -> bool:
+    """Whether another user's sample protects its voice: not when refused, nor when one of
+    its owner's held or refused clones is made of it."""
     sample = ctx.samples.get(match.voice_id)
     if sample is None:
         ctx.index.delete(match.voice_id)

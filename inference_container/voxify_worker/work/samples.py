@@ -9,6 +9,7 @@ in the voice index.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
@@ -34,8 +35,9 @@ def process_sample(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> 
     if sample is None:
         return
     try:
+        data = _original_bytes(sample, ctx)
         # a child process with capped memory: an upload is anyone's bytes (audio/isolation.py)
-        audio, rate = decode_isolated(_original_bytes(sample, ctx), get_settings().max_sample_seconds)
+        audio, rate = decode_isolated(data, get_settings().max_sample_seconds)
     except AudioError as error:
         _reject(ctx, work.id, [error.code.value, str(error)])
         return
@@ -50,6 +52,7 @@ def process_sample(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> 
         "duration_seconds": quality.duration_seconds,
         "quality": quality.as_record(),
         "embedding_model": ctx.encoder.model,
+        "sha256": hashlib.sha256(data).hexdigest(),  # what the clone's consent record names
         "normalized_key": normalized_key,
         "reference_key": reference_key,
         "rejection_reasons": [],

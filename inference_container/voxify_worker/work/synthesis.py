@@ -1,12 +1,14 @@
 """`synthesize_job`: one synthesis job from claim to completed audio in S3.
 
 Claim (conditional pending -> processing), then per block: reference voice, engine,
-post-processing, per-block file; then the combined file, and a conditional completion that
+post-processing, per-block file (and, for a streaming job, each sentence's chunk as it is
+made: work/streaming.py); then the combined file, and a conditional completion that
 only the claiming worker can make. Cancellation is noticed at every progress report (the
 conditional write fails once the job is no longer ours). Permanent errors (bad voice,
 unsupported language) fail the job at once; anything else hands the job back to `pending`
 with its last error and lets the queue redeliver (after maxReceiveCount the DLQ function
-fails it with that error).
+fails it with that error). Each state change reaches the bus from the table's stream
+(voxify.logic.job_events), so a worker killed right after its write loses no announcement.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from voxify.clock import epoch
 from voxify.domain.jobs import JobRecord, JobStatus
 from voxify.domain.watermarks import OutputWatermark
 from voxify.errors import CodedError, ErrorCode
-from voxify.events import EventPublisher
 from voxify.logic.watermarks import outputs_marked
 from voxify.observability import logger
 from voxify.queue import WorkMessage
@@ -37,6 +38,7 @@ from voxify_worker.runtime.consumer import Delivery, WorkDeferred
 from voxify_worker.runtime.lease import Lease
 from voxify_worker.work.alignment import align_words
 from voxify_worker.work.references import ReferenceCache
+from voxify_worker.work.streaming import ChunkWriter
 from voxify_worker.work.timestamps import timestamps
 from voxify_worker.work.voice_context import VoiceContext, speaker_similarity
 
@@ -55,7 +57,6 @@ class SynthesisContext:
     jobs: JobRepository
     store: AudioStore
     references: ReferenceCache
-    events: EventPublisher
     worker_id: str
     watermarker: Watermarker
     # scores each output against its voice; None leaves `speaker_similarity` unset
@@ -128,7 +129,6 @@ def synthesize_job(work: WorkMessage, delivery: Delivery, ctx: SynthesisContext)
     if job is None:
         _not_claimed(work.id, ctx)
         return
-    ctx.events.job_changed(job)
     started = time.monotonic()
     try:
         check_output(job.output_format, job.sample_rate)
@@ -166,7 +166,6 @@ def _complete(job: JobRecord, outcome: JobOutcome, ctx: SynthesisContext) -> Non
     if finished is None:  # cancelled during the upload
         _discard_outputs(job, ctx)
         return
-    ctx.events.job_changed(finished)
     logger.info("job completed", extra={"duration": outcome.duration_seconds, "rtf": outcome.engine.rtf})
 
 
@@ -175,12 +174,19 @@ def _render(job: JobRecord, ctx: SynthesisContext, report: ProgressReporter) -> 
     rate, fmt = job.sample_rate, job.output_format
     report(1, "preparing the voice", force=True)
     marker = _watermarker(ctx)
-    blocks = [_render_block(job, index, ctx, report, marker) for index in range(len(job.blocks))]
+    pauses = [silence(block.wait_after_ms, rate) for block in job.blocks]  # the last block's too, as asked
+    stream = ChunkWriter(job, ctx.jobs, ctx.store, ctx.worker_id, marker) if job.config.stream else None
+    blocks: list[RenderedBlock] = []
+    for index, pause in enumerate(pauses):
+        blocks.append(_render_block(job, index, ctx, report, marker, stream))
+        if stream:
+            stream.pause(pause)
+    if stream:
+        stream.end()
     segments: list[np.ndarray] = []
     words: list[WordTiming] = []
     offset = 0.0
-    for index, block in enumerate(blocks):
-        pause = silence(job.blocks[index].wait_after_ms, rate)  # the last block's too, as asked
+    for block, pause in zip(blocks, pauses, strict=True):
         words += [WordTiming(w.word, w.start_time + offset, w.end_time + offset, w.estimated) for w in block.words]
         segments += [block.audio, pause]
         offset += (len(block.audio) + len(pause)) / rate
@@ -231,10 +237,16 @@ def _keep_timestamps(
 
 
 def _render_block(
-    job: JobRecord, index: int, ctx: SynthesisContext, report: ProgressReporter, marker: Watermarker | None
+    job: JobRecord,
+    index: int,
+    ctx: SynthesisContext,
+    report: ProgressReporter,
+    marker: Watermarker | None,
+    stream: ChunkWriter | None,
 ) -> RenderedBlock:
     """One block through the engine, post-processing, the watermark (last, on the samples
-    as they will be encoded: the combined file is these blocks joined) and its own file."""
+    as they will be encoded: the combined file is these blocks joined) and its own file;
+    a streaming job's chunks go out as the engine makes them."""
     block, count = job.blocks[index], len(job.blocks)
     voice_id = block.voice_model_id or job.voice_model_id
     if voice_id is None or block.text is None:  # resolved and present in every stored job
@@ -251,6 +263,7 @@ def _render_block(
         SynthesisRequest(text=block.text, language=job.text_language, speed=job.speed),
         progress=engine_progress,
         should_cancel=report.cancelled,
+        on_chunk=stream.speech if stream else None,
     )
     engine_seconds = time.monotonic() - tick
     report(base + share * 0.85, f"block {index + 1}/{count}: encoding", force=True)
@@ -285,11 +298,7 @@ def _speaker_similarity(
 def _fail(job: JobRecord, ctx: SynthesisContext, code: ErrorCode, message: str) -> None:
     logger.warning("job failed permanently", extra={"error_code": code.value})
     _discard_outputs(job, ctx)
-    failed = ctx.jobs.finish(
-        job.job_id, ctx.worker_id, JobStatus.FAILED, {"error_code": code.value, "error_message": message}
-    )
-    if failed:
-        ctx.events.job_changed(failed)
+    ctx.jobs.finish(job.job_id, ctx.worker_id, JobStatus.FAILED, {"error_code": code.value, "error_message": message})
 
 
 def _discard_outputs(job: JobRecord, ctx: SynthesisContext) -> None:

@@ -19,6 +19,8 @@ RATES_BY_FORMAT: dict[str, tuple[int, ...]] = {
     "opus": (8000, 12000, 16000, 24000, 48000),
 }
 MAX_BLOCKS = 100
+# formats whose encoded pieces, joined, play as one file (FLAC's header needs the whole audio)
+STREAMED_FORMATS: tuple[str, ...] = ("wav", "mp3", "ogg")
 
 
 def rate_problem(fmt: str, rate: int) -> str | None:
@@ -50,6 +52,11 @@ class Block(BaseModel):
 class JobConfig(BaseModel):
     include_timestamps: bool = False
     timestamp_granularity: Literal["word", "syllable", "both"] = "word"
+    stream: bool = Field(
+        default=False,
+        description="also write the audio sentence by sentence as it is made, for the streaming routes "
+        f"(formats {', '.join(STREAMED_FORMATS)})",
+    )
 
 
 class JobOptions(BaseModel):
@@ -75,6 +82,12 @@ class JobOptions(BaseModel):
         problem = rate_problem(self.output_format, self.sample_rate)
         if problem:
             raise ValueError(problem)
+        return self
+
+    @model_validator(mode="after")
+    def streamable(self) -> "JobOptions":
+        if self.config.stream and self.output_format not in STREAMED_FORMATS:
+            raise ValueError(f"{self.output_format} cannot be streamed; stream one of {', '.join(STREAMED_FORMATS)}")
         return self
 
     @model_validator(mode="after")
@@ -190,6 +203,15 @@ class Job(BaseModel):
     finished_at: str | None = None
 
 
+class StreamProgress(BaseModel):
+    """How far a streaming job's chunks have got: `chunks` objects exist under attempt
+    `attempt`'s prefix, and `ended` once the last of them is written."""
+
+    attempt: int
+    chunks: int = 0
+    ended: bool = False
+
+
 class JobRecord(Job, OwnedRecord):
     """A job as stored: the public fields plus what only the pipeline uses."""
 
@@ -204,6 +226,7 @@ class JobRecord(Job, OwnedRecord):
     batch_output_name: str | None = None
     batch_counted: str | None = Field(default=None, description="the outcome its batch has counted")
     correlation_id: str | None = Field(default=None, description="an inbound request's, echoed in events")
+    stream: StreamProgress | None = Field(default=None, description="a streaming job's chunks so far")
 
     def claim_is_live(self, now: int) -> bool:
         """A worker holds the job at epoch second `now` (its claim has not run out)."""

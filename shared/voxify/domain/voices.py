@@ -51,6 +51,7 @@ class Sample(BaseModel):
     quality: SampleQuality | None = None
     rejection_reasons: list[str] = []
     embedding_model: str | None = None
+    sha256: str | None = Field(default=None, description="of the uploaded file, as the worker read it")
     original_key: str
     normalized_key: str | None = None
     reference_key: str | None = None
@@ -73,6 +74,49 @@ class UploadRequest(BaseModel):
     content_type: str = Field(default="application/octet-stream", max_length=100)
 
 
+# What a caller attests with `consent: true`, kept with the clone under its version: a later
+# wording gets a new version, and a clone keeps the words its owner agreed to.
+CONSENT_STATEMENT = (
+    "I am the person whose voice is in these recordings, or I have that person's permission to "
+    "create a synthetic copy of their voice and to use it as I intend to; I will not use it to "
+    "deceive anyone about who is speaking."
+)
+CONSENT_VERSION = "2026-12-01"
+
+
+class ConsentStatement(BaseModel):
+    statement: str = Field(description="the words `consent: true` attests")
+    version: str
+
+
+class SampleHash(BaseModel):
+    sample_id: str
+    sha256: str | None = Field(description="of the uploaded file; null for samples processed before hashes were kept")
+
+
+class ConsentAttestation(BaseModel):
+    """Who consented, when, to which words, from where, for which exact audio: what a clone
+    keeps as its `consent`, and what the account export carries."""
+
+    attested_by: str
+    attested_at: str
+    statement: str
+    statement_version: str
+    source_ip: str | None = None
+    user_agent: str | None = None
+    samples: list[SampleHash]
+
+
+class VerificationEvidence(BaseModel):
+    """What a passed verification measured (voxify_worker/work/verification.py)."""
+
+    phrase: str
+    transcript: str = Field(description="what the recogniser heard")
+    word_error_rate: float
+    speaker_similarity: float = Field(description="cosine similarity of the recording to the voice, -1..1")
+    recording_sha256: str
+
+
 class CloneStatus(StrEnum):
     PROCESSING = "processing"  # embedding and impersonation check in the worker
     READY = "ready"
@@ -91,7 +135,9 @@ class CloneCreate(BaseModel):
         examples=["Some call me nature, others call me mother nature."],
     )
     language: str = Field(default="en", min_length=2, max_length=16)
-    consent: bool = Field(description="the speaker consented to being cloned; must be true")
+    # Not a required field: a request without it is refused by the consent rule itself
+    # (CONSENT_REQUIRED, saying how to give it), not by a generic "field required".
+    consent: bool = Field(default=False, description="the speaker consented to being cloned; must be true")
 
 
 class SampleCloneCreate(CloneCreate):
@@ -115,6 +161,9 @@ class Clone(BaseModel):
     consent: dict[str, Any]
     embedding_model: str | None = None
     review: dict[str, Any] | None = Field(default=None, description="why the clone is held or was decided, and by whom")
+    verified: bool = Field(default=False, description="its owner proved, by reading a challenge, to be its speaker")
+    verified_at: str | None = None
+    verification: VerificationEvidence | None = None
     created_at: str
     updated_at: str
 

@@ -9,13 +9,14 @@ A router declares its group once:
     router = APIRouter(prefix=..., dependencies=[Depends(require_scope(Scope.JOBS))])
 
 The principal is cached per request, so the route's own `CurrentUser` is the same one and the
-request is counted once.
+request is counted once: a read in this process, a write in the shared table, and a route
+marked `@counts_own_request` (a job create) inside its own transaction (voxify.logic.usage).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -24,16 +25,26 @@ from voxify.domain.users import Role, Scope
 from voxify.errors import ErrorCode, VoxifyError
 from voxify.http.envelope import PageRequest
 from voxify.logic import usage
-from voxify.logic.auth import Principal, authenticate
+from voxify.logic.auth import READ_METHODS, Principal, authenticate
 from voxify.observability import logger
 
 bearer = HTTPBearer(auto_error=False, description="an access token or an API key (vx_...)")
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+_SELF_COUNTING: set[Callable[..., Any]] = set()
+
+
+def counts_own_request(endpoint: Endpoint) -> Endpoint:
+    """Mark a route that counts its request against the per-minute limit itself, in the
+    transaction of what it creates, so that the request costs no separate write."""
+    _SELF_COUNTING.add(endpoint)
+    return endpoint
 
 
 def current_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
-    """Authenticates, then counts the request against the caller's per-minute limit."""
+    """Authenticates, then counts the request against the caller's per-minute limit (unless
+    the route counts it itself)."""
     if credentials is None:
         raise VoxifyError(
             ErrorCode.UNAUTHORIZED,
@@ -42,7 +53,12 @@ def current_principal(
         )
     principal = authenticate(credentials.credentials)
     logger.append_keys(user_id=principal.user_id)
-    rate = usage.count_request(principal.user_id)
+    if request.scope.get("endpoint") in _SELF_COUNTING:
+        return principal
+    if request.method in READ_METHODS:
+        rate = usage.count_read(principal.user_id)
+    else:
+        rate = usage.count_request(principal.user_id)
     request.state.rate_limit = rate
     rate.enforce()
     return principal

@@ -30,7 +30,9 @@ each request per route in fixed one-minute windows, per client IP
 e-mail (login, register, forgot-password, resend), per account
 (VOXIFY_AUTH_THROTTLE_PER_ACCOUNT_PER_MINUTE, 10); past either, 429 RATE_LIMITED with
 Retry-After. Refresh, reset and verification tokens are unguessable, so those routes are
-throttled per IP only. The per-account counter is keyed by a hash of the address.
+throttled per IP only. The per-account counter is keyed by the account the name resolves to,
+so an account that logs in by e-mail or by user name has one allowance, not one per name; a
+name no account has is counted under a hash of the name as given (trimmed, in lower case).
 
 API keys (`vx_...`, stored as their SHA-256) carry scopes (voxify.domain.users.Scope; by
 default every scope but `admin`, which only an administrator's key may carry) and an optional
@@ -124,12 +126,13 @@ def check_password_policy(password: str, email: str) -> None:
 # ---- throttles of the unauthenticated routes
 
 
-def throttle(action: str, client_ip: str, email: str | None = None) -> None:
-    """Count one `action` request from `client_ip` (and naming `email`); 429 past a limit."""
+def throttle(action: str, client_ip: str, account_name: str | None = None) -> None:
+    """Count one `action` request from `client_ip` (and naming the account `account_name`,
+    an e-mail address or a user name); 429 past a limit."""
     settings = get_settings()
     checks = [("ip", f"IP#{client_ip}", settings.auth_throttle_per_ip_per_minute)]
-    if email:
-        checks.append(("account", f"ACCOUNT#{_sha256(email.lower())}", settings.auth_throttle_per_account_per_minute))
+    if account_name:
+        checks.append(("account", _account_counter(account_name), settings.auth_throttle_per_account_per_minute))
     counters = UsageRepository()
     for per, key, limit in checks:
         count, reset_in = counters.count_request(f"AUTH#{action}#{key}")
@@ -140,6 +143,14 @@ def throttle(action: str, client_ip: str, email: str | None = None) -> None:
                 {"limit": limit, "per": per, "retry_after_seconds": reset_in},
                 headers={"Retry-After": str(max(1, reset_in))},
             )
+
+
+def _account_counter(name: str) -> str:
+    """The per-account counter of a name: the account's own where the name is one of its
+    names, else the name's (so guessing at unknown names is throttled too). Hashed: a counter
+    lives a minute and need not name whom it counts (erasure leaves nothing that does)."""
+    user = _account_named(name)
+    return f"ACCOUNT#{_sha256(user.user_id if user else _normalised(name))}"
 
 
 # ---- accounts and e-mail verification
@@ -229,9 +240,7 @@ def set_role(email: str, role: Role) -> UserRecord:
 def login(email: str, password: str) -> TokenPair:
     """A token pair for valid credentials (an e-mail address, or a user name where the account
     has one); the same error for every kind of mismatch."""
-    users = UserRepository()
-    name = email.lower()
-    user = users.get_by_email(name) if "@" in name else users.get_by_username(name)
+    user = _account_named(email)
     try:
         _hasher.verify((user.password_hash if user else None) or _dummy_hash(), password)
     except (VerifyMismatchError, InvalidHashError):
@@ -241,6 +250,19 @@ def login(email: str, password: str) -> TokenPair:
     if user.disabled:
         raise VoxifyError(ErrorCode.ACCOUNT_DISABLED, "this account is disabled")
     return issue_tokens(user, family=new_id("fam"))
+
+
+def _normalised(name: str) -> str:
+    """Names are stored in lower case, and spaces around a name are a slip, not another name."""
+    return name.strip().lower()
+
+
+def _account_named(name: str) -> UserRecord | None:
+    """The account whose e-mail address or user name `name` is (they are stored in lower case;
+    a user name cannot contain "@")."""
+    users = UserRepository()
+    name = _normalised(name)
+    return users.get_by_email(name) if "@" in name else users.get_by_username(name)
 
 
 def issue_tokens(user: UserRecord, family: str, family_expires_at: int | None = None) -> TokenPair:
@@ -329,11 +351,14 @@ def logout_everywhere(user_id: str) -> None:
 
 
 def authenticate(credential: str) -> Principal:
-    """A principal for a bearer access token or an API key."""
+    """A principal for a bearer access token or an API key. The user and key records are
+    those read at most `principal_cache_seconds` ago (voxify.repositories.users), so a
+    warm request reads nothing; a disabled account, a bumped token version or a deleted key
+    takes effect within that time."""
     scopes: frozenset[Scope] | None = None
     claims: dict[str, Any] | None = None
     if credential.startswith(API_KEY_PREFIX):
-        record = ApiKeyRepository().get_by_hash(_sha256(credential))
+        record = ApiKeyRepository().recent_by_hash(_sha256(credential))
         if record is None:
             raise VoxifyError(ErrorCode.TOKEN_INVALID, "API key is not valid")
         if record.expires_at and datetime.fromisoformat(record.expires_at) <= datetime.now(UTC):
@@ -342,7 +367,7 @@ def authenticate(credential: str) -> Principal:
     else:
         claims = _decode(credential, "access")
         user_id, via = claims["sub"], "token"
-    user = UserRepository().get(user_id)
+    user = UserRepository().recent(user_id)
     if user is None:
         raise VoxifyError(ErrorCode.TOKEN_INVALID, "the account behind this credential is gone")
     if user.disabled:

@@ -4,8 +4,8 @@ ever and nobody pays for work that never happened.
 One function consumes every DLQ. A dead message looks like what its source queue carries,
 and its shape says what it was:
 - a work message (jobs and uploads queues): the job fails RETRIES_EXHAUSTED with its last
-  error, a sample or clone is rejected, a search fails; the job's or sample's daily quota
-  unit is refunded;
+  error, a sample or clone is rejected, a search or a voice verification fails; the job's or
+  sample's daily quota unit is refunded;
 - an S3 notification: of a presigned sample upload (the sample is rejected), or of a
   drop-folder manifest (an error report is written beside it);
 - an EventBridge event: a "Synthesis Requested" event is answered "Synthesis Request
@@ -24,6 +24,7 @@ from urllib.parse import unquote_plus
 from pydantic import ValidationError
 
 from voxify.domain.runtime_config import QuotaKind
+from voxify.domain.verification import VerificationStatus
 from voxify.domain.voices import CloneStatus, SampleStatus, SearchStatus
 from voxify.errors import ErrorCode, VoxifyError
 from voxify.events import EventPublisher
@@ -35,6 +36,7 @@ from voxify.observability import logger
 from voxify.queue import WorkMessage, parse_work
 from voxify.repositories.searches import SearchRepository
 from voxify.repositories.usage import UsageRepository
+from voxify.repositories.verification import VerificationRepository
 from voxify.repositories.voices import CloneRepository, SampleRepository
 
 GAVE_UP = "its message exhausted its delivery attempts"
@@ -89,6 +91,16 @@ def _dead_work(work: WorkMessage) -> str:
             work.id, {"status": SearchStatus.FAILED.value, "error": f"{ErrorCode.RETRIES_EXHAUSTED.value}: {GAVE_UP}"}
         )
         return "search failed" if finished else "search left as it is"
+    if work.kind == "verify":
+        verified = VerificationRepository().finish(
+            work.id,
+            {
+                "status": VerificationStatus.FAILED.value,
+                "error_code": ErrorCode.RETRIES_EXHAUSTED.value,
+                "error": f"the recording could not be checked: {GAVE_UP}",
+            },
+        )
+        return "verification failed" if verified else "verification left as it is"
     return "nothing to do"  # forget: searches skip ids whose record is gone
 
 

@@ -16,6 +16,7 @@ from voxify.observability import logger
 from voxify.queue import WorkMessage, WorkQueue
 from voxify.repositories.erasure import user_tables
 from voxify.repositories.jobs import JobRepository
+from voxify.repositories.users import forget_recent_principals
 from voxify.repositories.voices import CloneRepository, SampleRepository
 from voxify.storage import AudioStore, user_prefixes
 
@@ -39,6 +40,7 @@ def delete_account(principal: Principal, confirm: str) -> None:
         keys = table.keys(user_id)
         table.delete(keys)
         items += len(keys)
+    forget_recent_principals()  # the account's user and key records, kept for authenticating
     logger.info("account erased", extra={"erased_user_id": user_id, "objects": objects, "items": items})
 
 

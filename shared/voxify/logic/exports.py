@@ -2,7 +2,8 @@
 
 The archive is a zip of JSON files, one per kind of record, each in the form the API shows it
 (so secrets stay out: password and key hashes, webhook signing secrets), plus `consent.json`
-(each clone's consent attestation) and `audio.json` (every audio object the records name:
+(each clone's consent attestation: who, when, the statement and its version, the client, each
+sample's SHA-256; and its verification, if it passed) and `audio.json` (every audio object the records name:
 the user downloads them through the API). Everything is read through the logic that serves
 the same records one by one, so the archive holds exactly what the user owns.
 """
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from voxify.clock import now_iso
+from voxify.domain.voices import CloneRecord
 from voxify.logic import auth, batches, jobs, voices, webhooks
 
 ARCHIVE_VERSION = 1
@@ -50,11 +52,22 @@ def _records(user_id: str) -> dict[str, Any]:
         "api_keys.json": _shown(auth.list_api_keys(user_id)),
         "samples.json": _shown(samples),
         "clones.json": _shown(clones),
-        "consent.json": [{"clone_id": c.clone_id, "name": c.name, **c.consent} for c in clones],
+        "consent.json": [_consent(c) for c in clones],
         "jobs.json": _shown(job_records),
         "batches.json": _shown(batches.list_batches(user_id)),
         "webhooks.json": _shown(webhooks.list_webhooks(user_id)),
         "audio.json": sorted({key for keys in sample_keys + job_keys for key in keys if key}),
+    }
+
+
+def _consent(clone: CloneRecord) -> dict[str, Any]:
+    verification = clone.verification.model_dump() if clone.verification else None
+    return {
+        "clone_id": clone.clone_id,
+        "name": clone.name,
+        **clone.consent,
+        "verified_at": clone.verified_at,
+        "verification": verification,
     }
 
 

@@ -1,7 +1,7 @@
 """Synthesis jobs: submission, listing, edits, cancellation, deletion, waiting, dead letters.
 
-Submitting a job takes one unit of the daily quota, writes the record first and enqueues
-second. If the enqueue fails the job is failed at once (QUEUE_UNAVAILABLE) and the quota
+Submitting a job writes the record and takes one unit of the daily quota in one transaction,
+and enqueues second. If the enqueue fails the job is failed at once (QUEUE_UNAVAILABLE) and the quota
 refunded, so there is never a message for a job that does not exist, nor a pending job the
 API knows nobody will process; a process that dies between the two steps leaves a pending
 job that the worker's stale-job sweep re-enqueues.
@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import time
+from functools import cache
 from typing import Literal
 
+from voxify.cache import LruCache
 from voxify.clock import epoch, new_id, now_iso
 from voxify.domain.jobs import (
     Block,
@@ -28,14 +30,14 @@ from voxify.domain.jobs import (
 from voxify.domain.users import Role
 from voxify.domain.voices import CloneRecord
 from voxify.errors import ErrorCode, VoxifyError, found
-from voxify.events import EventPublisher
-from voxify.logic.usage import with_daily_quota
+from voxify.logic.usage import create_steps, give_back_quota, raise_refusal
 from voxify.logic.voices import clone_of_sample, require_usable
 from voxify.queue import WorkMessage, enqueue_or_undo
-from voxify.repositories.base import Fields
+from voxify.repositories.base import Fields, write_together
 from voxify.repositories.jobs import JobRepository
 from voxify.repositories.users import UserRepository
 from voxify.repositories.voices import CloneRepository
+from voxify.settings import get_settings
 from voxify.storage import AudioStore, output_prefix
 
 SortField = Literal["created_at", "updated_at", "status", "duration_seconds"]
@@ -43,19 +45,41 @@ JobSource = Literal["api", "dropfolder", "event"]
 POLL_SECONDS = 0.25
 
 
-def resolve_voice(user_id: str, voice_id: str | None) -> str:
+VOICE_CACHE_ENTRIES = 1024
+
+
+@cache
+def _recent_voices() -> LruCache[tuple[str, str], CloneRecord]:
+    return LruCache(VOICE_CACHE_ENTRIES, ttl_seconds=get_settings().voice_cache_seconds)
+
+
+def forget_recent_voices() -> None:
+    """Drop every voice a create resolved, and read the cache's lifetime again."""
+    _recent_voices.cache_clear()
+
+
+def resolve_voice(user_id: str, voice_id: str | None, *, recent: bool = False) -> str:
     """The id of the clone a job speaks with (see voice_of)."""
-    return voice_of(user_id, voice_id).clone_id
+    return voice_of(user_id, voice_id, recent=recent).clone_id
 
 
-def voice_of(user_id: str, voice_id: str | None) -> CloneRecord:
+def voice_of(user_id: str, voice_id: str | None, *, recent: bool = False) -> CloneRecord:
     """The clone a job speaks with: the one named (a sample id names the clone made of it),
-    else the user's active voice; it must be usable."""
+    else the user's active voice; it must be usable. With `recent`, as resolved at most
+    `voice_cache_seconds` ago: for a create whose transaction checks each voice again."""
     if voice_id is None:
-        user = UserRepository().get(user_id)
+        users = UserRepository()
+        user = users.recent(user_id) if recent else users.get(user_id)
         voice_id = user.active_voice_id if user else None
         if not voice_id:
             raise VoxifyError(ErrorCode.NO_ACTIVE_VOICE, "name a voice_model_id or select an active voice first")
+    named: str = voice_id
+    if recent:
+        return _recent_voices().get_or_load((user_id, named), lambda: _usable_voice(user_id, named))
+    return _usable_voice(user_id, named)
+
+
+def _usable_voice(user_id: str, voice_id: str) -> CloneRecord:
     clone = CloneRepository().get_owned(voice_id, user_id) or clone_of_sample(user_id, voice_id)
     if clone is None:
         raise VoxifyError(ErrorCode.NOT_FOUND, f"voice clone {voice_id} not found", {"voice_model_id": voice_id})
@@ -63,8 +87,8 @@ def voice_of(user_id: str, voice_id: str | None) -> CloneRecord:
     return clone
 
 
-def _resolved_block(user_id: str, block: Block) -> JobBlock:
-    voice = resolve_voice(user_id, block.voice_model_id) if block.voice_model_id else None
+def _resolved_block(user_id: str, block: Block, recent: bool) -> JobBlock:
+    voice = resolve_voice(user_id, block.voice_model_id, recent=recent) if block.voice_model_id else None
     return JobBlock(text=block.text, voice_model_id=voice, wait_after_ms=block.wait_after_ms)
 
 
@@ -77,18 +101,49 @@ def submit_job(
     job_id: str | None = None,
     batch_output_name: str | None = None,
     correlation_id: str | None = None,
+    count_request: bool = False,
 ) -> JobRecord:
-    """The one way a job comes to be, whatever asked for it (HTTP, drop folder, event):
-    one unit of the daily job quota (refunded if anything below fails), a pending record,
-    its queue message, and its first state-change event."""
-    return with_daily_quota(
-        user_id,
-        "job",
-        lambda: _create_job(user_id, request, source, batch_id, job_id, batch_output_name, correlation_id),
-    )
+    """The one way a job comes to be, whatever asked for it (HTTP, drop folder, event).
+
+    One transaction writes the pending record, spends a unit of the daily job quota, counts
+    the request against the per-minute limit (`count_request`: an HTTP create, which is not
+    counted before it) and checks that each voice is still the caller's and ready; then the
+    queue message is sent. The voices are those resolved recently, so a warm create costs
+    just those two round trips; should one have changed since, the create resolves its voices
+    from the table and tries once more. A job whose id exists already (a redelivery that
+    derives its id) costs nothing and is queued again: claims are conditional, so a second
+    message never makes a second output. Its state-change event comes from the table's
+    stream (voxify.logic.job_events)."""
+    jobs = JobRepository()
+    refused: str | None = None
+    for recent in (True, False):
+        job = _new_job(user_id, request, source, batch_id, job_id, batch_output_name, correlation_id, recent)
+        usage = create_steps(user_id, "job", count_request=count_request)
+        voices = sorted({v for v in (job.voice_model_id, *(b.voice_model_id for b in job.blocks)) if v})
+        clones = CloneRepository()
+        refused = write_together(
+            [*(clones.ready_step(v, user_id) for v in voices), *usage.steps, jobs.create_step(job)]
+        )
+        if refused is None or refused == "job":
+            break
+        raise_refusal(refused, "job")
+        _recent_voices().clear()  # a voice changed since it was resolved
+    if refused == "job":
+        job = jobs.get(job.job_id) or job
+        enqueue_or_undo(WorkMessage(kind="synthesis", id=job.job_id, user_id=user_id), lambda: None, "job")
+        return job
+    if refused is not None:
+        raise VoxifyError(ErrorCode.VOICE_NOT_READY, "the job's voice changed while it was created; try again")
+
+    def undo() -> None:
+        jobs.mark_failed(job.job_id, ErrorCode.QUEUE_UNAVAILABLE, "the job could not be queued")
+        give_back_quota(user_id, "job", usage.day)
+
+    enqueue_or_undo(WorkMessage(kind="synthesis", id=job.job_id, user_id=user_id), undo, "job")
+    return job
 
 
-def _create_job(
+def _new_job(
     user_id: str,
     request: JobCreate,
     source: JobSource,
@@ -96,10 +151,11 @@ def _create_job(
     job_id: str | None,
     batch_output_name: str | None,
     correlation_id: str | None,
+    recent: bool,
 ) -> JobRecord:
-    voice = voice_of(user_id, request.voice_model_id)
+    voice = voice_of(user_id, request.voice_model_id, recent=recent)
     now = now_iso()
-    job = JobRecord.model_validate(
+    return JobRecord.model_validate(
         {
             **request.model_dump(exclude={"text_content", "blocks"}),
             "job_id": job_id or new_id("job"),
@@ -107,7 +163,7 @@ def _create_job(
             "status": JobStatus.PENDING,
             "voice_model_id": voice.clone_id,
             "text_language": request.text_language or voice.language,
-            "blocks": [_resolved_block(user_id, b) for b in request.as_blocks()],
+            "blocks": [_resolved_block(user_id, b, recent) for b in request.as_blocks()],
             "source": source,
             "batch_id": batch_id,
             "progress_message": "queued",
@@ -117,15 +173,6 @@ def _create_job(
             "correlation_id": correlation_id,
         }
     )
-    jobs = JobRepository()
-    jobs.create(job)
-    enqueue_or_undo(
-        WorkMessage(kind="synthesis", id=job.job_id, user_id=user_id),
-        lambda: jobs.mark_failed(job.job_id, ErrorCode.QUEUE_UNAVAILABLE, "the job could not be queued"),
-        "job",
-    )
-    EventPublisher().job_changed(job)
-    return job
 
 
 def get_job(user_id: str, job_id: str) -> JobRecord:
@@ -236,7 +283,6 @@ def cancel_job(user_id: str, job_id: str) -> JobRecord:
         raise VoxifyError(
             ErrorCode.INVALID_STATE, "a finished job cannot be cancelled", {"status": get_job(user_id, job_id).status}
         )
-    EventPublisher().job_changed(cancelled)
     return cancelled
 
 
@@ -279,7 +325,4 @@ def fail_dead_job(job_id: str) -> JobRecord | None:
     if job is not None and job.claim_is_live(epoch()):
         return None
     last_error = (job.last_error if job else None) or "the job's message exhausted its delivery attempts"
-    failed = jobs.mark_failed(job_id, ErrorCode.RETRIES_EXHAUSTED, last_error)
-    if failed:
-        EventPublisher().job_changed(failed)
-    return failed
+    return jobs.mark_failed(job_id, ErrorCode.RETRIES_EXHAUSTED, last_error)

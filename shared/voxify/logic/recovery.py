@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from voxify.clock import epoch
 from voxify.domain.jobs import JobRecord, JobStatus
 from voxify.errors import ErrorCode
-from voxify.events import EventPublisher
 from voxify.logic.batches import reconcile_stalled_batches
 from voxify.observability import logger
 from voxify.queue import WorkMessage, WorkQueue
@@ -58,7 +57,6 @@ def _recover_stalled(job: JobRecord, jobs: JobRepository, queue: WorkQueue) -> b
             [JobStatus.PROCESSING],
             {"claim_owner": None, "error_code": ErrorCode.RETRIES_EXHAUSTED.value, "error_message": message},
         )
-        EventPublisher().announce(failed)
         return failed is not None
     requeued = jobs.transition(
         job.job_id,

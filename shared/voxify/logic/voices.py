@@ -13,10 +13,14 @@ from typing import Any, TypeVar
 from voxify.audio_format import AudioRefused, inspect_audio
 from voxify.clock import new_id, now_iso
 from voxify.domain.voices import (
+    CONSENT_STATEMENT,
+    CONSENT_VERSION,
     CloneCreate,
     CloneRecord,
     CloneStatus,
+    ConsentAttestation,
     SampleCloneCreate,
+    SampleHash,
     SampleRecord,
     SampleStatus,
     UploadRequest,
@@ -28,9 +32,10 @@ from voxify.logic.usage import with_daily_quota
 from voxify.observability import logger
 from voxify.queue import WorkMessage, WorkQueue, enqueue_or_undo, upload_key
 from voxify.repositories.users import UserRepository
+from voxify.repositories.verification import VerificationRepository
 from voxify.repositories.voices import CloneRepository, SampleRepository
 from voxify.settings import get_settings
-from voxify.storage import CONTENT_TYPES, AudioStore, clone_reference_key, sample_prefix
+from voxify.storage import CONTENT_TYPES, AudioStore, clone_reference_key, sample_prefix, verification_prefix
 
 POLL_SECONDS = 0.25
 RecordT = TypeVar("RecordT")
@@ -193,6 +198,23 @@ def require_consent(consent: bool) -> None:
         raise VoxifyError(ErrorCode.CONSENT_REQUIRED, "cloning a voice needs the speaker's consent: send consent: true")
 
 
+def consent_attestation(
+    user_id: str, samples: list[SampleRecord], origin: dict[str, str | None], at: str
+) -> dict[str, Any]:
+    """The consent record a clone keeps: who attested which statement (and its version),
+    when, from which client (`origin`: source_ip, user_agent), for which exact files (each
+    sample's SHA-256, taken by the worker from the bytes it processed)."""
+    return ConsentAttestation(
+        attested_by=user_id,
+        attested_at=at,
+        statement=CONSENT_STATEMENT,
+        statement_version=CONSENT_VERSION,
+        source_ip=origin.get("source_ip"),
+        user_agent=origin.get("user_agent"),
+        samples=[SampleHash(sample_id=s.sample_id, sha256=s.sha256) for s in samples],
+    ).model_dump()
+
+
 def create_clone(user_id: str, request: CloneCreate, origin: dict[str, str | None]) -> CloneRecord:
     """A clone from the user's ready samples, with the consent attestation stored.
 
@@ -218,7 +240,7 @@ def create_clone(user_id: str, request: CloneCreate, origin: dict[str, str | Non
         language=request.language,
         status=CloneStatus.PROCESSING,
         reference_key=first.reference_key or first.normalized_key or first.original_key,
-        consent={"attested_by": user_id, "attested_at": now, **origin},
+        consent=consent_attestation(user_id, samples, origin, now),
         created_at=now,
         updated_at=now,
     )
@@ -293,7 +315,10 @@ def select_clone(user_id: str, clone_id: str) -> CloneRecord:
 def delete_clone(user_id: str, clone_id: str) -> None:
     get_clone(user_id, clone_id)
     CloneRepository().delete(clone_id)
-    AudioStore().delete_prefix(sample_prefix(user_id, clone_id))  # its own reference copy, if any
+    VerificationRepository().delete(clone_id)
+    store = AudioStore()
+    store.delete_prefix(sample_prefix(user_id, clone_id))  # its own reference copy, if any
+    store.delete_prefix(verification_prefix(user_id, clone_id))  # a recording not yet checked
     _forget_embeddings(clone_id, user_id)
     users = UserRepository()
     user = users.get(user_id)

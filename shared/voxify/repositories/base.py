@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -64,6 +65,31 @@ def from_dynamo(value: Any) -> Any:
 def is_condition_failure(error: ClientError) -> bool:
     code = error.response["Error"]["Code"]
     return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
+
+
+@dataclass(frozen=True)
+class WriteStep:
+    """One conditional write of a transaction (a TransactWriteItems entry, plain values),
+    named so that the caller learns which condition refused."""
+
+    name: str
+    entry: Item
+
+
+def write_together(steps: Sequence[WriteStep]) -> str | None:
+    """Apply every step or none, in one round trip; None when all applied, else the name of
+    the first step whose condition refused (the others were not applied either)."""
+    # the resource's client serialises plain values itself
+    client = resource("dynamodb").meta.client
+    try:
+        client.transact_write_items(TransactItems=[to_dynamo(step.entry) for step in steps])
+    except ClientError as error:
+        reasons = error.response.get("CancellationReasons") or []
+        for step, reason in zip(steps, reasons, strict=False):
+            if reason.get("Code") == "ConditionalCheckFailed":
+                return step.name
+        raise
+    return None
 
 
 class TableRepository:

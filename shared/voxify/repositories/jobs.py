@@ -8,15 +8,21 @@ Each write that a progress stream should see bumps `progress_version` (the SSE e
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
 from voxify.clock import epoch, now_iso
-from voxify.domain.jobs import JobRecord, JobStatus
-from voxify.repositories.base import Fields, OwnedRecords
+from voxify.domain.jobs import JobRecord, JobStatus, StreamProgress
+from voxify.repositories.base import Fields, Item, OwnedRecords, WriteStep, from_dynamo
 
 _STATUS = {"#status": "status"}
 _BUMP = {"progress_version": 1}
 # A claim ends this much before the message's visibility does (both start at the receive and
 # are renewed together), so a redelivered message always finds the claim expired, never live.
 CLAIM_MARGIN_SECONDS = 2
+NEW_JOB = "attribute_not_exists(pk)"
 
 
 def _state_fields(status: JobStatus, at: str) -> dict[str, str]:
@@ -40,8 +46,17 @@ class JobRepository(OwnedRecords[JobRecord]):
 
     def create(self, record: JobRecord) -> bool:
         """False when the job exists already (a redelivered request that derives its id)."""
-        item = self._item(record, **_state_fields(record.status, record.created_at))
-        return self._put(item, condition="attribute_not_exists(pk)")
+        return self._put(self._new_item(record), condition=NEW_JOB)
+
+    def create_step(self, record: JobRecord) -> WriteStep:
+        """`create` as a transaction step, refused (step "job") when the job exists."""
+        return WriteStep(
+            "job",
+            {"Put": {"TableName": self.table.name, "Item": self._new_item(record), "ConditionExpression": NEW_JOB}},
+        )
+
+    def _new_item(self, record: JobRecord) -> Fields:
+        return self._item(record, **_state_fields(record.status, record.created_at))
 
     def list_in_state(self, status: JobStatus) -> list[JobRecord]:
         """Oldest first: the stale-job sweep and admin views read this."""
@@ -126,6 +141,10 @@ class JobRepository(OwnedRecords[JobRecord]):
             is not None
         )
 
+    def report_stream(self, job_id: str, owner: str, progress: StreamProgress) -> bool:
+        """Record how many stream chunks exist; False when the job is no longer ours."""
+        return self._owned(job_id, owner, {"stream": progress.model_dump()}) is not None
+
     def finish(self, job_id: str, owner: str, to: JobStatus, changes: Fields) -> JobRecord | None:
         """End our claim with `to` (completed, failed, or pending to hand it back)."""
         now = now_iso()
@@ -133,3 +152,30 @@ class JobRepository(OwnedRecords[JobRecord]):
         if to.is_terminal:
             fields["finished_at"] = now
         return self._owned(job_id, owner, fields)
+
+
+@dataclass(frozen=True)
+class StreamedJob:
+    """One change of a job's item, as the table's stream reports it: the job before and
+    after (None where the item did not exist), and the change's place in the stream."""
+
+    sequence_number: str
+    old: JobRecord | None
+    new: JobRecord | None
+
+
+_deserializer = TypeDeserializer()
+
+
+def streamed_job(record: dict[str, Any]) -> StreamedJob | None:
+    """A job's change from a record of a Lambda DynamoDB stream event; None for other items."""
+    change = record["dynamodb"]
+    if not change["Keys"]["pk"]["S"].startswith(f"{JobRepository.kind}#"):
+        return None
+
+    def job(image: Item | None) -> JobRecord | None:
+        if not image:
+            return None
+        return JobRecord.model_validate(from_dynamo({k: _deserializer.deserialize(v) for k, v in image.items()}))
+
+    return StreamedJob(change["SequenceNumber"], job(change.get("OldImage")), job(change.get("NewImage")))

@@ -7,17 +7,44 @@ cannot carry a uniqueness constraint.
 Every item that only matters until some moment carries that moment (epoch seconds) in
 `expires_at`, the table's TTL attribute: refresh tokens and revoked families until the
 family's expiry, mailed tokens until theirs.
+
+What authenticates a caller on every request (the user's record, an API key's) is also kept
+for `principal_cache_seconds` (`recent`, `recent_by_hash`), so that a warm request pays no
+read for it. Writes through these repositories forget the entry in their own process at
+once; other processes read the change within that time.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import ClassVar
 
 from botocore.exceptions import ClientError
 
+from voxify.cache import LruCache
 from voxify.clock import epoch, now_iso
 from voxify.domain.users import ApiKeyRecord, UserRecord
 from voxify.repositories.base import Fields, Item, TableRepository, is_condition_failure, stored, to_dynamo
+from voxify.settings import get_settings
+
+RECENT_ENTRIES = 4096
+
+
+@cache
+def _recent_users() -> LruCache[str, UserRecord | None]:
+    return LruCache(RECENT_ENTRIES, ttl_seconds=get_settings().principal_cache_seconds)
+
+
+@cache
+def _recent_keys() -> LruCache[str, ApiKeyRecord | None]:
+    return LruCache(RECENT_ENTRIES, ttl_seconds=get_settings().principal_cache_seconds)
+
+
+def forget_recent_principals() -> None:
+    """Drop every kept user and key record, and read the cache's lifetime from the settings
+    again (tests that change it call this)."""
+    _recent_users.cache_clear()
+    _recent_keys.cache_clear()
 
 
 class UserRepository(TableRepository):
@@ -58,6 +85,22 @@ class UserRepository(TableRepository):
         item = self._get(f"USER#{user_id}", "PROFILE")
         return UserRecord.model_validate(item) if item else None
 
+    def recent(self, user_id: str) -> UserRecord | None:
+        """The user as read at most `principal_cache_seconds` ago: for authenticating."""
+        return _recent_users().get_or_load(user_id, lambda: self.get(user_id))
+
+    @staticmethod
+    def forget(user_id: str) -> None:
+        """Drop this process's kept copy of the user (after a change made elsewhere, e.g. an
+        account erased item by item)."""
+        _recent_users().discard(user_id)
+
+    def _changed(self, item: Item | None) -> UserRecord | None:
+        user = UserRecord.model_validate(item) if item else None
+        if user is not None:
+            self.forget(user.user_id)
+        return user
+
     def get_by_email(self, email: str) -> UserRecord | None:
         pointer = self._get(f"EMAIL#{email}", "EMAIL")
         return self.get(pointer["user_id"]) if pointer else None
@@ -70,7 +113,7 @@ class UserRepository(TableRepository):
         item = self._set_fields(
             f"USER#{user_id}", "PROFILE", {**changes, "updated_at": now_iso()}, "attribute_exists(pk)"
         )
-        return UserRecord.model_validate(item) if item else None
+        return self._changed(item)
 
     def end_sessions(self, user_id: str, changes: Fields | None = None) -> UserRecord | None:
         """Bump the token version (atomically, with `changes`): every token issued so far stops
@@ -82,7 +125,7 @@ class UserRepository(TableRepository):
             "attribute_exists(pk)",
             add={"token_version": 1},
         )
-        return UserRecord.model_validate(item) if item else None
+        return self._changed(item)
 
     def list_all(self) -> list[UserRecord]:
         return [UserRecord.model_validate(item) for item in self._query_index("gsi2", "USERS")]
@@ -178,11 +221,16 @@ class ApiKeyRepository(TableRepository):
         item = self._get(f"APIKEY#{key_hash}", "APIKEY")
         return ApiKeyRecord.model_validate(item) if item else None
 
+    def recent_by_hash(self, key_hash: str) -> ApiKeyRecord | None:
+        """The key as read at most `principal_cache_seconds` ago: for authenticating."""
+        return _recent_keys().get_or_load(key_hash, lambda: self.get_by_hash(key_hash))
+
     def delete_owned(self, user_id: str, key_id: str) -> bool:
         """Delete one of the user's keys by id; False when the user has no such key."""
         for item in self._query_index("gsi1", f"USER#{user_id}#APIKEYS"):
             if item["key_id"] == key_id:
                 self._delete(item["pk"], item["sk"])
+                _recent_keys().discard(item["pk"].removeprefix("APIKEY#"))
                 return True
         return False
 

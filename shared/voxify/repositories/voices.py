@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from voxify.clock import now_iso
 from voxify.domain.voices import CloneRecord, CloneStatus, SampleRecord
-from voxify.repositories.base import Fields, OwnedRecords
+from voxify.repositories.base import Fields, OwnedRecords, WriteStep
 
 
 class SampleRepository(OwnedRecords[SampleRecord]):
@@ -37,6 +37,23 @@ class CloneRepository(OwnedRecords[CloneRecord]):
             clone_id,
             {**(changes or {}), "status": status.value, **_state_keys(status, now_iso())},
             expected_status=expected_status,
+        )
+
+    def ready_step(self, clone_id: str, user_id: str) -> WriteStep:
+        """A transaction step that writes nothing and holds only while the clone is still
+        `user_id`'s and ready (step "voice:{clone_id}" otherwise)."""
+        pk, sk = self._key(clone_id)
+        return WriteStep(
+            f"voice:{clone_id}",
+            {
+                "ConditionCheck": {
+                    "TableName": self.table.name,
+                    "Key": {"pk": pk, "sk": sk},
+                    "ConditionExpression": "user_id = :owner AND #status = :ready",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {":owner": user_id, ":ready": CloneStatus.READY.value},
+                }
+            },
         )
 
     def list_in_state(self, status: CloneStatus) -> list[CloneRecord]:

@@ -39,3 +39,11 @@ def test_blocks_done_follow_the_workers_share_of_progress(status, progress, done
 def test_estimated_seconds_count_words_pauses_and_speed():
     assert estimated_seconds(job().public()) == round(3 / 2.5 + 0.2)
     assert estimated_seconds(job(speed=2.0).public()) == round(3 / 2.5 / 2 + 0.2)
+
+
+def test_only_formats_whose_pieces_join_can_be_streamed():
+    for fmt in ("wav", "mp3", "ogg"):
+        assert JobCreate(text_content="hi", output_format=fmt, config={"stream": True}).config.stream
+    with pytest.raises(ValidationError, match="flac cannot be streamed"):
+        JobCreate(text_content="hi", output_format="flac", config={"stream": True})
+    assert JobCreate(text_content="hi", output_format="flac").config.stream is False

@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from voxify.domain.jobs import Job, JobCreate, JobRecord, JobStatus, JobUpdate
 from voxify.domain.users import Scope
-from voxify.http.deps import CurrentUser, Page, require_scope
+from voxify.http.deps import CurrentUser, Page, counts_own_request, require_scope
 from voxify.http.envelope import Answer, Envelope, ok, paged
 from voxify.http.idempotency import run_idempotent
 from voxify.logic import jobs
@@ -38,13 +38,20 @@ JOB_EXAMPLE = {
     response_model=Envelope[Job],
     openapi_extra={"requestBody": {"content": {"application/json": {"example": JOB_EXAMPLE}}}},
 )
+@counts_own_request
 def create_job(body: JobCreate, request: Request, principal: CurrentUser) -> Any:
     """Queue a synthesis job: `text_content`, or `blocks` for multi-voice scripts with pauses."""
     return run_idempotent(
         request,
         principal.user_id,
         body.model_dump(),
-        lambda: (201, ok(jobs.submit_job(principal.user_id, body).public(), "Synthesis job created successfully")),
+        lambda: (
+            201,
+            ok(
+                jobs.submit_job(principal.user_id, body, count_request=True).public(),
+                "Synthesis job created successfully",
+            ),
+        ),
     )
 
 

@@ -1,18 +1,20 @@
 """/api/v1/tts and the OpenAI-compatible /v1/audio/speech."""
 
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any, Literal, cast, get_args
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field, model_validator
 
-from voxify.domain.jobs import MAX_TEXT_CHARS, Job, JobConfig, JobCreate, OutputFormat, rate_problem
+from voxify.domain.jobs import MAX_TEXT_CHARS, JobConfig, JobCreate, OutputFormat, rate_problem
 from voxify.domain.users import Scope
 from voxify.errors import ErrorCode, VoxifyError
+from voxify.http.audio_stream import MEDIA_TYPES, StreamFormat, audio_stream, job_format, sse_stream
 from voxify.http.deps import CurrentUser, require_scope
 from voxify.http.envelope import Envelope, ok
 from voxify.http.idempotency import Created, run_idempotent
-from voxify.http.synthesis import spoken_audio, synthesize_and_wait
+from voxify.http.synthesis import spoken_audio, submit_idempotently, synthesize_and_wait
 from voxify.logic import jobs, voices
 
 router = APIRouter(tags=["tts"], dependencies=[Depends(require_scope(Scope.JOBS))])
@@ -103,22 +105,61 @@ def synthesize_async(body: SpeakRequest | JobCreate, request: Request, principal
     return run_idempotent(request, principal.user_id, job_request.model_dump(), create)
 
 
-@router.get(
-    "/api/v1/tts/synthesize/stream",
-    response_class=Response,
-    responses={200: {"content": {"audio/*": {}}}, 202: {"model": Envelope[Job], "description": "still running"}},
-)
-def synthesize_stream(
+class StreamSpeakRequest(SpeakRequest):
+    """The synthesis body, streamed: `stream_format` picks how the audio is framed (by
+    default the config's output format; `pcm` is raw 16-bit mono PCM at the config's rate)."""
+
+    stream_format: StreamFormat | None = None
+
+    @property
+    def framing(self) -> StreamFormat:
+        fmt = self.stream_format or self.config.output_format
+        if fmt not in get_args(StreamFormat):
+            raise ValueError(f"{fmt} cannot be streamed; choose one of {', '.join(get_args(StreamFormat))}")
+        return cast(StreamFormat, fmt)
+
+    @model_validator(mode="after")
+    def streamable(self) -> "StreamSpeakRequest":
+        problem = rate_problem(job_format(self.framing), self.config.sample_rate)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    def job(self) -> JobCreate:
+        return streaming_job(super().job(), self.framing)
+
+
+def streaming_job(job: JobCreate, fmt: StreamFormat) -> JobCreate:
+    """`job`, made as a stream framed as `fmt`."""
+    return job.model_copy(
+        update={"output_format": job_format(fmt), "config": job.config.model_copy(update={"stream": True})}
+    )
+
+
+STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {media: {} for media in MEDIA_TYPES.values()}, "description": "chunked audio"}
+}
+
+
+@router.post("/api/v1/tts/synthesize/stream", response_class=StreamingResponse, responses=STREAM_RESPONSES)
+def synthesize_stream(body: StreamSpeakRequest, request: Request, principal: CurrentUser) -> StreamingResponse:
+    """The speech as chunked audio, sentence by sentence while the rest is still being made;
+    the job is cancelled if the client disconnects first. `X-Job-Id` names the job, whose
+    whole file is kept as for any job."""
+    return audio_stream(submit_idempotently(request, principal, body.job()), body.framing)
+
+
+@router.get("/api/v1/tts/synthesize/stream", response_class=StreamingResponse, responses=STREAM_RESPONSES)
+def synthesize_stream_query(
     request: Request,
     principal: CurrentUser,
     text: str = Query(min_length=1, max_length=MAX_TEXT_CHARS),
     voice_id: str | None = None,
-    output_format: OutputFormat = "wav",
-) -> Response:
-    """The speech as audio bytes, once the whole file is ready (sending it as it is made is
-    not offered yet); 202 with the job if it takes longer than ~20 s."""
-    body = JobCreate(text_content=text, voice_model_id=voice_id, output_format=output_format)
-    return synthesize_and_wait(request, principal, body, raw=True)
+    output_format: StreamFormat = "wav",
+) -> StreamingResponse:
+    """The POST route's stream for a query string (a link an `<audio>` element can play)."""
+    body = streaming_job(JobCreate(text_content=text, voice_model_id=voice_id), output_format)
+    return audio_stream(submit_idempotently(request, principal, body), output_format)
 
 
 class SpeechRequest(BaseModel):
@@ -129,9 +170,13 @@ class SpeechRequest(BaseModel):
     voice: str = Field(min_length=1, max_length=200)
     response_format: Literal["mp3", "opus", "flac", "wav", "aac", "pcm"] = "mp3"
     speed: float = Field(default=1.0, ge=0.5, le=2.0)
+    stream_format: Literal["audio", "sse"] | None = Field(
+        default=None, description="stream as chunked audio or as speech.audio.delta events; unset, the whole file"
+    )
 
 
 OPENAI_FORMATS: dict[str, OutputFormat] = {"mp3": "mp3", "opus": "ogg", "flac": "flac", "wav": "wav"}
+OPENAI_STREAM_FORMATS: dict[str, StreamFormat] = {"mp3": "mp3", "opus": "ogg", "wav": "wav", "pcm": "pcm"}
 
 
 @router.post(
@@ -141,20 +186,20 @@ OPENAI_FORMATS: dict[str, OutputFormat] = {"mp3": "mp3", "opus": "ogg", "flac": 
     responses={200: {"content": {"audio/mpeg": {}, "audio/wav": {}, "audio/flac": {}, "audio/ogg": {}}}},
 )
 def openai_speech(body: SpeechRequest, principal: CurrentUser) -> Response:
-    """OpenAI-compatible speech: existing OpenAI clients can speak with cloned voices."""
-    if body.response_format not in OPENAI_FORMATS:
+    """OpenAI-compatible speech: existing OpenAI clients can speak with cloned voices;
+    with `stream_format` the audio streams as it is made (`pcm`: 24 kHz 16-bit, as OpenAI's)."""
+    formats: Mapping[str, str] = OPENAI_STREAM_FORMATS if body.stream_format else OPENAI_FORMATS
+    if body.response_format not in formats:
         raise VoxifyError(
             ErrorCode.VALIDATION_ERROR,
             f"response_format {body.response_format} is not offered",
-            {"supported": sorted(OPENAI_FORMATS)},
+            {"supported": sorted(formats)},
         )
     clone = voices.find_clone(principal.user_id, body.voice)
-    return spoken_audio(
-        principal.user_id,
-        JobCreate(
-            text_content=body.input,
-            voice_model_id=clone.clone_id,
-            output_format=OPENAI_FORMATS[body.response_format],
-            speed=body.speed,
-        ),
-    )
+    job = JobCreate(text_content=body.input, voice_model_id=clone.clone_id, speed=body.speed)
+    if body.stream_format is None:
+        whole = job.model_copy(update={"output_format": OPENAI_FORMATS[body.response_format]})
+        return spoken_audio(principal.user_id, whole)
+    fmt = OPENAI_STREAM_FORMATS[body.response_format]
+    created = jobs.submit_job(principal.user_id, streaming_job(job, fmt))
+    return sse_stream(created) if body.stream_format == "sse" else audio_stream(created, fmt)

@@ -10,10 +10,14 @@ from pydantic import BaseModel, Field
 
 from voxify.domain.jobs import JobCreate
 from voxify.domain.users import Scope
+from voxify.domain.verification import Verification
 from voxify.domain.voices import (
+    CONSENT_STATEMENT,
+    CONSENT_VERSION,
     NAME_PATTERN,
     Clone,
     CloneCreate,
+    ConsentStatement,
     Sample,
     SampleCloneCreate,
     SampleStatus,
@@ -27,7 +31,7 @@ from voxify.http.deps import CurrentUser, Page, require_scope
 from voxify.http.envelope import Answer, Envelope, ok, paged
 from voxify.http.idempotency import Created, run_idempotent
 from voxify.http.synthesis import synthesize_and_wait
-from voxify.logic import searches, voices
+from voxify.logic import searches, verification, voices
 from voxify.settings import get_settings
 
 # What a clone takes to be ready (embedding and the impersonation check), seconds, roughly.
@@ -191,6 +195,12 @@ def consent_origin(request: Request) -> dict[str, str | None]:
     }
 
 
+@router.get("/consent", response_model=Envelope[ConsentStatement])
+def consent_statement() -> Answer:
+    """What `consent: true` attests when a clone is made; each clone keeps the version agreed to."""
+    return ok(ConsentStatement(statement=CONSENT_STATEMENT, version=CONSENT_VERSION))
+
+
 @router.post("/clones", status_code=201, response_model=Envelope[Clone])
 def create_clone(body: CloneCreate, request: Request, principal: CurrentUser) -> Any:
     """Needs `consent: true` and ready samples. Stores who attested consent, when and from where."""
@@ -236,6 +246,44 @@ def synthesize_with_clone(
     voices.get_clone(principal.user_id, clone_id)
     job_request = body.model_copy(update={"voice_model_id": clone_id})
     return synthesize_and_wait(request, principal, job_request, wait=wait == "true")
+
+
+@router.post("/clones/{clone_id}/verification", status_code=201, response_model=Envelope[Verification])
+def start_verification(clone_id: str, principal: CurrentUser) -> Answer:
+    """Prove the voice is yours: a random phrase to read aloud in this voice and record
+    before `challenge_expires_at` (POST it to .../verification/recording). Replaces an
+    earlier challenge; 409 VERIFICATION_IN_PROGRESS while a recording is being checked; the
+    clone must be ready (409 VOICE_UNDER_REVIEW, 400 VOICE_NOT_READY)."""
+    return ok(verification.start_challenge(principal.user_id, clone_id).public(), "read the phrase aloud and record it")
+
+
+@router.post(
+    "/clones/{clone_id}/verification/recording",
+    status_code=202,
+    response_model=Envelope[Verification],
+    responses={
+        409: {"description": "NO_CHALLENGE (ask for a phrase first) or VERIFICATION_IN_PROGRESS"},
+        410: {"description": "CHALLENGE_EXPIRED: ask for a new phrase"},
+    },
+)
+def submit_verification(
+    clone_id: str,
+    principal: CurrentUser,
+    file: UploadFile = File(description="the phrase read aloud: wav, mp3, flac, ogg, m4a or webm, at most 30 s"),
+) -> Answer:
+    """The recording of the open challenge; the worker checks that it says the phrase and
+    that its speaker is this voice's. Poll GET .../verification until `verified` or `failed`
+    (`error_code` PHRASE_MISMATCH, SPEAKER_MISMATCH or SYNTHETIC_RECORDING). Not audio:
+    400 UNSUPPORTED_AUDIO, with nothing stored."""
+    submitted = verification.submit_recording(principal.user_id, clone_id, read_upload(file))
+    return ok(submitted.public(), "recording stored; being checked")
+
+
+@router.get("/clones/{clone_id}/verification", response_model=Envelope[Verification])
+def get_verification(clone_id: str, principal: CurrentUser) -> Answer:
+    """The voice's latest challenge and, once checked, its outcome; a passed one also sets
+    the clone's `verified` and `verified_at`."""
+    return ok(verification.get_verification(principal.user_id, clone_id).public())
 
 
 SEARCH_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -27,7 +27,7 @@ from voxify_worker.engines.base import (
     SynthesisCancelled,
     SynthesisRequest,
 )
-from voxify_worker.engines.f5tts import F5TTSEngine, prepare_reference, weights_available
+from voxify_worker.engines.f5tts import F5TTSEngine, FadeStream, cross_fade, prepare_reference, weights_available
 from voxify_worker.engines.model_store import download_model_store
 
 TRANSCRIPT = "Some call me nature, others call me mother nature."
@@ -119,6 +119,33 @@ def test_cancellation_is_checked_between_batches(engine, reference):
             should_cancel=lambda: len(done) >= 1,
         )
     assert len(done) == 1
+
+
+def test_batches_are_handed_over_at_their_boundaries(engine, reference):
+    chunks: list[np.ndarray] = []
+    calls: list[str] = []
+
+    def chunk(samples: np.ndarray, rate: int) -> None:
+        assert rate == 24_000
+        chunks.append(samples)
+        calls.append("chunk")
+
+    result = engine.synthesize(
+        reference, SynthesisRequest(LONG), progress=lambda *_: calls.append("progress"), on_chunk=chunk
+    )
+    batches = int(result.extra["batches"])
+    # one chunk per batch, before its progress report, and the last batch's cross-fade tail
+    assert calls == ["chunk", "progress"] * batches + ["chunk"]
+    np.testing.assert_allclose(np.clip(np.concatenate(chunks), -1.0, 1.0), result.audio, atol=1e-6)
+
+
+@pytest.mark.parametrize("lengths", [[5000, 3000, 4000], [100, 2000], [2000, 50, 60, 3000], [700]])
+def test_fade_stream_pieces_join_into_the_cross_faded_audio(lengths):
+    rng = np.random.default_rng(7)
+    waves = [rng.standard_normal(length).astype(np.float32) for length in lengths]
+    fader = FadeStream(600)
+    pieces = [fader.add(wave) for wave in waves] + [fader.end()]
+    np.testing.assert_allclose(np.concatenate(pieces), cross_fade(waves, 600)[0], atol=1e-6)
 
 
 @pytest.mark.parametrize(

@@ -184,3 +184,22 @@ def test_concurrent_jobs_do_not_mix_their_speech(engine, high_voice, low_voice) 
         t.join()
     for key, (text, _) in jobs.items():
         assert heard[key] == [_words(text)] * 3
+
+
+def test_each_sentence_is_handed_over_as_soon_as_it_is_made(engine, high_voice) -> None:
+    events: list[str] = []
+    chunks: list[np.ndarray] = []
+
+    def chunk(samples: np.ndarray, rate: int) -> None:
+        events.append("chunk")
+        chunks.append(samples)
+
+    result = engine.synthesize(
+        high_voice, SynthesisRequest(TEXT), progress=lambda *_: events.append("progress"), on_chunk=chunk
+    )
+    assert events == ["chunk", "progress", "chunk", "progress"]
+    joined = np.concatenate(chunks)
+    assert len(joined) == len(result.audio)
+    # the same audio, up to the one gain the engine may apply to the whole of it
+    gain = float(np.abs(result.audio).max() / np.abs(joined).max())
+    np.testing.assert_allclose(joined * gain, result.audio, atol=1e-6)

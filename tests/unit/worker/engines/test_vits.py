@@ -131,3 +131,19 @@ def test_it_refuses_what_it_cannot_speak(engine, reference) -> None:
     with pytest.raises(EngineError) as empty:
         engine.synthesize(silent, SynthesisRequest("Hello there."))
     assert empty.value.code == "INVALID_REFERENCE"
+
+
+def test_each_sentence_is_handed_over_as_soon_as_it_is_made(engine, reference) -> None:
+    events: list[str] = []
+    chunks: list[np.ndarray] = []
+
+    def chunk(samples: np.ndarray, rate: int) -> None:
+        assert rate == engine.voice.sample_rate
+        events.append("chunk")
+        chunks.append(samples)
+
+    result = engine.synthesize(
+        reference, SynthesisRequest(TEXT), progress=lambda *_: events.append("progress"), on_chunk=chunk
+    )
+    assert events == ["chunk", "progress", "chunk", "progress"]  # before the next sentence starts
+    np.testing.assert_array_equal(np.concatenate(chunks), result.audio)

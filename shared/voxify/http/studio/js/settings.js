@@ -1,6 +1,7 @@
 // Settings: the profile, API keys (each shown once, when made) and webhooks with their
-// delivery log.
+// delivery log; for administrators, the review queue and runtime settings (admin.js).
 
+import * as admin from "./admin.js";
 import { call } from "./api.js";
 import { announce, confirmed, field, guarded, h } from "./ui.js";
 
@@ -19,6 +20,10 @@ export function render(main) {
   );
   showKeys();
   showHooks();
+  guarded(async () => {
+    const { data: profile } = await call("GET", "auth/profile");
+    if (profile.role === "admin") main.append(...admin.sections());
+  })();
 }
 
 const section = (id, title, ...content) =>
