@@ -15,7 +15,7 @@ import json
 import re
 import secrets
 import string
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +88,21 @@ class ScheduledFunction(LocalFunction):
     period_seconds: float
 
 
+# A role's trust policy and inline policies (name -> document) as JSON text, as the emulator
+# holds them; None when there is no such role.
+RoleState = Callable[[str], tuple[str, dict[str, str]] | None]
+
+
+@dataclass(frozen=True)
+class ReusableSessions:
+    """Role sessions of an earlier `create` against an emulator whose IAM and STS state
+    outlived a reset of everything else. A role whose trust and policies, read through
+    `role_state`, are already exactly the template's keeps its session: no IAM or STS call."""
+
+    sessions: Mapping[str, Credentials]
+    role_state: RoleState
+
+
 @dataclass
 class LocalResources:
     """What was created, and how the processes of the local stack find it."""
@@ -142,11 +157,12 @@ class Bootstrap:
             conditions=self.template.get("Conditions", {}),
         )
 
-    def create(self, *, notifications: bool = True) -> LocalResources:
+    def create(self, *, notifications: bool = True, reuse: ReusableSessions | None = None) -> LocalResources:
         """Create every emulated resource; bucket notifications last (or later, on request).
 
         Deferring notifications lets restored objects (a dropped manifest) go back into
-        the bucket without triggering their pipelines a second time.
+        the bucket without triggering their pipelines a second time. `reuse` spares the
+        IAM and STS calls for roles that are already as the template wants them.
         """
         resources = self.template["Resources"]
         emulated = {n: b for n, b in resources.items() if b["Type"] in EMULATED_TYPES}
@@ -159,7 +175,7 @@ class Bootstrap:
         for name, body in resources.items():
             if body["Type"] not in EMULATED_TYPES and body["Type"] != FUNCTION_TYPE:
                 result.cloud_only[name] = body["Type"]
-        self._create_principals(result)
+        self._create_principals(result, reuse)
         result.environment = self._function_environment()
         result.worker_environment = self._worker_environment()
         result.mappings = self._event_source_mappings(result.principals)
@@ -340,32 +356,12 @@ class Bootstrap:
         """Each component's role as the template deploys it, resolved against what was created."""
         return role_specs(self.template, self.context, self.region)
 
-    def _create_principals(self, result: LocalResources) -> None:
+    def _create_principals(self, result: LocalResources, reuse: ReusableSessions | None) -> None:
         """The components' roles, with exactly their policies, and a session of each."""
-        iam, sts = self._client("iam"), self._client("sts")
         for spec in self.role_specs():
             name = spec.role_name(self.stage)
-            trust = json.dumps(spec.trust_policy)
-            try:
-                arn = iam.create_role(
-                    RoleName=name, AssumeRolePolicyDocument=trust, MaxSessionDuration=SESSION_SECONDS
-                )["Role"]["Arn"]
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "EntityAlreadyExists":
-                    raise
-                iam.update_assume_role_policy(RoleName=name, PolicyDocument=trust)
-                arn = iam.get_role(RoleName=name)["Role"]["Arn"]
-            stale = set(iam.list_role_policies(RoleName=name)["PolicyNames"]) - set(spec.policies)
-            for policy in stale:
-                iam.delete_role_policy(RoleName=name, PolicyName=policy)
-            for policy, document in spec.policies.items():
-                iam.put_role_policy(RoleName=name, PolicyName=policy, PolicyDocument=json.dumps(document))
-            session = sts.assume_role(
-                RoleArn=arn, RoleSessionName=f"local-{spec.component}"[:64], DurationSeconds=SESSION_SECONDS
-            )["Credentials"]
-            result.principals[spec.component] = Credentials(
-                session["AccessKeyId"], session["SecretAccessKey"], session["SessionToken"]
-            )
+            current = self._refreshed_session(spec, name, reuse) if reuse else None
+            result.principals[spec.component] = current or self._role_session(spec, name)
             result.roles[spec.component] = name
         for name, body in self.template["Resources"].items():
             if body["Type"] == TASK_DEFINITION_TYPE:
@@ -376,6 +372,44 @@ class Bootstrap:
                     result.http_function = name
                 if "FunctionUrlConfig" in (body.get("Properties") or {}):
                     result.url_functions.append(name)
+
+    def _refreshed_session(self, spec: RoleSpec, name: str, reuse: ReusableSessions) -> Credentials | None:
+        """The earlier session of `spec`'s role, its inline policies brought up to date (a
+        session is granted what its role holds at each call); None when the role is gone or
+        trusts someone else."""
+        session, state = reuse.sessions.get(spec.component), reuse.role_state(name)
+        if session is None or state is None or json.loads(state[0]) != spec.trust_policy:
+            return None
+        iam, current = self._client("iam"), state[1]
+        for policy in set(current) - set(spec.policies):
+            iam.delete_role_policy(RoleName=name, PolicyName=policy)
+        for policy, document in spec.policies.items():
+            if policy not in current or json.loads(current[policy]) != document:
+                iam.put_role_policy(RoleName=name, PolicyName=policy, PolicyDocument=json.dumps(document))
+        return session
+
+    def _role_session(self, spec: RoleSpec, name: str) -> Credentials:
+        """Create or update the role to match `spec`, and assume it."""
+        iam, sts = self._client("iam"), self._client("sts")
+        trust = json.dumps(spec.trust_policy)
+        try:
+            arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust, MaxSessionDuration=SESSION_SECONDS)[
+                "Role"
+            ]["Arn"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "EntityAlreadyExists":
+                raise
+            iam.update_assume_role_policy(RoleName=name, PolicyDocument=trust)
+            arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+        stale = set(iam.list_role_policies(RoleName=name)["PolicyNames"]) - set(spec.policies)
+        for policy in stale:
+            iam.delete_role_policy(RoleName=name, PolicyName=policy)
+        for policy, document in spec.policies.items():
+            iam.put_role_policy(RoleName=name, PolicyName=policy, PolicyDocument=json.dumps(document))
+        session = sts.assume_role(
+            RoleArn=arn, RoleSessionName=f"local-{spec.component}"[:64], DurationSeconds=SESSION_SECONDS
+        )["Credentials"]
+        return Credentials(session["AccessKeyId"], session["SecretAccessKey"], session["SessionToken"])
 
     # ------------------------------------------------------------ functions
     def _function_environment(self) -> dict[str, str]:
