@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from voxify.aws import client
 from voxify.settings import get_settings
@@ -103,6 +105,12 @@ def stream_chunk_key(user_id: str, job_id: str, attempt: int, index: int) -> str
     return f"{attempt_prefix(user_id, job_id, attempt)}stream/{index:05d}.part"
 
 
+# The tag of a stream's pieces: the bucket's lifecycle expires them a day after they are
+# written (template.yaml, expire-stream-chunks), once every listener has long had them; the
+# job's whole file stays. A prefix rule cannot match them: they live beside the file.
+STREAM_CHUNK_TAGS = {"voxify-object": "stream-chunk"}
+
+
 class IncompleteDeletion(RuntimeError):
     """Some objects under a prefix were not deleted: the caller must not report the deletion
     done (what was deleted stays deleted; a retry deletes the rest)."""
@@ -118,8 +126,18 @@ class AudioStore:
         self.bucket = bucket or get_settings().audio_bucket
         self._s3 = client("s3")
 
-    def put(self, key: str, body: bytes, content_type: str, metadata: dict[str, str] | None = None) -> None:
-        self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata or {})
+    def put(
+        self,
+        key: str,
+        body: bytes,
+        content_type: str,
+        metadata: dict[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        extra = {"Tagging": urlencode(tags)} if tags else {}
+        self._s3.put_object(
+            Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata or {}, **extra
+        )
 
     def get(self, key: str) -> bytes:
         body: bytes = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()

@@ -47,11 +47,34 @@ def _job(api: httpx.Client, job_id: str) -> dict:
     return api.get(f"/api/v1/job/{job_id}").json()["data"]
 
 
-def _chunks_stored(stack: LocalStackProcess, job: dict) -> int:
+BUCKET = "voxify-local-audio-123456789012"
+
+
+def _chunk_keys(stack: LocalStackProcess, job: dict) -> list[str]:
     listed = aws(stack, "s3").list_objects_v2(
-        Bucket="voxify-local-audio-123456789012", Prefix=f"outputs/{job['user_id']}/{job['job_id']}/attempt-1/stream/"
+        Bucket=BUCKET, Prefix=f"outputs/{job['user_id']}/{job['job_id']}/attempt-1/stream/"
     )
-    return int(listed.get("KeyCount", 0))
+    return [item["Key"] for item in listed.get("Contents", [])]
+
+
+def _chunks_stored(stack: LocalStackProcess, job: dict) -> int:
+    return len(_chunk_keys(stack, job))
+
+
+def _expiry_days(stack: LocalStackProcess, key: str) -> int | None:
+    """After how many days the bucket's lifecycle rules delete `key`, going by its tags."""
+    s3 = aws(stack, "s3")
+    tags = {(tag["Key"], tag["Value"]) for tag in s3.get_object_tagging(Bucket=BUCKET, Key=key)["TagSet"]}
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    days = [
+        rule["Expiration"]["Days"]
+        for rule in rules
+        if rule["Status"] == "Enabled"
+        and "Expiration" in rule
+        and key.startswith(rule["Filter"].get("Prefix", ""))
+        and ("Tag" not in rule["Filter"] or (rule["Filter"]["Tag"]["Key"], rule["Filter"]["Tag"]["Value"]) in tags)
+    ]
+    return min(days, default=None)
 
 
 def _envelope(samples: np.ndarray, rate: int) -> np.ndarray:
@@ -92,6 +115,10 @@ def test_the_first_sentence_streams_before_the_last_is_made_and_the_stream_is_th
     marker = Watermarker()
     assert marker.detect(streamed[: 2 * rate], rate).marked  # the first sentence carries the mark
     assert marker.detect(streamed, rate).marked
+    # the pieces outlive the stream by a day at most (the bucket's lifecycle); the file stays
+    chunks = _chunk_keys(stack, done)
+    assert chunks and all(_expiry_days(stack, key) == 1 for key in chunks)
+    assert _expiry_days(stack, done["output_key"]) is None
 
 
 def test_a_client_that_goes_away_cancels_its_job(local):

@@ -4,7 +4,8 @@ The streaming routes ask for a job with `config.stream`. For such a job the work
 making the whole file as for any job, takes each chunk the engine hands over (a sentence; an
 F5 batch), post-processes it (pitch, loudness, volume, limiter), resamples it, watermarks it
 as whole outputs are, encodes it so that the chunks join into one stream
-(audio/stream_encode.py), and stores it as `stream/NNNNN.part` under the attempt's prefix.
+(audio/stream_encode.py), and stores it as `stream/NNNNN.part` under the attempt's prefix,
+tagged for the bucket's lifecycle to expire a day later.
 After each chunk the job item's `stream` record says how many exist (`ended` after the
 last): the API follows that record and forwards the chunks. That write is conditional on the
 claim like a progress report, so a cancelled job (the listener went away) stops at the next
@@ -17,7 +18,7 @@ import numpy as np
 
 from voxify.domain.jobs import JobRecord, StreamProgress
 from voxify.repositories.jobs import JobRepository
-from voxify.storage import AudioStore, stream_chunk_key
+from voxify.storage import STREAM_CHUNK_TAGS, AudioStore, stream_chunk_key
 from voxify_worker.audio import postprocess, resample
 from voxify_worker.audio.stream_encode import StreamEncoder
 from voxify_worker.audio.watermark import Watermarker
@@ -69,7 +70,10 @@ class ChunkWriter:
         job = self._job
         if body:
             self._store.put(
-                stream_chunk_key(job.user_id, job.job_id, job.attempts, self._chunks), body, CHUNK_CONTENT_TYPE
+                stream_chunk_key(job.user_id, job.job_id, job.attempts, self._chunks),
+                body,
+                CHUNK_CONTENT_TYPE,
+                tags=STREAM_CHUNK_TAGS,
             )
             self._chunks += 1
         progress = StreamProgress(attempt=job.attempts, chunks=self._chunks, ended=ended)
