@@ -105,6 +105,19 @@ def synthesize_async(body: SpeakRequest | JobCreate, request: Request, principal
     return run_idempotent(request, principal.user_id, job_request.model_dump(), create)
 
 
+def stream_framing(requested: StreamFormat | None, output_format: str, sample_rate: int) -> StreamFormat:
+    """How a stream is framed: as `requested`, else as the output format; ValueError (a 400
+    in a body's validation) when that cannot stream or not at `sample_rate`."""
+    fmt = requested or output_format
+    if fmt not in get_args(StreamFormat):
+        raise ValueError(f"{fmt} cannot be streamed; choose one of {', '.join(get_args(StreamFormat))}")
+    framing = cast(StreamFormat, fmt)
+    problem = rate_problem(job_format(framing), sample_rate)
+    if problem:
+        raise ValueError(problem)
+    return framing
+
+
 class StreamSpeakRequest(SpeakRequest):
     """The synthesis body, streamed: `stream_format` picks how the audio is framed (by
     default the config's output format; `pcm` is raw 16-bit mono PCM at the config's rate)."""
@@ -113,20 +126,34 @@ class StreamSpeakRequest(SpeakRequest):
 
     @property
     def framing(self) -> StreamFormat:
-        fmt = self.stream_format or self.config.output_format
-        if fmt not in get_args(StreamFormat):
-            raise ValueError(f"{fmt} cannot be streamed; choose one of {', '.join(get_args(StreamFormat))}")
-        return cast(StreamFormat, fmt)
+        return stream_framing(self.stream_format, self.config.output_format, self.config.sample_rate)
 
     @model_validator(mode="after")
     def streamable(self) -> "StreamSpeakRequest":
-        problem = rate_problem(job_format(self.framing), self.config.sample_rate)
-        if problem:
-            raise ValueError(problem)
+        stream_framing(self.stream_format, self.config.output_format, self.config.sample_rate)
         return self
 
     def job(self) -> JobCreate:
         return streaming_job(super().job(), self.framing)
+
+
+class StreamJobRequest(JobCreate):
+    """The job body (`text_content` or `blocks`, with every option), streamed: the studio's
+    script editor plays a script of blocks as it renders."""
+
+    stream_format: StreamFormat | None = None
+
+    @property
+    def framing(self) -> StreamFormat:
+        return stream_framing(self.stream_format, self.output_format, self.sample_rate)
+
+    @model_validator(mode="after")
+    def streamable(self) -> "StreamJobRequest":
+        stream_framing(self.stream_format, self.output_format, self.sample_rate)
+        return self
+
+    def job(self) -> JobCreate:
+        return streaming_job(JobCreate.model_validate(self.model_dump(exclude={"stream_format"})), self.framing)
 
 
 def streaming_job(job: JobCreate, fmt: StreamFormat) -> JobCreate:
@@ -142,10 +169,12 @@ STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/api/v1/tts/synthesize/stream", response_class=StreamingResponse, responses=STREAM_RESPONSES)
-def synthesize_stream(body: StreamSpeakRequest, request: Request, principal: CurrentUser) -> StreamingResponse:
+def synthesize_stream(
+    body: StreamSpeakRequest | StreamJobRequest, request: Request, principal: CurrentUser
+) -> StreamingResponse:
     """The speech as chunked audio, sentence by sentence while the rest is still being made;
     the job is cancelled if the client disconnects first. `X-Job-Id` names the job, whose
-    whole file is kept as for any job."""
+    whole file is kept as for any job. The job body (`text_content` or `blocks`) is taken too."""
     return audio_stream(submit_idempotently(request, principal, body.job()), body.framing)
 
 

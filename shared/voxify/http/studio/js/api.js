@@ -83,6 +83,16 @@ export async function call(method, path, body) {
   return envelopeOf(await authorized(path, init));
 }
 
+/** POST `body` to a route that answers with a chunked body (audio as it is made): the
+ * Response, or the envelope's message thrown when the route refused. */
+export async function streamed(path, body, signal) {
+  const response = await authorized(path, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), signal,
+  });
+  if (!response.ok) await envelopeOf(response);
+  return response;
+}
+
 /** The bytes of a library item (sample or generated audio) as a Blob. */
 export async function audioBlob(type, id) {
   const response = await authorized(`library/${type}/${id}/download`);

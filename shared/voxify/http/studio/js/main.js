@@ -7,11 +7,12 @@ import * as samples from "./samples.js";
 import * as voices from "./voices.js";
 import * as script from "./script.js";
 import * as library from "./library.js";
+import * as batches from "./batches.js";
 import * as settings from "./settings.js";
 import * as detect from "./detect.js";
 
 const PAGES = {
-  "#/samples": samples, "#/voices": voices, "#/script": script, "#/library": library, "#/detect": detect, "#/settings": settings,
+  "#/samples": samples, "#/voices": voices, "#/script": script, "#/library": library, "#/batches": batches, "#/detect": detect, "#/settings": settings,
 };
 const HOME = "#/samples";
 let leaving = new AbortController();

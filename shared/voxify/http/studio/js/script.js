@@ -1,9 +1,11 @@
 // The script editor: blocks of text, each with its voice and a pause after; output options;
-// generate with live progress; a player that highlights words as they are spoken; download.
+// generate with live progress (or play it as it renders, from the stream route); a player
+// that highlights words as they are spoken; download.
 
-import { audioBlob, call } from "./api.js";
+import { audioBlob, call, streamed } from "./api.js";
 import { wordPlayer } from "./player.js";
 import { followProgress } from "./progress.js";
+import { canStream, streamFormat, streamPlayer } from "./streaming.js";
 import { announce, field, guarded, h, saveBlob } from "./ui.js";
 
 const FORMATS = ["mp3", "wav", "flac", "ogg"];
@@ -15,6 +17,7 @@ export function render(main, signal) {
   const blocks = h("div", { id: "blocks" });
   const result = h("div", { id: "result" });
   const options = optionControls();
+  const stream = h("input", { id: "opt-stream", type: "checkbox", "aria-describedby": "opt-stream-hint" });
   const section = h("section", { "aria-labelledby": "script-title" }, h("h2", { id: "script-title" }, "Script"));
   main.append(section, h("section", { "aria-labelledby": "output-title" }, h("h2", { id: "output-title" }, "Output"), result));
   guarded(async () => {
@@ -24,9 +27,13 @@ export function render(main, signal) {
     addBlock();
     section.append(blocks,
       h("button", { type: "button", class: "secondary", id: "add-block", onclick: addBlock }, "Add block"),
-      h("fieldset", {}, h("legend", {}, "Options"), h("div", { class: "options" }, Object.values(options).map((o) => o.field))),
-      h("button", { type: "button", id: "generate", onclick: guarded(() => generate(blocks, options, result, signal)) },
-        "Generate"));
+      h("fieldset", {}, h("legend", {}, "Options"), h("div", { class: "options" }, Object.values(options).map((o) => o.field)),
+        h("label", { class: "inline", for: "opt-stream" }, stream, "Play as it renders"),
+        h("small", { id: "opt-stream-hint", class: "muted" },
+          "Starts playing with the first sentence, while the rest is still being made (MP3 or WAV). Leaving the page stops the job.")),
+      h("button", { type: "button", id: "generate",
+        onclick: guarded(() => (stream.checked ? generateStreaming : generate)(blocks, options, result, signal)) },
+      "Generate"));
   })();
 }
 
@@ -76,17 +83,47 @@ function jobRequest(blocks, options) {
 
 async function generate(blocks, options, result, signal) {
   const { data: job } = await call("POST", "job", jobRequest(blocks, options));
+  await settled(job.job_id, progressView(result), signal);
+  await showResult(job.job_id, result);
+}
+
+/** The same job through the stream route: its audio plays from the first chunk on, then the
+ * whole file (with its words and download) appears as for any job. */
+async function generateStreaming(blocks, options, result, signal) {
+  const request = jobRequest(blocks, options);
+  const format = request.output_format;
+  if (!canStream(format)) {
+    throw new Error(`Playing as it renders works for MP3 or WAV output in this browser, not ${format.toUpperCase()}: `
+      + "choose MP3 or WAV, or untick \"Play as it renders\".");
+  }
+  const context = format === "wav" ? new AudioContext() : null; // made during the click, so it may play
+  const view = progressView(result);
+  view.message.textContent = "Starting: the first sentence plays as soon as it is made.";
+  const response = await streamed("tts/synthesize/stream", { ...request, stream_format: streamFormat(format) }, signal);
+  const jobId = response.headers.get("X-Job-Id");
+  const player = streamPlayer(format, response, context);
+  result.append(h("div", { id: "stream-player", "data-job-id": jobId }, h("p", {}, "Playing as it renders:"), player.element));
+  announce("Playing the first sentence while the rest is made.");
+  await Promise.all([settled(jobId, view, signal), player.done]);
+  await showResult(jobId, result);
+}
+
+function progressView(result) {
   const bar = h("progress", { id: "job-progress", max: 100, value: 0, "aria-label": "Generation progress" });
   const message = h("p", { id: "job-message", "aria-live": "polite" }, "Queued.");
   result.replaceChildren(bar, message);
-  const last = await followProgress(job.job_id, (event) => {
+  return { bar, message };
+}
+
+/** Follow the job's progress into `view` until it ends; an end other than completed is thrown. */
+async function settled(jobId, { bar, message }, signal) {
+  const last = await followProgress(jobId, (event) => {
     bar.value = event.progress;
     message.textContent = `${Math.round(event.progress)} % - ${event.message || event.status}`;
   }, signal);
   if (last?.status !== "completed") {
     throw new Error(last?.error_message || `The job ended ${last?.status || "without an answer"}.`);
   }
-  await showResult(job.job_id, result);
 }
 
 async function showResult(jobId, result) {
