@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 REQUIREMENTS := pyproject.toml constraints.txt shared/requirements.txt infra/requirements-local.txt cli/requirements.txt \
                 inference_container/requirements.txt inference_container/requirements-f5tts.txt requirements-dev.txt \
-                infra/browser/install_chromium.sh
+                infra/system_packages.sh
 # torch first: 2.13.0 is a CPU build on this project's machines (pip takes it from the local
 # wheel store); f5-tts and resemblyzer without their declared deps (see
 # inference_container/requirements-f5tts.txt and requirements.txt).
@@ -23,7 +23,7 @@ export SAM_CLI_TELEMETRY := 0
 $(STAMP): $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
 	$(call INSTALL_INTO,$(VENV),-c constraints.txt)
-	sh infra/browser/install_chromium.sh
+	sh infra/system_packages.sh
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv with everything the stack and the tests need
