@@ -48,6 +48,7 @@ lint: $(STAMP)  ## ruff lint, ruff format check, mypy (strict on voxify and voxi
 
 bench: $(STAMP)  ## print engine RTFs and voice quality, API load, pipeline overhead, batch throughput, cold starts, embedding, watermark and streaming figures
 	$(BIN)/python -m bench.engine_rtf
+	$(BIN)/python -m bench.f5_batching
 	$(BIN)/python -m bench.voice_quality
 	$(BIN)/python -m bench.api_load
 	$(BIN)/python -m bench.pipeline_overhead

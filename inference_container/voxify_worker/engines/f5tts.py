@@ -12,6 +12,8 @@ from __future__ import annotations
 import random
 import re
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from f5_tts.infer.utils_infer import (
     load_vocoder,
     remove_silence_edges,
 )
+from f5_tts.infer.utils_infer import hop_length as HOP_LENGTH
 from f5_tts.infer.utils_infer import target_sample_rate as SAMPLE_RATE
 from f5_tts.model import CFM, DiT
 from pydub import AudioSegment, silence
@@ -45,6 +48,7 @@ from voxify_worker.engines.base import (
     has_words,
     require_words,
 )
+from voxify_worker.engines.f5_batching import Segment, autocast_dtype, sample_segments
 from voxify_worker.engines.model_store import ModelStore, Route, open_worker_store
 
 MAX_REFERENCE_MS = 12_000  # F5's own cap: reference plus batch must fit its ~22 s window
@@ -127,8 +131,123 @@ class F5TTSEngine:
                     progress((index + 1) / len(batches), f"batch {index + 1}/{len(batches)}")
             if on_chunk is not None:
                 on_chunk(fader.end(), SAMPLE_RATE)
+        return self._finish(route, requested, batches, waves, seed)
+
+    def synthesize_many(
+        self, jobs: Sequence[tuple[ReferenceVoice, SynthesisRequest]], *, max_items: int = 16
+    ) -> list[SynthesisResult | EngineError]:
+        """Several independent requests at once: their sentence batches share `CFM.sample` calls.
+
+        What a GPU gains: one request's 32 DiT steps run over a single short sequence and
+        leave the card mostly idle; here up to `max_items` sentence batches (of any requests
+        routed to the same model, of similar length, longest first) share each call. See
+        engines/f5_batching.py for how each item stays what it would be alone.
+
+        Returns one entry per job, in order: its result, post-processed as `synthesize`'s
+        (F5's cross-fade between its batches, clipping, estimated word timings), or the
+        EngineError that fails that job alone (no words, bad speed or reference, weights
+        missing). Any other error (out of memory, say) is raised for the whole call: it is
+        not the fault of one job, and each job may be retried. A request's first batch
+        draws its noise from the job's seed as `synthesize` does, so a one-batch request
+        gets the audio `synthesize` gives it (bit for bit in a batch of one, within float
+        rounding beside others); batch k > 0 draws from seed + k, where `synthesize`
+        continues the first batch's random stream. No progress, cancellation or chunk
+        callbacks: the whole call is one step.
+        """
+        if max_items < 1:
+            raise ValueError(f"max_items must be at least 1, got {max_items}")
+        outcomes: list[SynthesisResult | EngineError | None] = [None] * len(jobs)
+        plans: list[_Planned] = []
+        with self._lock:
+            for index, (reference, request) in enumerate(jobs):
+                try:
+                    plans.append(self._plan(index, reference, request))
+                except EngineError as error:
+                    outcomes[index] = error
+            by_model: dict[str, list[_Planned]] = {}
+            for plan in plans:
+                by_model.setdefault(plan.route.model, []).append(plan)
+            for name, group in by_model.items():
+                try:
+                    model, vocoder = self._model(name), self._load_vocoder()
+                except EngineError as error:
+                    for plan in group:
+                        outcomes[plan.index] = error
+                    continue
+                self._sample_group(model, vocoder, group, max_items)
+        for plan in plans:
+            if outcomes[plan.index] is None:
+                waves = [plan.waves[k] for k in range(len(plan.batches))]
+                outcomes[plan.index] = self._finish(
+                    plan.route, plan.requested, plan.batches, waves, plan.seed, batched_with=len(jobs)
+                )
+        done = [outcome for outcome in outcomes if outcome is not None]
+        assert len(done) == len(jobs)  # every job has its result or its error
+        return done
+
+    def _plan(self, index: int, reference: ReferenceVoice, request: SynthesisRequest) -> _Planned:
+        """A job's checks, model route and sentence batches, as `synthesize` makes them."""
+        require_words(request.text)
+        if request.speed <= 0:
+            raise EngineError(ErrorCode.INVALID_SPEED, f"speed must be positive, got {request.speed}")
+        ref_text = reference_text(reference.transcript)
+        route, requested = self._route(request.language)
+        ref_audio = self._reference(reference)
+        ref_seconds = ref_audio.shape[-1] / SAMPLE_RATE
+        max_chars = int(len(ref_text.encode()) / ref_seconds * (22 - ref_seconds) * request.speed)
+        batches = chunk_text(request.text.strip(), max_chars=max_chars)
+        seed = self.seed if self.seed is not None else random.randrange(2**31)
+        return _Planned(index, route, requested, ref_audio, ref_text, request.speed, batches, seed)
+
+    def _sample_group(self, model: CFM, vocoder: Vocos, group: list[_Planned], max_items: int) -> None:
+        """Every sentence batch of jobs on one model, similar lengths together, into plan.waves."""
+        items = [(plan, k) for plan in group for k in range(len(plan.batches))]
+        # longest first, so that the items of one call pad to similar lengths
+        items.sort(key=lambda item: -item[0].frames(item[1]))
+        precision = autocast_dtype(self.device, model)
+        for start in range(0, len(items), max_items):
+            chunk = items[start : start + max_items]
+            segments = [
+                Segment(plan.ref_audio, plan.ref_text, plan.batches[k], plan.speed, (plan.seed + k) % 2**31)
+                for plan, k in chunk
+            ]
+            waves = sample_segments(
+                model,
+                vocoder,
+                segments,
+                nfe_steps=self.nfe_steps,
+                cfg_strength=self.cfg_strength,
+                sway_sampling=self.sway_sampling,
+                device=self.device,
+                precision=precision,
+            )
+            for (plan, k), wave in zip(chunk, waves, strict=True):
+                plan.waves[k] = wave
+
+    def _finish(
+        self,
+        route: Route,
+        requested: str,
+        batches: list[str],
+        waves: list[np.ndarray],
+        seed: int,
+        batched_with: int | None = None,
+    ) -> SynthesisResult:
+        """The batches' audio joined with F5's cross-fade, clipped, with estimated word times."""
         audio, starts, overlaps = cross_fade(waves, int(self.cross_fade_seconds * SAMPLE_RATE))
         words = estimate_word_timings(batches, starts, [len(wave) for wave in waves], overlaps)
+        extra: dict[str, object] = {
+            "language_support": route.support,
+            "requested_model": requested,
+            "batches": len(batches),
+            "nfe_steps": self.nfe_steps,
+            "cfg_strength": self.cfg_strength,
+            "sway_sampling": self.sway_sampling,
+            "seed": seed,
+            "device": self.device,
+        }
+        if batched_with is not None:
+            extra["batched_with"] = batched_with  # jobs in the synthesize_many call
         return SynthesisResult(
             audio=np.clip(audio, -1.0, 1.0),
             sample_rate=SAMPLE_RATE,
@@ -136,16 +255,7 @@ class F5TTSEngine:
             engine=self.name,
             model=route.model,
             version=self.version,
-            extra={
-                "language_support": route.support,
-                "requested_model": requested,
-                "batches": len(batches),
-                "nfe_steps": self.nfe_steps,
-                "cfg_strength": self.cfg_strength,
-                "sway_sampling": self.sway_sampling,
-                "seed": seed,
-                "device": self.device,
-            },
+            extra=extra,
         )
 
     def _speak(
@@ -216,6 +326,26 @@ class F5TTSEngine:
         return self._references.get_or_load(
             reference.voice_id, lambda: prepare_reference(reference.audio, reference.sample_rate)
         )
+
+
+@dataclass
+class _Planned:
+    """One job of a `synthesize_many` call: what `_plan` decided, and its batches' audio."""
+
+    index: int  # in the call's list of jobs
+    route: Route
+    requested: str
+    ref_audio: torch.Tensor
+    ref_text: str
+    speed: float
+    batches: list[str]
+    seed: int
+    waves: dict[int, np.ndarray] = field(default_factory=dict)  # by batch number
+
+    def frames(self, batch: int) -> float:
+        """About how many frames batch number `batch` asks of `CFM.sample` (F5's rule)."""
+        ref_frames = self.ref_audio.shape[-1] / HOP_LENGTH
+        return float(ref_frames) * (1 + len(self.batches[batch].encode()) / len(self.ref_text.encode()) / self.speed)
 
 
 def weights_available() -> bool:
