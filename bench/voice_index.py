@@ -7,7 +7,10 @@ Prints, in one run:
   every cross-speaker pair, beside the configured impersonation threshold;
 - nearest-voice query latency with 10,000 vectors in LanceDB, side by side on the embedded
   emulator's S3 and on a local folder: a user's own voices (the similar/search query) and
-  other users' clones (the guard's query).
+  other users' clones (the guard's query);
+- what erasing one voice costs there (`VoiceIndex.delete`: the delete, the rewrite of every
+  row, the pruning of older versions and, on the versioned bucket, of non-current objects),
+  beside LanceDB's bare delete, which leaves the voice readable.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ VECTORS = 10_000
 USERS = 200
 QUERIES = 30
 EMBED_RUNS = 5
+ERASURES = 5
 
 
 def embedding_times(encoder: SpeakerEncoder) -> None:
@@ -122,6 +126,21 @@ def query_latency(label: str, index: VoiceIndex) -> None:
         )
 
 
+def erasure_cost(label: str, index: VoiceIndex) -> None:
+    times, bare = [], []
+    for i in range(ERASURES):
+        start = time.perf_counter()
+        index.delete(f"v{2 * i}")
+        times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        index._run(lambda table, i=i: table.delete(f"voice_id = 'v{2 * i + 1}'"), write=True)
+        bare.append(time.perf_counter() - start)
+    print(
+        f"  {label:22s} erase one voice: median {statistics.median(times) * 1000:7.1f} ms, "
+        f"max {max(times) * 1000:7.1f} ms (a bare LanceDB delete: {statistics.median(bare) * 1000:6.1f} ms)"
+    )
+
+
 def search_latency() -> None:
     port = next(p for p in range(4610, 4700) if port_is_free(p))
     emulator = EmbeddedEmulator(port)
@@ -131,11 +150,17 @@ def search_latency() -> None:
     reset_clients()
     bucket = "voxify-bench-vectors"
     client("s3").create_bucket(Bucket=bucket)
+    client("s3").put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     try:
         print(f"nearest-voice query latency, {VECTORS} vectors of {USERS} users, exact search:")
         with tempfile.TemporaryDirectory() as folder:
-            query_latency("local folder", filled_index(folder))
-        query_latency("emulated S3", filled_index(f"s3://{bucket}/vectors"))
+            local = filled_index(folder)
+            query_latency("local folder", local)
+            on_s3 = filled_index(f"s3://{bucket}/vectors")
+            query_latency("emulated S3", on_s3)
+            print(f"erasing a voice from {VECTORS} vectors (the bucket versioned, as the template makes it):")
+            erasure_cost("local folder", local)
+            erasure_cost("emulated S3", on_s3)
     finally:
         emulator.stop()
 

@@ -24,6 +24,7 @@ from voxify.aws import client
 from voxify.clock import now_iso
 from voxify.domain.batches import BatchRecord
 from voxify.domain.jobs import JobRecord
+from voxify.domain.verification import VerificationRecord
 from voxify.domain.voices import CloneRecord, SampleRecord
 from voxify.observability import logger
 from voxify.settings import get_settings
@@ -134,5 +135,19 @@ class EventPublisher:
                 "manifest_key": batch.manifest_key,
                 "counts": batch.counts().model_dump(),
                 "report_key": batch.report_key,
+            },
+        )
+
+    def verification_changed(self, verification: VerificationRecord) -> None:
+        """A verification answered (verified or failed): published by whoever answered it."""
+        self.publish(
+            "Voice Verification State Change",
+            {
+                "clone_id": verification.clone_id,
+                "user_id": verification.user_id,
+                "status": verification.status.value,
+                "verified": verification.status.value == "verified",
+                "error_code": verification.error_code,
+                "checked_at": verification.checked_at,
             },
         )

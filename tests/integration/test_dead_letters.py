@@ -2,12 +2,14 @@
 
 import json
 from datetime import UTC, datetime
+from unittest.mock import patch
 
 from tests.fixtures.api import wav_bytes
 from tests.fixtures.voices import ready_clone
 from voxify.aws import client
 from voxify.domain.jobs import JobStatus
 from voxify.domain.voices import CloneStatus
+from voxify.events import EventPublisher
 from voxify.logic.dead_letters import settle_dead_letter
 from voxify.queue import WorkMessage
 from voxify.repositories.jobs import JobRepository
@@ -66,10 +68,13 @@ def test_a_dead_verification_fails_and_a_new_challenge_can_follow(alice):
         f"/api/v1/voice/clones/{voice}/verification/recording", files={"file": ("p.wav", wav_bytes(), "audio/wav")}
     )
     assert sent.status_code == 202  # no worker: stays pending
-    assert dead("verify", voice, alice.user_id) == "verification failed"
-    failed = VerificationRepository().get(voice)
-    assert failed.status == "failed" and failed.error_code == "RETRIES_EXHAUSTED"
-    assert dead("verify", voice, alice.user_id) == "verification left as it is"  # once
+    with patch.object(EventPublisher, "verification_changed") as announced:
+        assert dead("verify", voice, alice.user_id) == "verification failed"
+        failed = VerificationRepository().get(voice)
+        assert failed.status == "failed" and failed.error_code == "RETRIES_EXHAUSTED"
+        assert dead("verify", voice, alice.user_id) == "verification left as it is"  # once
+    (call,) = announced.call_args_list
+    assert call.args[0].clone_id == voice and call.args[0].status == "failed"
     assert alice.post(f"/api/v1/voice/clones/{voice}/verification").status_code == 201
 
 

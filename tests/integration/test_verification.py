@@ -8,16 +8,24 @@ import hashlib
 import io
 import json
 import zipfile
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 
 from tests.fixtures.api import make_admin, register, reset_caches
+from tests.fixtures.events import validate_event
 from tests.fixtures.storage import objects
+from tests.fixtures.voices import ready_clone
 from tests.fixtures.worker import REFERENCE_TEXT, other_speaker_flac, reference_speech
+from tests.integration.test_event_publishing import bus_queue  # noqa: F401 (a fixture)
 from tests.integration.test_voice_identity import clone_of, flac, halves
+from voxify.domain.verification import VerificationStatus
 from voxify.domain.voices import CONSENT_STATEMENT, CONSENT_VERSION
 from voxify.logic import verification
+from voxify.queue import WorkMessage, WorkQueue
+from voxify.repositories.runtime_config import RuntimeConfigRepository
+from voxify.repositories.usage import UsageRepository
 from voxify.repositories.verification import VerificationRepository
 from voxify_worker.audio import decode, resample
 
@@ -158,3 +166,86 @@ def test_a_look_alike_of_a_verified_voice_is_held_whatever_the_threshold(
     admin = make_admin(api, "root@example.com")
     (held,) = admin.get("/api/v1/admin/clones").json()["data"]
     assert held["review_match"]["clone_id"] == own["clone_id"] and held["review_match"]["verified_voice"] is True
+
+
+def used_today(user) -> int:
+    return UsageRepository().quota_used(user.user_id, "verification", datetime.now(UTC).strftime("%Y-%m-%d"))
+
+
+def test_recordings_spend_the_daily_quota_and_retries_with_a_key_answer_the_first(alice, stack, emulator_endpoint):
+    clone = ready_clone(alice)
+    base = f"/api/v1/voice/clones/{clone}/verification"
+    RuntimeConfigRepository().update({"daily_verification_quota": 1})
+
+    # asking for a phrase is free; a retry with the key answers the same challenge
+    first = alice.post(base, headers={"Idempotency-Key": "phrase-1"})
+    again = alice.post(base, headers={"Idempotency-Key": "phrase-1"})
+    assert first.status_code == again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json()["data"] == first.json()["data"] == alice.get(base).json()["data"]
+
+    # a refused recording costs nothing
+    garbage = alice.post(f"{base}/recording", files={"file": ("p.wav", b"not audio\n" * 40, "audio/wav")})
+    assert garbage.status_code == 400 and used_today(alice) == 0
+
+    def send(key: str | None = None):
+        headers = {"Idempotency-Key": key} if key else {}
+        return alice.post(f"{base}/recording", files={"file": ("p.flac", mic_recording())}, headers=headers)
+
+    sent = send("recording-1")
+    assert sent.status_code == 202 and sent.json()["data"]["status"] == "pending" and used_today(alice) == 1
+    replayed = send("recording-1")  # a client retrying a lost answer: the same submission, no new work
+    assert replayed.status_code == 202 and replayed.headers.get("Idempotent-Replayed") == "true"
+    assert replayed.json()["data"] == sent.json()["data"] and used_today(alice) == 1
+    other = alice.post(
+        f"{base}/recording",
+        files={"file": ("p.flac", b"x" + mic_recording())},
+        headers={"Idempotency-Key": "recording-1"},
+    )
+    assert other.status_code == 422 and other.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert len(bucket_keys(stack, emulator_endpoint, "verifications/")) == 1
+
+    # answered; a new phrase, and the day's quota is used up: refused, nothing stored
+    VerificationRepository().finish(clone, {"status": VerificationStatus.FAILED.value, "error_code": "PHRASE_MISMATCH"})
+    assert alice.post(base).status_code == 201
+    stored = bucket_keys(stack, emulator_endpoint, "verifications/")  # the first recording, not yet deleted
+    refused = send()
+    error = refused.json()["error"]
+    assert refused.status_code == 429 and error["code"] == "QUOTA_EXCEEDED", refused.text
+    assert error["details"] == {"quota": 1, "kind": "verification"} and int(refused.headers["Retry-After"]) > 0
+    assert alice.get(base).json()["data"]["status"] == "challenged" and used_today(alice) == 1
+    assert bucket_keys(stack, emulator_endpoint, "verifications/") == stored
+
+    RuntimeConfigRepository().update({"daily_verification_quota": 2})  # an administrator raises it
+    assert send().status_code == 202 and used_today(alice) == 2
+
+
+def verification_events(sqs, url) -> list[dict]:
+    got = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages"):
+        got += [json.loads(m["Body"]) for m in messages]
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+        )
+    return [e for e in got if e["detail-type"] == "Voice Verification State Change"]
+
+
+def test_each_answer_is_announced_once(alice, worker, reads_the_transcript, bus_queue, monkeypatch):  # noqa: F811
+    sqs, url = bus_queue
+    clone = clone_of(alice, worker, reference_speech(), "Nature")["clone_id"]
+    verification_events(sqs, url)  # the clone's own events left out
+
+    assert verify(alice, worker, clone, mic_recording())["status"] == "verified"
+    WorkQueue().send(WorkMessage(kind="verify", id=clone, user_id=alice.user_id))  # a duplicate delivery
+    worker.drain()
+    (event,) = verification_events(sqs, url)
+    validate_event(event)
+    detail = event["detail"]
+    assert (detail["clone_id"], detail["user_id"], detail["status"]) == (clone, alice.user_id, "verified")
+    assert detail["verified"] is True and detail["error_code"] is None
+
+    monkeypatch.setattr(verification, "choose_phrase", lambda: verification.PHRASES[0])
+    assert verify(alice, worker, clone, mic_recording())["status"] == "failed"
+    (event,) = verification_events(sqs, url)
+    validate_event(event)
+    assert event["detail"]["status"] == "failed" and event["detail"]["verified"] is False
+    assert event["detail"]["error_code"] == "PHRASE_MISMATCH"

@@ -10,19 +10,35 @@ could fill.
 
 Searches are exact (no ANN index): at tens of thousands of 256-d vectors a full scan takes
 milliseconds (bench/vector_search.py), and exact answers keep the guard deterministic.
+
+Erasure (`delete`) leaves no copy of the voice behind. A LanceDB delete alone only marks the
+row deleted: its embedding stays in the data file (until a compaction that a single deletion
+in a large fragment never triggers), in every older version of the table (time travel), and
+the delete's own transaction names the voice id. So a delete also rewrites the table's rows
+(an in-place `update`, which materialises the deletion), prunes every older version with
+`optimize(cleanup_older_than=0)`, and, on a versioned S3 bucket, where a deleted object lives
+on as a noncurrent version, deletes the noncurrent versions and delete markers under the
+index's prefix. Files only a crashed writer left (unverified, under 7 days old) are kept, as
+another worker's commit in flight would look the same. Another process reading or writing an
+older version when it is pruned fails once and `_run` retries it on the latest. Cost: the
+table is rewritten per delete: with 10,000 voices about 0.2 s on a local folder and 1.4 s on
+the emulated S3, against 6 ms and 170 ms for the bare delete (bench/voice_index.py); deletes
+(user erasure) are rare enough to pay it.
 """
 
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import lancedb
 import numpy as np
 import pyarrow as pa
 
-from voxify.aws import current_credentials
+from voxify.aws import client, current_credentials
 from voxify.clock import now_iso
 from voxify.observability import logger
 from voxify.settings import Settings, get_settings
@@ -31,6 +47,7 @@ from voxify_worker.embeddings.encoder import EMBEDDING_SIZE
 T = TypeVar("T")
 TABLE = "voices"
 FIRST_PAGE = 32  # rows per query vector in `at_least`'s first try; each further try asks 8x more
+DELETE_BATCH = 1000  # object versions per S3 DeleteObjects call, its limit
 SCHEMA = pa.schema(
     [
         pa.field("voice_id", pa.string()),
@@ -89,6 +106,39 @@ def _result(row: dict[str, Any]) -> dict[str, Any]:
         **{key: row[key] for key in ("voice_id", "user_id", "kind", "name", "model")},
         "similarity": round(1.0 - float(row["_distance"]), 4),
     }
+
+
+def _erase(table: Any, where: str) -> None:
+    table.delete(where)
+    # Rewrite every row: the fragments holding deleted rows are replaced by ones without them.
+    table.update(values_sql={"voice_id": "voice_id"})
+    with warnings.catch_warnings():  # LanceDB warns that readers of older versions will fail
+        warnings.filterwarnings("ignore", message=r"optimize\(cleanup_older_than=0\)", category=UserWarning)
+        table.optimize(cleanup_older_than=timedelta(0), delete_unverified=False)
+
+
+def _delete_noncurrent_versions(uri: str) -> None:
+    """Delete what a versioned bucket keeps of the index's deleted objects: every noncurrent
+    version and delete marker under its prefix (markers last, so a failure part-way never
+    brings a deleted file back). LanceDB never overwrites a file, so no reader needs these."""
+    bucket, _, folder = uri.removeprefix("s3://").partition("/")
+    prefix = folder.strip("/") + "/" if folder.strip("/") else ""
+    s3 = client("s3")
+    versions, markers = [], []
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+        versions += [
+            {"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", []) if not v["IsLatest"]
+        ]
+        markers += [{"Key": m["Key"], "VersionId": m["VersionId"]} for m in page.get("DeleteMarkers", [])]
+    entries = versions + markers
+    refused: list[Any] = []
+    for start in range(0, len(entries), DELETE_BATCH):
+        answer = s3.delete_objects(
+            Bucket=bucket, Delete={"Objects": entries[start : start + DELETE_BATCH], "Quiet": True}
+        )
+        refused += answer.get("Errors", [])
+    if refused:  # S3 answers 200 and names, per key, what it did not delete
+        raise RuntimeError(f"{len(refused)} old versions of the voice index were not deleted: {refused[:3]}")
 
 
 class VoiceIndex:
@@ -154,7 +204,15 @@ class VoiceIndex:
         self._run(lambda table: table.add(pa.Table.from_pylist(rows, schema=SCHEMA)), write=True)
 
     def delete(self, voice_id: str) -> None:
-        self._run(lambda table: table.delete(f"voice_id = {_quoted(voice_id)}"), write=True)
+        """Erase a voice's row, with every copy of it the store still holds (see the module's
+        notes). Safe to repeat: a redelivered `forget` purges whatever the first left."""
+        self._run(lambda table: _erase(table, f"voice_id = {_quoted(voice_id)}"), write=True)
+        if self._uri.startswith("s3://"):
+            _delete_noncurrent_versions(self._uri)
+
+    def versions(self) -> list[int]:
+        """The table versions the store still holds (one after a delete)."""
+        return [int(v["version"]) for v in self._run(lambda table: table.list_versions())]
 
     def vector(self, voice_id: str) -> np.ndarray | None:
         rows = self._run(lambda table: table.search().where(f"voice_id = {_quoted(voice_id)}").limit(1).to_list())

@@ -16,8 +16,9 @@ Three measurements, then one rule (`judge`):
   so it proves nothing about who is speaking.
 
 A pass marks the clone `verified` (with its evidence) before the verification is answered, so
-a redelivered message after a crash only repeats the same result. The recording is deleted
-once answered (the bucket expires strays under verifications/ after a day).
+a redelivered message after a crash only repeats the same result. The answer is announced
+("Voice Verification State Change") by the write that records it, so once. The recording is
+deleted once answered (the bucket expires strays under verifications/ after a day).
 """
 
 from __future__ import annotations
@@ -125,7 +126,9 @@ def verify_voice(work: WorkMessage, delivery: Delivery, ctx: VerificationContext
             answer |= {"status": VerificationStatus.FAILED.value, "error_code": refused.code.value}
             answer["error"] = refused.message
         logger.info("voice verification checked", extra={**answer, "speaker_threshold": threshold})
-    ctx.verifications.finish(work.id, answer)
+    finished = ctx.verifications.finish(work.id, answer)
+    if finished is not None:  # None: a duplicate delivery answered it already, and announced it
+        ctx.voices.events.verification_changed(finished)
     ctx.voices.store.delete_prefix(record.recording_key)
 
 

@@ -5,7 +5,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 EngineChoice = Literal["auto", "f5tts", "vits", "formant"]
-QuotaKind = Literal["sample", "job", "search", "detection"]
+QuotaKind = Literal["sample", "job", "search", "detection", "verification"]
+# Verification recordings a user may send a day (each is a worker's speech recognition,
+# speaker embedding and watermark check); an administrator changes it in the runtime config.
+DEFAULT_DAILY_VERIFICATION_QUOTA = 20
 
 
 class RuntimeConfig(BaseModel):
@@ -14,6 +17,7 @@ class RuntimeConfig(BaseModel):
     daily_search_quota: int
     daily_job_quota: int
     daily_detection_quota: int
+    daily_verification_quota: int = DEFAULT_DAILY_VERIFICATION_QUOTA
     default_engine: EngineChoice
     # Every output carries the watermark unless an administrator turns this off (logged);
     # no environment variable can.
@@ -25,6 +29,7 @@ class RuntimeConfig(BaseModel):
             "job": self.daily_job_quota,
             "search": self.daily_search_quota,
             "detection": self.daily_detection_quota,
+            "verification": self.daily_verification_quota,
         }
         return quotas[kind]
 
@@ -35,5 +40,6 @@ class ConfigUpdate(BaseModel):
     daily_search_quota: int | None = Field(default=None, ge=1, le=1_000_000)
     daily_job_quota: int | None = Field(default=None, ge=1, le=1_000_000)
     daily_detection_quota: int | None = Field(default=None, ge=1, le=1_000_000)
+    daily_verification_quota: int | None = Field(default=None, ge=1, le=1_000_000)
     default_engine: EngineChoice | None = None
     watermark_outputs: bool | None = Field(default=None, description="false leaves new outputs unmarked; logged")

@@ -8,7 +8,12 @@ from pydantic import BaseModel, Field, HttpUrl
 from voxify.domain.records import OwnedRecord, view
 
 WebhookEvent = Literal[
-    "*", "Job State Change", "Batch State Change", "Voice Sample State Change", "Voice Clone State Change"
+    "*",
+    "Job State Change",
+    "Batch State Change",
+    "Voice Sample State Change",
+    "Voice Clone State Change",
+    "Voice Verification State Change",
 ]
 
 

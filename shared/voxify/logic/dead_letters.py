@@ -100,7 +100,10 @@ def _dead_work(work: WorkMessage) -> str:
                 "error": f"the recording could not be checked: {GAVE_UP}",
             },
         )
-        return "verification failed" if verified else "verification left as it is"
+        if verified is None:
+            return "verification left as it is"
+        EventPublisher().verification_changed(verified)
+        return "verification failed"
     return "nothing to do"  # forget: searches skip ids whose record is gone
 
 

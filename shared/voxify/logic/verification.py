@@ -6,6 +6,11 @@ The API issues a challenge (one phrase from `PHRASES`, open for
 speech recognition and the speaker encoder are far beyond a Lambda package. The clone shows
 `verified: true` once a recording says the phrase in the clone's voice; the client polls the
 verification meanwhile. Every refusal here happens before anything is stored.
+
+Each recording sent costs one unit of the daily `verification` quota (it is the worker's
+work: recognition, a speaker embedding and a watermark check); a recording refused before it
+is queued costs nothing. Asking for a phrase is free. Both creates honour `Idempotency-Key`
+in the routes (http/routes/voices.py): a retry answers the first challenge or submission.
 """
 
 from __future__ import annotations
@@ -14,13 +19,17 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from voxify.clock import iso, now_iso
+from voxify.domain.runtime_config import QuotaKind
 from voxify.domain.verification import VerificationRecord, VerificationStatus
 from voxify.errors import ErrorCode, VoxifyError, found
+from voxify.logic.usage import with_daily_quota
 from voxify.logic.voices import get_clone, inline_audio_format, require_usable
 from voxify.queue import WorkMessage, enqueue_or_undo
 from voxify.repositories.verification import VerificationRepository
 from voxify.settings import get_settings
 from voxify.storage import CONTENT_TYPES, AudioStore, verification_recording_key
+
+VERIFICATION_QUOTA: QuotaKind = "verification"
 
 # Plain English of common words, all in the recogniser's dictionary, ten to thirteen words
 # each and unlike one another: a recording of one phrase cannot pass for another, and a
@@ -73,13 +82,21 @@ def start_challenge(user_id: str, clone_id: str) -> VerificationRecord:
 
 
 def submit_recording(user_id: str, clone_id: str, data: bytes) -> VerificationRecord:
-    """Store the recording of the open challenge and queue its check. Refused, with nothing
-    stored: no open challenge, an expired one, one already being checked, or a file that is
-    not audio (or longer than `max_verification_clip_seconds`)."""
+    """Store the recording of the open challenge and queue its check, for one unit of the
+    daily verification quota. Refused, with nothing stored or spent: no open challenge, an
+    expired one, one already being checked, or a file that is not audio (or longer than
+    `max_verification_clip_seconds`); 429 QUOTA_EXCEEDED once the day's quota is used."""
     get_clone(user_id, clone_id)  # 404 unless it is this user's
     verifications = VerificationRepository()
     _require_open(verifications.get_owned(clone_id, user_id))
     fmt = inline_audio_format(data, "verification recordings", get_settings().max_verification_clip_seconds)
+    return with_daily_quota(user_id, VERIFICATION_QUOTA, lambda: _submit(user_id, clone_id, data, fmt))
+
+
+def _submit(user_id: str, clone_id: str, data: bytes, fmt: str) -> VerificationRecord:
+    """Store the recording, mark the challenge pending and queue its check; undo both if the
+    queue refuses (and raise, so the quota unit is given back)."""
+    verifications = VerificationRepository()
     key = verification_recording_key(user_id, clone_id, fmt)
     store = AudioStore()
     store.put(key, data, CONTENT_TYPES[fmt])

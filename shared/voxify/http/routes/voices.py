@@ -1,5 +1,6 @@
 """/api/v1/voice: samples, clones and similar-voice searches."""
 
+import hashlib
 from collections.abc import AsyncGenerator, Callable, Coroutine
 from typing import Any, Literal
 
@@ -249,12 +250,18 @@ def synthesize_with_clone(
 
 
 @router.post("/clones/{clone_id}/verification", status_code=201, response_model=Envelope[Verification])
-def start_verification(clone_id: str, principal: CurrentUser) -> Answer:
+def start_verification(clone_id: str, request: Request, principal: CurrentUser) -> Any:
     """Prove the voice is yours: a random phrase to read aloud in this voice and record
     before `challenge_expires_at` (POST it to .../verification/recording). Replaces an
     earlier challenge; 409 VERIFICATION_IN_PROGRESS while a recording is being checked; the
-    clone must be ready (409 VOICE_UNDER_REVIEW, 400 VOICE_NOT_READY)."""
-    return ok(verification.start_challenge(principal.user_id, clone_id).public(), "read the phrase aloud and record it")
+    clone must be ready (409 VOICE_UNDER_REVIEW, 400 VOICE_NOT_READY). A retry with the same
+    `Idempotency-Key` answers the same challenge (same phrase), not a new one."""
+
+    def create() -> Created:
+        challenge = verification.start_challenge(principal.user_id, clone_id)
+        return 201, ok(challenge.public(), "read the phrase aloud and record it")
+
+    return run_idempotent(request, principal.user_id, {"clone_id": clone_id}, create)
 
 
 @router.post(
@@ -264,19 +271,29 @@ def start_verification(clone_id: str, principal: CurrentUser) -> Answer:
     responses={
         409: {"description": "NO_CHALLENGE (ask for a phrase first) or VERIFICATION_IN_PROGRESS"},
         410: {"description": "CHALLENGE_EXPIRED: ask for a new phrase"},
+        429: {"description": "QUOTA_EXCEEDED: the daily verification quota is used up"},
     },
 )
 def submit_verification(
     clone_id: str,
+    request: Request,
     principal: CurrentUser,
     file: UploadFile = File(description="the phrase read aloud: wav, mp3, flac, ogg, m4a or webm, at most 30 s"),
-) -> Answer:
+) -> Any:
     """The recording of the open challenge; the worker checks that it says the phrase and
     that its speaker is this voice's. Poll GET .../verification until `verified` or `failed`
     (`error_code` PHRASE_MISMATCH, SPEAKER_MISMATCH or SYNTHETIC_RECORDING). Not audio:
-    400 UNSUPPORTED_AUDIO, with nothing stored."""
-    submitted = verification.submit_recording(principal.user_id, clone_id, read_upload(file))
-    return ok(submitted.public(), "recording stored; being checked")
+    400 UNSUPPORTED_AUDIO, with nothing stored. Costs one unit of the daily verification
+    quota (429 QUOTA_EXCEEDED when it is used up). A retry with the same `Idempotency-Key`
+    (and the same file) answers the first submission, costing nothing more."""
+    data = read_upload(file)
+
+    def create() -> Created:
+        submitted = verification.submit_recording(principal.user_id, clone_id, data)
+        return 202, ok(submitted.public(), "recording stored; being checked")
+
+    fields = {"clone_id": clone_id, "sha256": hashlib.sha256(data).hexdigest()}
+    return run_idempotent(request, principal.user_id, fields, create)
 
 
 @router.get("/clones/{clone_id}/verification", response_model=Envelope[Verification])

@@ -78,3 +78,42 @@ def test_each_probe_gets_its_own_answer(index, voice) -> None:
     assert [r["voice_id"] for r in first] == ["vox_a"]
     assert [r["voice_id"] for r in second] == ["smp_b"] and second[0]["similarity"] == pytest.approx(1.0, abs=1e-4)
     assert third == [] and index.at_least([], 0.70) == []
+
+
+def traces(folder, needles: list[bytes]) -> list[str]:
+    """The files under `folder` holding any of `needles`, as raw bytes."""
+    return [
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
+        if p.is_file() and any(n in p.read_bytes() for n in needles)
+    ]
+
+
+def test_a_deleted_voice_leaves_no_trace_in_any_version_or_file(tmp_path, voice) -> None:
+    """LanceDB's delete only marks a row: its embedding would stay in the data file, in every
+    older version (time travel) and its id in the delete's own transaction."""
+    import lancedb
+
+    from voxify_worker.embeddings.index import TABLE
+
+    folder = tmp_path / "vectors"
+    index = VoiceIndex(str(folder))
+    rng = np.random.default_rng(5)
+    others = [row(f"vox_other{i}", "usr_other", "clone", unit(rng.standard_normal(EMBEDDING_SIZE))) for i in range(40)]
+    index.add_many([*others[:20], row("vox_gone", "usr_gone", "sample", voice), *others[20:]])
+    index.upsert("vox_kept", "usr_kept", "clone", "Kept", EMBEDDING_MODEL, near(voice, 0.9, rng))
+    index.upsert("vox_gone", "usr_gone", "sample", "Gone", EMBEDDING_MODEL, voice)  # a second copy, re-embedded
+    needles = [voice.astype(np.float32).tobytes()[:64], b"vox_gone", b"usr_gone"]
+    assert traces(folder, needles)
+
+    index.delete("vox_gone")
+
+    assert index.vector("vox_gone") is None and index.vector("vox_kept") is not None
+    table = lancedb.connect(str(folder)).open_table(TABLE)
+    for version in index.versions():
+        table.checkout(version)
+        assert "vox_gone" not in table.to_arrow().column("voice_id").to_pylist(), f"version {version}"
+    assert table.count_rows() == 41
+    assert traces(folder, needles) == []
+    index.delete("vox_gone")  # a redelivered forget
+    assert len(index.versions()) == 1 and traces(folder, needles) == []
