@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     daily_job_quota: int = Field(default=1000, gt=0)
     # watermark checks of uploaded files (POST /api/v1/watermark/detect), run by the worker
     daily_detection_quota: int = Field(default=200, gt=0)
+    # verification recordings (each is a worker's speech recognition, speaker embedding and
+    # watermark check); asking for a phrase is free
+    daily_verification_quota: int = Field(default=20, gt=0)
     max_sample_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     # A Lambda request event is at most 6 MB and API Gateway base64-encodes a binary body (4/3
     # larger), so files over 4 MiB go through presigned uploads.

@@ -6,9 +6,6 @@ from pydantic import BaseModel, Field
 
 EngineChoice = Literal["auto", "f5tts", "vits", "formant"]
 QuotaKind = Literal["sample", "job", "search", "detection", "verification"]
-# Verification recordings a user may send a day (each is a worker's speech recognition,
-# speaker embedding and watermark check); an administrator changes it in the runtime config.
-DEFAULT_DAILY_VERIFICATION_QUOTA = 20
 
 
 class RuntimeConfig(BaseModel):
@@ -17,7 +14,7 @@ class RuntimeConfig(BaseModel):
     daily_search_quota: int
     daily_job_quota: int
     daily_detection_quota: int
-    daily_verification_quota: int = DEFAULT_DAILY_VERIFICATION_QUOTA
+    daily_verification_quota: int
     default_engine: EngineChoice
     # Every output carries the watermark unless an administrator turns this off (logged);
     # no environment variable can.

@@ -19,6 +19,7 @@ def defaults() -> RuntimeConfig:
         daily_search_quota=settings.daily_search_quota,
         daily_job_quota=settings.daily_job_quota,
         daily_detection_quota=settings.daily_detection_quota,
+        daily_verification_quota=settings.daily_verification_quota,
         default_engine=settings.default_engine,
     )
 
