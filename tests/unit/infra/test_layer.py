@@ -40,6 +40,19 @@ def test_each_handler_imports_from_the_layer_alone(layer: Path, function: str) -
     assert result.stdout.strip() == "ok", result.stderr[-2000:]
 
 
+def test_passwords_hash_and_verify_with_the_layer_alone(layer: Path) -> None:
+    """argon2's compiled FFI works without the cffi parts the build removes."""
+    probe = "from argon2 import PasswordHasher as P; h = P().hash('pw'); print(P().verify(h, 'pw'))"
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", probe],
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(layer)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout.strip() == "True", result.stderr[-2000:]
+
+
 def test_what_the_build_removes_exists_and_is_gone(layer: Path) -> None:
     import aws_lambda_powertools
 
