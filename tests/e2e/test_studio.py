@@ -10,6 +10,7 @@ import importlib.resources
 import json
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -80,25 +81,35 @@ class Studio:
         assert width <= PHONE_WIDTH, f"{name}: the page is {width} px wide, wider than a phone"
 
 
-@pytest.fixture
-def studio(tmp_path: Path) -> Iterator[tuple[Studio, Path]]:
-    downloads, shots = tmp_path / "downloads", tmp_path / "screenshots"
+@contextmanager
+def open_studio(stack: LocalStackProcess, folder: Path) -> Iterator[tuple[Studio, Path]]:
+    """Chromium on the studio's first page (its downloads folder beside it); on the way out,
+    no script error or CSP violation may have reached the console."""
+    downloads, shots = folder / "downloads", folder / "screenshots"
     downloads.mkdir()
     shots.mkdir()
-    stack = LocalStackProcess(tmp_path / "data").start()
     driver = chromium(downloads, RECORDING)
     try:
         driver.get(f"{stack.api}/studio/")
         yield Studio(driver, shots, stack), downloads
-        # a CSP violation or a script error shows here; refused requests (401s) are expected
+        # refused requests (401s) are expected
         problems = [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and e["source"] != "network"]
         assert not problems, problems
     finally:
         driver.save_screenshot(str(shots / "last.png"))
         print(f"studio's last error: {driver.find_element(By.ID, 'error').get_attribute('textContent')!r}")
         driver.quit()
-        assert stack.stop() == 0, stack.output()
         print(f"studio screenshots: {shots}")
+
+
+@pytest.fixture
+def studio(tmp_path: Path) -> Iterator[tuple[Studio, Path]]:
+    stack = LocalStackProcess(tmp_path / "data").start()
+    try:
+        with open_studio(stack, tmp_path) as opened:
+            yield opened
+    finally:
+        assert stack.stop() == 0, stack.output()
 
 
 def test_studio_journey(studio: tuple[Studio, Path]) -> None:

@@ -16,9 +16,8 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from tests.e2e.test_studio import RECORDING, Studio, finished_download
+from tests.e2e.test_studio import Studio, finished_download, open_studio
 from tests.fixtures.api import PASSWORD
-from tests.fixtures.browser import chromium
 from tests.fixtures.local_stack import LocalStackProcess, aws, voice_over_http
 from tests.fixtures.worker import REFERENCE_TEXT
 from voxify.logic.verification import PHRASES
@@ -51,26 +50,13 @@ def account(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalSta
 
 @pytest.fixture
 def browser(account: tuple[LocalStackProcess, httpx.Client, str], tmp_path: Path) -> Iterator[tuple[Studio, Path]]:
-    stack = account[0]
-    downloads, shots = tmp_path / "downloads", tmp_path / "screenshots"
-    downloads.mkdir()
-    shots.mkdir()
-    driver = chromium(downloads, RECORDING)
-    try:
-        driver.get(f"{stack.api}/studio/")
-        studio = Studio(driver, shots, stack)
+    """The studio, signed in as the account's owner."""
+    with open_studio(account[0], tmp_path) as (studio, downloads):
         studio.type("#signin-email", EMAIL)
         studio.type("#signin-password", PASSWORD)
         studio.find("#signin-email").submit()
         studio.visible('nav a[aria-current="page"]')
         yield studio, downloads
-        problems = [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and e["source"] != "network"]
-        assert not problems, problems
-    finally:
-        driver.save_screenshot(str(shots / "last.png"))
-        print(f"studio's last error: {driver.find_element(By.ID, 'error').get_attribute('textContent')!r}")
-        driver.quit()
-        print(f"studio screenshots: {shots}")
 
 
 def test_a_batch_is_uploaded_followed_and_its_report_downloaded(
