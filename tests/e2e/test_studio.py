@@ -22,7 +22,7 @@ from selenium.common.exceptions import (
 )
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.fixtures.api import PASSWORD
 from tests.fixtures.browser import PHONE_WIDTH, chromium
@@ -328,6 +328,7 @@ def library_play_and_delete(browser: Studio) -> None:
     browser.go("library")
     browser.wait(lambda: "1 generated" in browser.find("#library-count").text)
     assert "2 samples" in browser.find("#library-count").text
+    sorted_library(browser)
     item = '#library-list li[data-type="audio"]'
     browser.find(f"{item} button.secondary").click()  # Play
     browser.wait(
@@ -339,6 +340,23 @@ def library_play_and_delete(browser: Studio) -> None:
     browser.confirm()
     browser.wait(lambda: "0 generated" in browser.find("#library-count").text)
     assert not browser.driver.find_elements(By.CSS_SELECTOR, item)
+
+
+def library_listing(browser: Studio) -> list[tuple[str, str]]:
+    """The library's items as listed: (id, name)."""
+    items = browser.driver.find_elements(By.CSS_SELECTOR, "#library-list li[data-item-id]")
+    return [(item.get_attribute("data-item-id") or "", item.find_element(By.TAG_NAME, "strong").text) for item in items]
+
+
+def sorted_library(browser: Studio) -> None:
+    """The API lists newest first; the studio also orders oldest first and by name."""
+    newest = library_listing(browser)
+    Select(browser.find("#library-sort")).select_by_value("oldest")
+    browser.wait(lambda: library_listing(browser) == newest[::-1])
+    Select(browser.find("#library-sort")).select_by_value("name")
+    browser.wait(lambda: library_listing(browser) == sorted(newest, key=lambda item: item[1].casefold()))
+    Select(browser.find("#library-sort")).select_by_value("newest")
+    browser.wait(lambda: library_listing(browser) == newest)
 
 
 def settings(browser: Studio) -> None:

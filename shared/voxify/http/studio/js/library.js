@@ -1,33 +1,44 @@
-// The library: samples and generated audio in one list; filter, search, play inline,
+// The library: samples and generated audio in one list; filter, search, sort, play inline,
 // download, delete with confirmation.
 
 import { audioBlob, call } from "./api.js";
 import { announce, confirmed, field, formatSeconds, guarded, h, saveBlob } from "./ui.js";
 
 const TYPE_WORDS = { sample: "Sample", audio: "Generated audio" };
+// How the list can be ordered: the API answers newest first; the rest are orders of that answer.
+const ORDERS = {
+  newest: ["Newest first", (a, b) => b.created_at.localeCompare(a.created_at)],
+  oldest: ["Oldest first", (a, b) => a.created_at.localeCompare(b.created_at)],
+  name: ["Name, A to Z", (a, b) => a.name.localeCompare(b.name)],
+  longest: ["Longest first", (a, b) => (b.duration_seconds ?? 0) - (a.duration_seconds ?? 0)],
+};
 
 export function render(main) {
   const type = h("select", { id: "library-type" },
     h("option", { value: "" }, "Everything"), h("option", { value: "sample" }, "Samples"),
     h("option", { value: "audio" }, "Generated audio"));
   const search = h("input", { id: "library-search", type: "search" });
+  const order = h("select", { id: "library-sort" },
+    ...Object.entries(ORDERS).map(([value, [words]]) => h("option", { value }, words)));
   const list = h("ul", { class: "items", id: "library-list" });
   const count = h("p", { id: "library-count", class: "muted" });
-  const reload = guarded(() => show(list, count, type.value, search.value, reload));
+  const reload = guarded(() => show(list, count, type.value, search.value, order.value, reload));
   const filters = h("form", { role: "search", onsubmit: reload },
-    h("div", { class: "options" }, field("Show", type), field("Name contains", search)),
+    h("div", { class: "options" }, field("Show", type), field("Name contains", search), field("Sort", order)),
     h("button", { type: "submit" }, "Filter"));
   type.addEventListener("change", reload);
+  order.addEventListener("change", reload);
   main.append(h("section", { "aria-labelledby": "library-title" },
     h("h2", { id: "library-title" }, "Library"), filters, count, list));
   reload();
 }
 
-async function show(list, count, type, search, changed) {
+async function show(list, count, type, search, order, changed) {
   const query = new URLSearchParams({ limit: "100" });
   if (type) query.set("type", type);
   if (search) query.set("search", search);
   const { data, meta } = await call("GET", `library?${query}`);
+  data.sort(ORDERS[order][1]);
   count.textContent = `${meta.counts.sample} samples, ${meta.counts.audio} generated files.`;
   list.replaceChildren(...(data.length ? data.map((item) => libraryItem(item, changed)) : [h("li", {}, "Nothing here yet.")]));
 }
