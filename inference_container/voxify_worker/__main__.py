@@ -24,6 +24,10 @@ from voxify_worker.runtime.sweeper import Sweeper
 from voxify_worker.runtime.wiring import Wiring, wire
 
 SWEEP_INTERVAL_SECONDS = 60.0
+# Each consumer holds the next message while it works on one, and finishes a job (its files
+# and completion) on a background lane while the next one's engine runs (runtime/consumer.py).
+PREFETCH_MESSAGES = 1
+OVERLAP_FINISHING = True
 
 
 def build_consumers(
@@ -34,11 +38,13 @@ def build_consumers(
     wait_seconds: int,
     lease_seconds: int = 120,
     protection: ScaleInProtection | None = None,
+    prefetch: int = PREFETCH_MESSAGES,
+    overlap: bool = OVERLAP_FINISHING,
 ) -> list[WorkConsumer]:
     """`per_queue` long-pollers for each queue. One poller cycling through both queues made a
     job wait out an empty long poll of the uploads queue (measured: 2.2 s of overhead)."""
     return [
-        WorkConsumer(sqs, [url], handlers, wait_seconds, lease_seconds, protection)
+        WorkConsumer(sqs, [url], handlers, wait_seconds, lease_seconds, protection, prefetch, overlap)
         for url in queues
         for _ in range(per_queue)
     ]

@@ -5,7 +5,7 @@ late or duplicated message can never carry stale instructions.
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 from urllib.parse import unquote_plus
 
@@ -17,6 +17,7 @@ from voxify.observability import logger
 from voxify.settings import get_settings
 
 WORK_MESSAGE_VERSION: Literal[1] = 1
+SEND_BATCH_ENTRIES = 10  # SendMessageBatch's limit
 
 
 class WorkMessage(BaseModel):
@@ -71,6 +72,27 @@ class WorkQueue:
 
     def send(self, message: WorkMessage) -> None:
         self._sqs.send_message(QueueUrl=self._url(message.kind), MessageBody=message.model_dump_json())
+
+    def send_all(self, messages: Sequence[WorkMessage]) -> list[WorkMessage]:
+        """Send many messages in SendMessageBatch calls of at most SEND_BATCH_ENTRIES (each
+        message is a few hundred bytes, far below the call's 256 KiB); returns the messages
+        that were not sent (refused entries, or every entry of a call that failed)."""
+        unsent: list[WorkMessage] = []
+        by_queue: dict[str, list[WorkMessage]] = {}
+        for message in messages:
+            by_queue.setdefault(self._url(message.kind), []).append(message)
+        for url, queued in by_queue.items():
+            for start in range(0, len(queued), SEND_BATCH_ENTRIES):
+                chunk = queued[start : start + SEND_BATCH_ENTRIES]
+                entries = [{"Id": str(i), "MessageBody": m.model_dump_json()} for i, m in enumerate(chunk)]
+                try:
+                    failed = self._sqs.send_message_batch(QueueUrl=url, Entries=entries).get("Failed", [])
+                except Exception:
+                    logger.exception("batch enqueue failed", extra={"queue": url, "entries": len(chunk)})
+                    unsent += chunk
+                    continue
+                unsent += [chunk[int(entry["Id"])] for entry in failed]
+        return unsent
 
     def depth(self, kind: str = "synthesis") -> dict[str, int]:
         attributes = self._sqs.get_queue_attributes(

@@ -5,13 +5,26 @@ backoff so SQS redelivers it (after the queue's maxReceiveCount it moves to the 
 function fails the job with its last error); a message that is not a valid WorkMessage is
 deleted and logged, since no number of retries can fix it. On stop, messages not yet
 started are handed back at once (visibility 0) for another worker.
+
+Keeping the engine busy: a consumer may take up to `prefetch` messages beyond the one it
+starts (so the next job is in hand when the engine frees up; one held past half its lease is
+extended before it starts, or left to the queue if that fails), and with `overlap` a
+handler's rest (a synthesis job's post-processing, files and completion, returned by the
+handler) runs on a background lane while the next message's engine work starts. One rest at
+a time: the next waits for the one before it. The message is settled when its rest ends, by
+the same rules, and the task stays scale-in protected until then; a stopping consumer
+finishes the rest in hand before it returns.
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
+from time import monotonic
 from typing import Any
 
 from voxify.observability import logger
@@ -38,7 +51,10 @@ class Delivery:
         )
 
 
-WorkHandler = Callable[[WorkMessage, Delivery], None]
+Rest = Callable[[], None]
+"""What a handler leaves to run after it returns (it may run on another thread)."""
+
+WorkHandler = Callable[[WorkMessage, Delivery], Rest | None]
 
 
 class WorkDeferred(Exception):
@@ -50,6 +66,36 @@ class WorkDeferred(Exception):
         self.delay_seconds = delay_seconds
 
 
+class Lane:
+    """A background thread that runs one rest of a piece of work at a time: `run` waits for
+    the rest before to end, so at most one job is finishing while the next one renders."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="finisher")
+        self._last: Future[None] | None = None
+
+    def run(self, rest: Rest, context: contextvars.Context) -> None:
+        """Start `rest` in `context` (the handler's, so that its log lines carry the ids of
+        its own work) once the one before has ended."""
+        self.wait()
+        self._last = self._executor.submit(context.run, rest)
+
+    def wait(self) -> None:
+        """Until the rest in hand has ended. A rest settles its own message; should even
+        that fail (the queue unreachable), the message comes back when its lease ends, and
+        the consumer carries on."""
+        if self._last is not None:
+            try:
+                self._last.result()
+            except Exception:
+                logger.exception("settling finished work failed; its message returns after its lease")
+            self._last = None
+
+    def close(self) -> None:
+        self.wait()
+        self._executor.shutdown()
+
+
 class WorkConsumer:
     def __init__(
         self,
@@ -59,6 +105,8 @@ class WorkConsumer:
         wait_seconds: int = 20,
         lease_seconds: int = 120,
         protection: ScaleInProtection | None = None,
+        prefetch: int = 0,
+        overlap: bool = False,
     ) -> None:
         """`protection` is shared by all the consumers of one task (none: unprotected)."""
         self._sqs = sqs
@@ -67,6 +115,8 @@ class WorkConsumer:
         self._wait_seconds = wait_seconds
         self._lease_seconds = lease_seconds
         self._protection = protection or ScaleInProtection(None)
+        self._prefetch = max(0, min(prefetch, 9))  # ReceiveMessage takes at most 10
+        self._lane = Lane() if overlap else None
         self.processed = 0
 
     @property
@@ -74,27 +124,50 @@ class WorkConsumer:
         return list(self._queue_urls)
 
     def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            for url in self._queue_urls:
-                if stop.is_set():
-                    break
-                try:
-                    messages = self._sqs.receive_message(
-                        QueueUrl=url,
-                        MaxNumberOfMessages=1,
-                        WaitTimeSeconds=self._wait_seconds,
-                        VisibilityTimeout=self._lease_seconds,
-                        AttributeNames=["ApproximateReceiveCount"],
-                    ).get("Messages", [])
-                except Exception:
-                    logger.exception("receiving work failed; retrying", extra={"queue": url})
-                    stop.wait(RECEIVE_RETRY_SECONDS)
-                    continue
-                for message in messages:
+        try:
+            while not stop.is_set():
+                for url in self._queue_urls:
                     if stop.is_set():
-                        self._hand_back(url, message)
-                    else:
-                        self.settle(url, message)
+                        break
+                    self._take(url, stop)
+        finally:
+            if self._lane is not None:
+                self._lane.close()
+
+    def _take(self, url: str, stop: threading.Event) -> None:
+        """One receive from `url`, and each message it brought settled (or handed back)."""
+        try:
+            messages = self._sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=1 + self._prefetch,
+                WaitTimeSeconds=self._wait_seconds,
+                VisibilityTimeout=self._lease_seconds,
+                AttributeNames=["ApproximateReceiveCount"],
+            ).get("Messages", [])
+        except Exception:
+            logger.exception("receiving work failed; retrying", extra={"queue": url})
+            stop.wait(RECEIVE_RETRY_SECONDS)
+            return
+        received = monotonic()
+        for message in messages:
+            if stop.is_set():
+                self._hand_back(url, message)
+            elif self._still_ours(url, message, received):
+                self.settle(url, message)
+
+    def _still_ours(self, queue_url: str, message: dict[str, Any], received: float) -> bool:
+        """A held message about to start: one held past half its lease gets a fresh lease
+        first; if that fails, it is left to the queue (it may be another worker's by now)."""
+        if monotonic() - received < self._lease_seconds / 2:
+            return True
+        try:
+            self._sqs.change_message_visibility(
+                QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=self._lease_seconds
+            )
+        except Exception:
+            logger.warning("a held message's lease could not be renewed; left to the queue")
+            return False
+        return True
 
     def settle(self, queue_url: str, message: dict[str, Any]) -> None:
         try:
@@ -106,32 +179,65 @@ class WorkConsumer:
         receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
         delivery = Delivery(self._sqs, queue_url, message["ReceiptHandle"], receives)
         try:
-            with self._protection.held():
-                self._handle(works, delivery)
+            with ExitStack() as held:
+                held.enter_context(self._protection.held())
+                rest = self._attempt(queue_url, message, delivery, lambda: self._handle(works, delivery))
+                if rest is None:
+                    return
+                if self._lane is None:
+                    self._attempt(queue_url, message, delivery, rest)
+                    return
+                protection = held.pop_all()  # held until the rest has run
+                context = contextvars.copy_context()  # with this work's log keys
+        finally:
+            logger.thread_safe_clear_keys()  # this thread's work ids (the worker id is for every thread)
+
+        def finish() -> None:
+            with protection:
+                self._attempt(queue_url, message, delivery, rest)
+
+        self._lane.run(finish, context)
+
+    def _attempt(
+        self, queue_url: str, message: dict[str, Any], delivery: Delivery, step: Callable[[], Rest | None]
+    ) -> Rest | None:
+        """Run a step of the work and settle the message by its end, unless it left a rest
+        to run (returned here, the message still in hand)."""
+        try:
+            rest = step()
         except WorkDeferred as deferred:
             logger.info("work deferred", extra={"reason": str(deferred), "delay": deferred.delay_seconds})
             delivery.extend(min(max(1, deferred.delay_seconds), MAX_VISIBILITY_SECONDS))
+            return None
         except Exception:
-            logger.exception("work failed; the queue will redeliver it", extra={"receives": receives})
-            delivery.extend(min(RETRY_BACKOFF_SECONDS * receives, MAX_VISIBILITY_SECONDS))
-        else:
+            logger.exception("work failed; the queue will redeliver it", extra={"receives": delivery.receive_count})
+            delivery.extend(min(RETRY_BACKOFF_SECONDS * delivery.receive_count, MAX_VISIBILITY_SECONDS))
+            return None
+        if rest is None:
             self._delete(queue_url, message)
             self.processed += 1
-        finally:
-            logger.remove_keys(["work_id", "work_kind", "job_id", "sample_id"])
+        return rest
 
-    def _handle(self, works: list[WorkMessage], delivery: Delivery) -> None:
+    def _handle(self, works: list[WorkMessage], delivery: Delivery) -> Rest | None:
+        """Each work of the message in turn; an earlier one's rest runs before the next starts."""
+        rest: Rest | None = None
         for work in works:
-            logger.append_keys(work_id=work.id, work_kind=work.kind)
+            if rest is not None:
+                rest()
+            logger.thread_safe_append_keys(work_id=work.id, work_kind=work.kind)
             handler = self._handlers.get(work.kind)
             if handler is None:
                 raise LookupError(f"this worker has no handler for {work.kind!r} work")
-            handler(work, delivery)
+            rest = handler(work, delivery)
+        return rest
 
     def _delete(self, queue_url: str, message: dict[str, Any]) -> None:
         self._sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def _hand_back(self, queue_url: str, message: dict[str, Any]) -> None:
-        self._sqs.change_message_visibility(
-            QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-        )
+        try:
+            self._sqs.change_message_visibility(
+                QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+        except Exception:  # it comes back when its lease ends all the same
+            logger.exception("a message could not be handed back")

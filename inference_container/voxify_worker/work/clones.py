@@ -81,7 +81,7 @@ class Match:
 
 
 def process_clone(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> None:
-    logger.append_keys(clone_id=work.id)
+    logger.thread_safe_append_keys(clone_id=work.id)
     clone = ctx.clones.get(work.id)
     if clone is None or clone.status != CloneStatus.PROCESSING:
         logger.info("clone gone or already decided; nothing to do")

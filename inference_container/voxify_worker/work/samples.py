@@ -30,7 +30,7 @@ REFERENCE_MAX_SECONDS = 12.0
 
 
 def process_sample(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> None:
-    logger.append_keys(sample_id=work.id)
+    logger.thread_safe_append_keys(sample_id=work.id)
     sample = _claim(work, ctx)
     if sample is None:
         return

@@ -23,7 +23,7 @@ CANDIDATES_PER_RESULT = 3  # rows fetched per answer wanted: some collapse into 
 
 
 def answer_search(work: WorkMessage, delivery: Delivery, ctx: VoiceContext) -> None:
-    logger.append_keys(search_id=work.id)
+    logger.thread_safe_append_keys(search_id=work.id)
     search = ctx.searches.get(work.id)
     if search is None or search.status != SearchStatus.PENDING:
         return

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,8 +34,15 @@ from voxify.settings import get_settings
 from voxify.storage import CONTENT_TYPES, AudioStore, attempt_prefix, block_key, output_key, timestamps_key
 from voxify_worker.audio import check_output, concatenate, encode, postprocess, resample, silence
 from voxify_worker.audio.watermark import Watermarker
-from voxify_worker.engines.base import Engine, EngineError, SynthesisCancelled, SynthesisRequest, WordTiming
-from voxify_worker.runtime.consumer import Delivery, WorkDeferred
+from voxify_worker.engines.base import (
+    Engine,
+    EngineError,
+    SynthesisCancelled,
+    SynthesisRequest,
+    SynthesisResult,
+    WordTiming,
+)
+from voxify_worker.runtime.consumer import Delivery, Rest, WorkDeferred
 from voxify_worker.runtime.lease import Lease
 from voxify_worker.work.alignment import align_words
 from voxify_worker.work.references import ReferenceCache
@@ -64,26 +72,44 @@ class SynthesisContext:
 
 
 class ProgressReporter:
-    """Throttled progress writes; each doubles as the cancellation check."""
+    """Coalesced progress writes; each doubles as the cancellation check.
 
-    def __init__(self, ctx: SynthesisContext, job_id: str) -> None:
-        self._ctx, self._job_id = ctx, job_id
-        self._last = 0.0
+    At most one write per PROGRESS_MIN_INTERVAL_SECONDS per job, forced or not: a report
+    that comes sooner is left out (the next one, or the completion, says more). The claim
+    counts as the first write. A cancellation check within that interval of the last write
+    or check that found the job ours answers from it instead of reading the job again, so
+    a cancelled job is noticed within about a second, and a short job costs no progress
+    write at all (its completion is conditional on the claim, so a job cancelled meanwhile
+    still never completes)."""
+
+    def __init__(self, ctx: SynthesisContext, job_id: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ctx, self._job_id, self._clock = ctx, job_id, clock
+        self._last = self._confirmed = clock()
+        self.writes = 0
 
     def cancelled(self) -> bool:
         """Asked by engines between text chunks: is the job still ours to finish?"""
+        now = self._clock()
+        if now - self._confirmed < PROGRESS_MIN_INTERVAL_SECONDS:
+            return False
         job = self._ctx.jobs.get(self._job_id)
-        return job is None or job.status != JobStatus.PROCESSING or job.claim_owner != self._ctx.worker_id
+        gone = job is None or job.status != JobStatus.PROCESSING or job.claim_owner != self._ctx.worker_id
+        if not gone:
+            self._confirmed = now
+        return gone
 
     def __call__(self, percent: float, message: str, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._last < PROGRESS_MIN_INTERVAL_SECONDS:
+        """`force` marks a stage (encoding, uploading); it is coalesced all the same."""
+        now = self._clock()
+        if now - self._last < PROGRESS_MIN_INTERVAL_SECONDS:
             return
         self._last = now
+        self.writes += 1
         if not self._ctx.jobs.report_progress(
             self._job_id, self._ctx.worker_id, int(max(0, min(99, percent))), message
         ):
             raise JobAbandoned(self._job_id)
+        self._confirmed = now
 
 
 class EngineRun(BaseModel):
@@ -122,31 +148,55 @@ class JobOutcome(BaseModel):
     watermark: OutputWatermark | None
 
 
-def synthesize_job(work: WorkMessage, delivery: Delivery, ctx: SynthesisContext) -> None:
-    """Run one job; returns normally when the message can be deleted."""
-    logger.append_keys(job_id=work.id)
+def synthesize_job(work: WorkMessage, delivery: Delivery, ctx: SynthesisContext) -> Rest | None:
+    """Run one job through the engine; returns the rest of it (post-processing, the files,
+    the completion), which the consumer runs at once or while the next job's engine runs.
+    The message can be deleted once both returned normally. The job's lease is renewed
+    until the rest has run."""
+    logger.thread_safe_append_keys(job_id=work.id)
     job = ctx.jobs.claim(work.id, ctx.worker_id, get_settings().worker_lease_seconds)
     if job is None:
         _not_claimed(work.id, ctx)
-        return
+        return None
     started = time.monotonic()
+    report = ProgressReporter(ctx, job.job_id)
+    lease = Lease(delivery, ctx.jobs, job.job_id, ctx.worker_id).__enter__()
     try:
         check_output(job.output_format, job.sample_rate)
-        with Lease(delivery, ctx.jobs, job.job_id, ctx.worker_id):
-            outcome = _render(job, ctx, ProgressReporter(ctx, job.job_id))
-    except (JobAbandoned, SynthesisCancelled):
+        spoken = _speak(job, ctx, report)
+    except Exception as error:
+        lease.__exit__()
+        _ended_early(job, ctx, error)
+        return None
+
+    def rest() -> None:
+        try:
+            outcome = _render(job, spoken, ctx, report)
+        except Exception as error:
+            _ended_early(job, ctx, error)
+            return
+        finally:
+            lease.__exit__()
+        outcome.engine.wall_seconds = round(time.monotonic() - started, 3)
+        _complete(job, outcome, ctx)
+
+    return rest
+
+
+def _ended_early(job: JobRecord, ctx: SynthesisContext, error: Exception) -> None:
+    """A job whose work raised: abandoned (cancelled or taken over: its files go), failed
+    for good (engine and audio errors: bad voice, language, format...), or handed back to
+    `pending` with its last error, re-raised so that the queue redelivers it."""
+    if isinstance(error, JobAbandoned | SynthesisCancelled):
         _discard_outputs(job, ctx)
         logger.info("job abandoned: cancelled or taken over")
         return
-    except CodedError as error:  # engine and audio errors: bad voice, language, format...
+    if isinstance(error, CodedError):
         _fail(job, ctx, error.code, str(error))
         return
-    except Exception as error:
-        last_error = f"{type(error).__name__}: {error}"
-        ctx.jobs.finish(job.job_id, ctx.worker_id, JobStatus.PENDING, {"last_error": last_error})
-        raise
-    outcome.engine.wall_seconds = round(time.monotonic() - started, 3)
-    _complete(job, outcome, ctx)
+    last_error = f"{type(error).__name__}: {error}"
+    ctx.jobs.finish(job.job_id, ctx.worker_id, JobStatus.PENDING, {"last_error": last_error})
+    raise error
 
 
 def _not_claimed(job_id: str, ctx: SynthesisContext) -> None:
@@ -169,20 +219,44 @@ def _complete(job: JobRecord, outcome: JobOutcome, ctx: SynthesisContext) -> Non
     logger.info("job completed", extra={"duration": outcome.duration_seconds, "rtf": outcome.engine.rtf})
 
 
-def _render(job: JobRecord, ctx: SynthesisContext, report: ProgressReporter) -> JobOutcome:
-    """Every block, then the combined file with each block's pause after it."""
-    rate, fmt = job.sample_rate, job.output_format
+@dataclass(frozen=True)
+class SpokenBlock:
+    """One block as the engine spoke it, before post-processing."""
+
+    result: SynthesisResult
+    voice_id: str
+    engine_seconds: float
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """A job's blocks as the engine spoke them, and what marks its output."""
+
+    blocks: list[SpokenBlock]
+    marker: Watermarker | None
+
+
+def _speak(job: JobRecord, ctx: SynthesisContext, report: ProgressReporter) -> Spoken:
+    """Every block through the engine; a streaming job's chunks go out as the engine makes
+    them, and its stream ends here."""
     report(1, "preparing the voice", force=True)
     marker = _watermarker(ctx)
-    pauses = [silence(block.wait_after_ms, rate) for block in job.blocks]  # the last block's too, as asked
     stream = ChunkWriter(job, ctx.jobs, ctx.store, ctx.worker_id, marker) if job.config.stream else None
-    blocks: list[RenderedBlock] = []
-    for index, pause in enumerate(pauses):
-        blocks.append(_render_block(job, index, ctx, report, marker, stream))
+    blocks: list[SpokenBlock] = []
+    for index, block in enumerate(job.blocks):
+        blocks.append(_speak_block(job, index, ctx, report, stream))
         if stream:
-            stream.pause(pause)
+            stream.pause(silence(block.wait_after_ms, job.sample_rate))
     if stream:
         stream.end()
+    return Spoken(blocks, marker)
+
+
+def _render(job: JobRecord, spoken: Spoken, ctx: SynthesisContext, report: ProgressReporter) -> JobOutcome:
+    """Every block's file, then the combined file with each block's pause after it."""
+    rate, fmt = job.sample_rate, job.output_format
+    pauses = [silence(block.wait_after_ms, rate) for block in job.blocks]  # the last block's too, as asked
+    blocks = [_render_block(job, index, block, ctx, report, spoken.marker) for index, block in enumerate(spoken.blocks)]
     segments: list[np.ndarray] = []
     words: list[WordTiming] = []
     offset = 0.0
@@ -208,7 +282,7 @@ def _render(job: JobRecord, ctx: SynthesisContext, report: ProgressReporter) -> 
         engine=blocks[-1].engine.model_copy(
             update={"engine_seconds": engine_seconds, "rtf": round(engine_seconds / max(duration, 1e-6), 3)}
         ),
-        watermark=marker.watermark if marker else None,
+        watermark=spoken.marker.watermark if spoken.marker else None,
     )
 
 
@@ -236,37 +310,51 @@ def _keep_timestamps(
     return None, key
 
 
-def _render_block(
-    job: JobRecord,
-    index: int,
-    ctx: SynthesisContext,
-    report: ProgressReporter,
-    marker: Watermarker | None,
-    stream: ChunkWriter | None,
-) -> RenderedBlock:
-    """One block through the engine, post-processing, the watermark (last, on the samples
-    as they will be encoded: the combined file is these blocks joined) and its own file;
-    a streaming job's chunks go out as the engine makes them."""
+def _block_share(index: int, count: int) -> tuple[float, float]:
+    """Where a block's progress starts, and its share: 5% before the first block, 90% shared
+    equally among the blocks, in order (what `blocks_done` reads back)."""
+    share = 90 / count
+    return 5 + index * share, share
+
+
+def _speak_block(
+    job: JobRecord, index: int, ctx: SynthesisContext, report: ProgressReporter, stream: ChunkWriter | None
+) -> SpokenBlock:
+    """One block through the engine (a streaming job's chunks go out as it makes them)."""
     block, count = job.blocks[index], len(job.blocks)
     voice_id = block.voice_model_id or job.voice_model_id
     if voice_id is None or block.text is None:  # resolved and present in every stored job
         raise EngineError(ErrorCode.VOICE_NOT_FOUND, "the job names no voice or no text")
-    share = 90 / count
-    base = 5 + index * share
+    base, share = _block_share(index, count)
 
     def engine_progress(fraction: float, message: str) -> None:
         report(base + fraction * share * 0.8, f"block {index + 1}/{count}: {message}")
 
+    reference = ctx.references.get(voice_id, job.user_id)
     tick = time.monotonic()
     result = ctx.engine.synthesize(
-        ctx.references.get(voice_id, job.user_id),
+        reference,
         SynthesisRequest(text=block.text, language=job.text_language, speed=job.speed),
         progress=engine_progress,
         should_cancel=report.cancelled,
         on_chunk=stream.speech if stream else None,
     )
-    engine_seconds = time.monotonic() - tick
-    report(base + share * 0.85, f"block {index + 1}/{count}: encoding", force=True)
+    return SpokenBlock(result, voice_id, time.monotonic() - tick)
+
+
+def _render_block(
+    job: JobRecord,
+    index: int,
+    spoken: SpokenBlock,
+    ctx: SynthesisContext,
+    report: ProgressReporter,
+    marker: Watermarker | None,
+) -> RenderedBlock:
+    """One spoken block through post-processing, the watermark (last, on the samples as
+    they will be encoded: the combined file is these blocks joined) and its own file."""
+    result = spoken.result
+    base, share = _block_share(index, len(job.blocks))
+    report(base + share * 0.85, f"block {index + 1}/{len(job.blocks)}: encoding", force=True)
     audio = postprocess(result.audio, result.sample_rate, pitch_semitones=job.pitch_semitones, volume=job.volume)
     audio = resample(audio, result.sample_rate, job.sample_rate)
     if marker:
@@ -279,7 +367,7 @@ def _render_block(
     words = result.words
     if job.config.include_timestamps:  # measured where the engine only estimated
         words = align_words(result.audio, result.sample_rate, words, job.text_language)
-    return RenderedBlock(audio, key, list(words), voice_id == job.voice_model_id, engine_seconds, engine)
+    return RenderedBlock(audio, key, list(words), spoken.voice_id == job.voice_model_id, spoken.engine_seconds, engine)
 
 
 def _speaker_similarity(

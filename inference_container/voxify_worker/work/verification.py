@@ -101,7 +101,7 @@ def judge(measured: Measured, threshold: float) -> CodedError | None:
 
 
 def verify_voice(work: WorkMessage, delivery: Delivery, ctx: VerificationContext) -> None:
-    logger.append_keys(clone_id=work.id)
+    logger.thread_safe_append_keys(clone_id=work.id)
     record = ctx.verifications.get(work.id)
     if record is None or record.status != VerificationStatus.PENDING or record.recording_key is None:
         return

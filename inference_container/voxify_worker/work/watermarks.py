@@ -28,7 +28,7 @@ class WatermarkContext:
 
 
 def check_watermark(work: WorkMessage, delivery: Delivery, ctx: WatermarkContext) -> None:
-    logger.append_keys(detection_id=work.id)
+    logger.thread_safe_append_keys(detection_id=work.id)
     detection = ctx.detections.get(work.id)
     if detection is None or detection.status != DetectionStatus.PENDING:
         return

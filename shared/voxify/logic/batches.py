@@ -26,7 +26,7 @@ from voxify.domain.jobs import JobRecord, JobStatus
 from voxify.domain.users import UserRecord
 from voxify.errors import ErrorCode, VoxifyError, found
 from voxify.events import EventPublisher
-from voxify.logic.jobs import find_job, submit_job
+from voxify.logic.jobs import BulkJob, find_job, submit_job, submit_jobs
 from voxify.logic.manifests import ManifestError, ManifestLine, output_name, parse_manifest
 from voxify.observability import logger
 from voxify.repositories.batches import BatchRepository
@@ -102,7 +102,7 @@ def ingest_manifest(key: str, etag: str, data: bytes) -> BatchRecord | None:
     if batch.status != BatchStatus.CREATING:
         logger.info("manifest delivered again; its batch exists", extra={"batch_id": batch.batch_id})
         return batch
-    results = [_create_line_job(batch, line) for line in lines]
+    results = _create_line_jobs(batch, lines)
     accepted = sum(1 for r in results if r.job_id)
     changes = {
         "lines_key": _store_lines(batch, results),
@@ -141,6 +141,36 @@ def _batch_once(user_id: str, key: str, etag: str, lines: int) -> BatchRecord:
         EventPublisher().batch_changed(record)
         return record
     return found(batches.get(batch_id), "batch")
+
+
+def _create_line_jobs(batch: BatchRecord, lines: list[ManifestLine]) -> list[BatchLine]:
+    """Every line's job, made in bulk (`submit_jobs`: a transaction per chunk of lines and
+    their messages ten at a time); a chunk the bulk create could not make (an earlier
+    delivery made some of its jobs, or the quota ran out part way) goes a line at a time."""
+    wanted = {
+        line.line: BulkJob(line_job_id(batch.batch_id, line.line), line.request, _name(line))
+        for line in lines
+        if line.request is not None
+    }
+    outcomes = submit_jobs(batch.user_id, list(wanted.values()), source="dropfolder", batch_id=batch.batch_id)
+    made = dict(zip(wanted, outcomes, strict=True))
+    results = []
+    for line in lines:
+        outcome = made.get(line.line)
+        if outcome is None:  # an error line, or a job to make alone
+            results.append(_create_line_job(batch, line))
+            continue
+        result = BatchLine(line=line.line, output_name=_name(line))
+        if isinstance(outcome, VoxifyError):
+            result = result.model_copy(update={"error_code": outcome.code.value, "error_message": outcome.message})
+        else:
+            result = result.model_copy(update={"job_id": outcome.job_id})
+        results.append(result)
+    return results
+
+
+def _name(line: ManifestLine) -> str:
+    return output_name(line.line, line.output_name)
 
 
 def _create_line_job(batch: BatchRecord, line: ManifestLine) -> BatchLine:

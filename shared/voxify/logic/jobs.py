@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
@@ -32,9 +34,11 @@ from voxify.domain.voices import CloneRecord
 from voxify.errors import ErrorCode, VoxifyError, found
 from voxify.logic.usage import create_steps, give_back_quota, raise_refusal
 from voxify.logic.voices import clone_of_sample, require_usable
-from voxify.queue import WorkMessage, enqueue_or_undo
+from voxify.observability import logger
+from voxify.queue import WorkMessage, WorkQueue, enqueue_or_undo
 from voxify.repositories.base import Fields, write_together
 from voxify.repositories.jobs import JobRepository
+from voxify.repositories.runtime_config import RuntimeConfigRepository
 from voxify.repositories.users import UserRepository
 from voxify.repositories.voices import CloneRepository
 from voxify.settings import get_settings
@@ -141,6 +145,90 @@ def submit_job(
 
     enqueue_or_undo(WorkMessage(kind="synthesis", id=job.job_id, user_id=user_id), undo, "job")
     return job
+
+
+# A bulk create writes at most this many jobs per transaction: TransactWriteItems takes 100
+# items (the jobs, the quota step and a check per voice) and 4 MB, held well under here.
+BULK_CHUNK_JOBS = 50
+BULK_CHUNK_BYTES = 3_000_000
+
+
+@dataclass(frozen=True)
+class BulkJob:
+    """One job of a bulk create, with the id its caller derived for it."""
+
+    job_id: str
+    request: JobCreate
+    batch_output_name: str | None = None
+
+
+BulkOutcome = JobRecord | VoxifyError | None
+
+
+def submit_jobs(
+    user_id: str, wanted: Sequence[BulkJob], *, source: JobSource, batch_id: str | None = None
+) -> list[BulkOutcome]:
+    """Many jobs at once (a drop-folder manifest's lines), as `submit_job` makes one but in
+    bulk: each chunk of up to BULK_CHUNK_JOBS jobs is one transaction (every job record,
+    the chunk's units of the daily quota, a check per voice) and its messages go out in
+    SendMessageBatch calls of ten. Per job, in order: the pending record made; the
+    VoxifyError that refused it (its voice, or its queue message, whose job is then failed
+    and its unit refunded as `submit_job` does); or None where the chunk's transaction was
+    refused as a whole (a job that exists already, the quota running out part way, a voice
+    that changed): the caller submits those one at a time, which sorts out each one's
+    fate exactly as before."""
+    outcomes: list[BulkOutcome] = [None] * len(wanted)
+    made: list[tuple[int, JobRecord]] = []
+    for index, item in enumerate(wanted):
+        try:
+            job = _new_job(user_id, item.request, source, batch_id, item.job_id, item.batch_output_name, None, True)
+        except VoxifyError as error:
+            outcomes[index] = error
+            continue
+        made.append((index, job))
+    for chunk in _chunks(made):
+        for index, outcome in _write_chunk(user_id, chunk):
+            outcomes[index] = outcome
+    return outcomes
+
+
+def _chunks(made: list[tuple[int, JobRecord]]) -> Iterator[list[tuple[int, JobRecord]]]:
+    chunk: list[tuple[int, JobRecord]] = []
+    size = 0
+    for entry in made:
+        entry_size = len(entry[1].model_dump_json())
+        if chunk and (len(chunk) >= BULK_CHUNK_JOBS or size + entry_size > BULK_CHUNK_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(entry)
+        size += entry_size
+    if chunk:
+        yield chunk
+
+
+def _write_chunk(user_id: str, chunk: list[tuple[int, JobRecord]]) -> Iterator[tuple[int, BulkOutcome]]:
+    """One transaction for the chunk's jobs, then their messages; nothing (every job of the
+    chunk left to a one-at-a-time create) when the transaction was refused."""
+    jobs = [job for _, job in chunk]
+    if len(jobs) > RuntimeConfigRepository().current().daily_quota("job"):
+        return  # more than a whole day's quota: only one at a time can say which lines fit
+    repository = JobRepository()
+    usage = create_steps(user_id, "job", count_request=False, units=len(jobs))
+    voices = sorted({v for job in jobs for v in (job.voice_model_id, *(b.voice_model_id for b in job.blocks)) if v})
+    clones = CloneRepository()
+    steps = [*(clones.ready_step(v, user_id) for v in voices), *usage.steps, *(repository.create_step(j) for j in jobs)]
+    if write_together(steps) is not None:
+        logger.info("bulk create refused; its jobs are made one at a time", extra={"jobs": len(jobs)})
+        return
+    messages = [WorkMessage(kind="synthesis", id=job.job_id, user_id=user_id) for job in jobs]
+    unsent = {message.id for message in WorkQueue().send_all(messages)}
+    for index, job in chunk:
+        if job.job_id not in unsent:
+            yield index, job
+            continue
+        repository.mark_failed(job.job_id, ErrorCode.QUEUE_UNAVAILABLE, "the job could not be queued")
+        give_back_quota(user_id, "job", usage.day)
+        yield index, VoxifyError(ErrorCode.QUEUE_UNAVAILABLE, "the job could not be queued; try again")
 
 
 def _new_job(

@@ -111,9 +111,9 @@ def take_daily_quota(user_id: str, kind: QuotaKind) -> str:
     return day
 
 
-def give_back_quota(user_id: str, kind: QuotaKind, day: str) -> None:
-    """Refund a unit taken on `day` for a create that did not happen after all."""
-    UsageRepository().give_back_quota(user_id, kind, day)
+def give_back_quota(user_id: str, kind: QuotaKind, day: str, units: int = 1) -> None:
+    """Refund units taken on `day` for creates that did not happen after all."""
+    UsageRepository().give_back_quota(user_id, kind, day, units)
 
 
 def with_daily_quota(user_id: str, kind: QuotaKind, create: Callable[[], T]) -> T:
@@ -135,11 +135,12 @@ class UsageSteps:
     steps: list[WriteStep]
 
 
-def create_steps(user_id: str, kind: QuotaKind, *, count_request: bool) -> UsageSteps:
+def create_steps(user_id: str, kind: QuotaKind, *, count_request: bool, units: int = 1) -> UsageSteps:
+    """`units` creates at once (a bulk create) spend that many units in the one step."""
     config = RuntimeConfigRepository().current()
     usage = UsageRepository()
     day = _today()
-    steps = [usage.quota_step(user_id, kind, day, config.daily_quota(kind))]
+    steps = [usage.quota_step(user_id, kind, day, config.daily_quota(kind), units)]
     if count_request:
         steps.append(usage.rate_step(user_id, config.rate_limit_per_minute))
     return UsageSteps(day, steps)

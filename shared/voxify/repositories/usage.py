@@ -60,25 +60,28 @@ class UsageRepository:
             raise
         return True
 
-    def quota_step(self, user_id: str, kind: str, day: str, limit: int) -> WriteStep:
-        """`take_quota` as a transaction step, refused (step "quota") when it is spent."""
-        return WriteStep("quota", {"Update": {"TableName": self.table.name, **self._quota(user_id, kind, day, limit)}})
+    def quota_step(self, user_id: str, kind: str, day: str, limit: int, units: int = 1) -> WriteStep:
+        """`take_quota` (of `units` at once) as a transaction step, refused (step "quota")
+        when fewer than `units` are left."""
+        update = self._quota(user_id, kind, day, limit, units)
+        return WriteStep("quota", {"Update": {"TableName": self.table.name, **update}})
 
     @staticmethod
-    def _quota(user_id: str, kind: str, day: str, limit: int) -> dict[str, Any]:
+    def _quota(user_id: str, kind: str, day: str, limit: int, units: int = 1) -> dict[str, Any]:
+        # used + units <= limit, written as used <= limit - units (no arithmetic in conditions)
         return {
             "Key": {"pk": f"QUOTA#{user_id}#{kind}#{day}"},
-            "UpdateExpression": "ADD used :one SET expires_at = :expires",
-            "ConditionExpression": "attribute_not_exists(used) OR used < :limit",
-            "ExpressionAttributeValues": {":one": 1, ":limit": limit, ":expires": epoch() + 2 * 86400},
+            "UpdateExpression": "ADD used :units SET expires_at = :expires",
+            "ConditionExpression": "attribute_not_exists(used) OR used <= :room",
+            "ExpressionAttributeValues": {":units": units, ":room": limit - units, ":expires": epoch() + 2 * 86400},
         }
 
-    def give_back_quota(self, user_id: str, kind: str, day: str) -> None:
-        """Undo `take_quota` when the create it paid for did not happen."""
+    def give_back_quota(self, user_id: str, kind: str, day: str, units: int = 1) -> None:
+        """Undo `take_quota` when the create(s) it paid for did not happen."""
         self.table.update_item(
             Key={"pk": f"QUOTA#{user_id}#{kind}#{day}"},
             UpdateExpression="ADD used :minus",
-            ExpressionAttributeValues={":minus": -1},
+            ExpressionAttributeValues={":minus": -units},
         )
 
     def quota_used(self, user_id: str, kind: str, day: str) -> int:
