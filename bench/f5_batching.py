@@ -6,7 +6,8 @@ Side by side, on whatever device is present:
    same reference recording and text, 32 flow steps, the same seed.
 2. C = 1, 4, 8, 16 concurrent requests (different texts, the same voice): aggregate RTF
    (wall seconds for all C / their audio seconds) when the engine takes them one after
-   another, as the worker does today, and when `synthesize_many` runs them together.
+   another, as a worker does with jobs that arrive apart, and when `synthesize_many` runs them
+   together, as the worker does with jobs that wait together.
 
 --tiny (the default without a GPU): the tiny random model the tests use, which measures
 the pipeline around the network more than the network. --full (the default on a GPU): the
@@ -142,13 +143,15 @@ def single_request(engine: F5TTSEngine, reference: ReferenceVoice, runs: int) ->
     def ours() -> float:
         return engine.synthesize(reference, SynthesisRequest(TEXT)).duration
 
-    print(f"one request, {STEPS} steps, {len(TEXT)} characters:")
+    print(f"one request, {engine.nfe_steps} steps, {len(TEXT)} characters:")
     for name, call in (("f5_tts.api.F5TTS.infer", theirs), ("F5TTSEngine.synthesize", ours)):
         rtf, seconds = timed(call, runs)
         print(f"  {name:<26}audio {seconds:5.2f} s   RTF {rtf:8.3f}")
 
 
-def concurrent_requests(engine: F5TTSEngine, reference: ReferenceVoice, runs: int, warm_up: bool) -> None:
+def concurrent_requests(
+    engine: F5TTSEngine, reference: ReferenceVoice, runs: int, counts: tuple[int, ...], warm_up: bool
+) -> None:
     def one_by_one(count: int) -> float:
         return sum(engine.synthesize(reference, SynthesisRequest(text)).duration for text in REQUESTS[:count])
 
@@ -159,7 +162,7 @@ def concurrent_requests(engine: F5TTSEngine, reference: ReferenceVoice, runs: in
 
     print("aggregate RTF (wall seconds / audio seconds) of C concurrent requests:")
     print(f"  {'C':>3}{'audio s':>10}{'one by one':>13}{'one batch':>12}{'speed-up':>10}")
-    for count in CONCURRENCY:
+    for count in counts:
         sequential, audio = timed(partial(one_by_one, count), runs, warm_up)
         batched, _ = timed(partial(together, count), runs, warm_up)
         print(f"  {count:>3}{audio:>10.1f}{sequential:>13.3f}{batched:>12.3f}{sequential / batched:>9.2f}x")
@@ -173,6 +176,13 @@ def main() -> None:
     parser.add_argument(
         "--runs", type=int, default=None, help="timed runs per concurrency figure (median; default 3, tiny 1)"
     )
+    parser.add_argument("--steps", type=int, default=STEPS, help=f"flow steps (default {STEPS}, as F5's own)")
+    parser.add_argument(
+        "--concurrency",
+        type=lambda text: tuple(int(count) for count in text.split(",")),
+        default=CONCURRENCY,
+        help="comma-separated request counts (default 1,4,8,16)",
+    )
     args = parser.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     full = args.full or (not args.tiny and device == "cuda")
@@ -184,15 +194,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         build = build_full_size_f5 if full else build_tiny_f5
         build(Path(folder))
-        engine = F5TTSEngine(Path(folder), device=device, nfe_steps=STEPS, seed=SEED)
+        engine = F5TTSEngine(Path(folder), device=device, nfe_steps=args.steps, seed=SEED)
         name = torch.cuda.get_device_name() if device == "cuda" else f"cpu, {torch.get_num_threads()} threads"
         model = "F5TTS_v1_Base size, random weights" if full else "tiny random model"
         # the tiny model needs no warm-up per batch shape (a GPU's kernels do)
-        print(f"F5-TTS batching: {model}, {name}; medians of 3 runs, of {runs} for C requests")
+        single_runs = args.runs or 3
+        print(f"F5-TTS batching: {model}, {name}; medians of {single_runs} runs, of {runs} for C requests")
         with contextlib.redirect_stdout(io.StringIO()):  # f5-tts's loaders print paths
             engine._model(engine.model), engine._load_vocoder()
-        single_request(engine, reference, 3)
-        concurrent_requests(engine, reference, runs, warm_up=full)
+        single_request(engine, reference, single_runs)
+        concurrent_requests(engine, reference, runs, args.concurrency, warm_up=full)
 
 
 if __name__ == "__main__":

@@ -144,6 +144,11 @@ class Settings(BaseSettings):
     # dies mid-job gives its work back to the queue (and its job to a takeover) this soon.
     # Renewed every quarter of it while the work runs.
     worker_lease_seconds: int = Field(default=120, ge=4, le=43_200)
+    # With an engine that speaks many jobs in one pass (F5 on a GPU): at most this many jobs
+    # taken together (SQS hands out 10 at a time; 1 turns batching off), and how long the
+    # first of them may wait for others to join it.
+    worker_batch_jobs: int = Field(default=8, ge=1, le=10)
+    worker_batch_wait_ms: float = Field(default=50.0, ge=0, le=5_000)
     # Claims a job may take before the sweep fails it (RETRIES_EXHAUSTED): matches the jobs
     # queue's maxReceiveCount, so a job that kills each worker that takes it ends.
     job_max_attempts: int = Field(default=5, ge=1, le=100)

@@ -46,6 +46,11 @@ class Studio:
     def find(self, css: str) -> WebElement:
         return self.driver.find_element(By.CSS_SELECTOR, css)
 
+    def text(self, css: str) -> str:
+        """The element's text, read again if the page re-rendered it between finding and reading."""
+        text: str = self.wait(lambda: (self.find(css).text,))[0]
+        return text
+
     def wait(self, condition: Callable[[], Any], timeout: float = 60) -> Any:
         # pages re-render their lists as things change: an element found a moment ago may be gone
         ignored = (StaleElementReferenceException, NoSuchElementException, NoAlertPresentException)
@@ -205,12 +210,12 @@ def record_and_upload_samples(browser: Studio) -> None:
     browser.type("#sample-name", "Uploaded file")
     browser.find("#sample-file").send_keys(str(RECORDING))
     browser.find("#sample-upload").click()
-    browser.wait(lambda: len(settled_samples(browser)) == 2, 90)
-    assert settled_samples(browser) == ["ready", "ready"], browser.find("#sample-list").text
-    table = browser.find("#sample-list table.quality").text
+    statuses = browser.wait(lambda: len(settled := settled_samples(browser)) == 2 and settled, 90)
+    assert statuses == ["ready", "ready"], browser.text("#sample-list")
+    table = browser.text("#sample-list table.quality")
     for measurement in ("Length", "Speech", "Loudness", "Clipping", "Background noise"):
         assert measurement in table
-    assert "quality" in browser.find("#sample-list .sample-status").text
+    assert "quality" in browser.text("#sample-list .sample-status")
     browser.shot("02-samples", "#samples-title")
 
 
@@ -255,7 +260,7 @@ def generate_script(browser: Studio) -> str:
         60,
     )
     assert "100" in seen or browser.find("#job-progress").get_attribute("value") == "100", seen
-    assert "100 %" in browser.find("#job-message").text
+    assert "100 %" in browser.text("#job-message")
     browser.shot("04-script-generated", "#output-title")
     return browser.find("#opt-format").get_attribute("value")
 
@@ -327,7 +332,7 @@ def finished_download(downloads: Path, audio_format: str) -> Path | None:
 def library_play_and_delete(browser: Studio) -> None:
     browser.go("library")
     browser.wait(lambda: "1 generated" in browser.find("#library-count").text)
-    assert "2 samples" in browser.find("#library-count").text
+    assert "2 samples" in browser.text("#library-count")
     sorted_library(browser)
     item = '#library-list li[data-type="audio"]'
     browser.find(f"{item} button.secondary").click()  # Play

@@ -82,7 +82,7 @@ def test_a_batch_is_uploaded_followed_and_its_report_downloaded(
     ]
     manifest.write_text("".join(json.dumps(row) + "\n" for row in rows))
     studio.find("#batch-file").send_keys(str(manifest))
-    assert "chapter.jsonl" in studio.find("#batch-chosen").text
+    assert "chapter.jsonl" in studio.text("#batch-chosen")
     studio.find("#batch-submit").click()
     statuses: set[str] = set()
 
@@ -150,15 +150,15 @@ def test_the_script_plays_as_it_renders(
     assert played["progress"] < 100, played
     heard = studio.driver.execute_script("return document.querySelector('#stream-audio').currentTime")
     assert heard > played["time"]
-    assert "100 %" in studio.find("#job-message").text and not studio.error()
+    assert "100 %" in studio.text("#job-message") and not studio.error()
 
     Select(studio.find("#opt-format")).select_by_visible_text("wav")
     studio.find("#generate").click()
     studio.wait(lambda: studio.find("#stream-heard").text.endswith(" s"), 60)
-    first = float(studio.find("#stream-heard").text.split()[0])
+    first = float(studio.text("#stream-heard").split()[0])
     studio.wait(lambda: float(studio.find("#stream-heard").text.split()[0]) > first, 10)  # Web Audio's clock moves
     studio.visible("#download", 120)
-    assert "Download WAV" in studio.find("#download").text and not studio.error()
+    assert "Download WAV" in studio.text("#download") and not studio.error()
 
     Select(studio.find("#opt-format")).select_by_visible_text("flac")
     studio.find("#generate").click()

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -155,3 +155,13 @@ class Engine(Protocol):
         should_cancel: CancelCheck | None = None,
         on_chunk: ChunkCallback | None = None,
     ) -> SynthesisResult: ...
+
+
+@runtime_checkable
+class BatchingEngine(Engine, Protocol):
+    """An engine that can speak several independent requests in one pass (F5 on a GPU):
+    one entry per request, in order, its result or the EngineError that fails it alone."""
+
+    def synthesize_many(
+        self, jobs: Sequence[tuple[ReferenceVoice, SynthesisRequest]], *, max_items: int = 16
+    ) -> list[SynthesisResult | EngineError]: ...

@@ -14,13 +14,20 @@ handler) runs on a background lane while the next message's engine work starts. 
 a time: the next waits for the one before it. The message is settled when its rest ends, by
 the same rules, and the task stays scale-in protected until then; a stopping consumer
 finishes the rest in hand before it returns.
+
+Batching (a GPU engine serves several jobs in one pass): with a `batch` policy and a batch
+handler for a kind, a receive waits up to the policy's bound for more messages (never more
+than `max_batch_size`, at most 10), and the messages that each hold one work of that kind
+go to the batch handler together. It answers one step per work (its rest, or its own
+error, raised when the step runs), so each message is settled by its own outcome exactly
+as a message alone would be; their rests run one after another on the lane.
 """
 
 from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -29,6 +36,7 @@ from typing import Any
 
 from voxify.observability import logger
 from voxify.queue import WorkMessage, parse_work
+from voxify_worker.runtime.batch_former import BatchFormer, BatchPolicy, gather
 from voxify_worker.runtime.protection import ScaleInProtection
 
 RETRY_BACKOFF_SECONDS = 15
@@ -55,6 +63,15 @@ Rest = Callable[[], None]
 """What a handler leaves to run after it returns (it may run on another thread)."""
 
 WorkHandler = Callable[[WorkMessage, Delivery], Rest | None]
+
+Step = Callable[[], Rest | None]
+"""One work's part of a batch: returns its rest (None: done), or raises its own error."""
+
+BatchHandler = Callable[[Sequence[tuple[WorkMessage, Delivery]]], list[Step]]
+"""Works of one kind received together: one step per work, in order."""
+
+Finishing = tuple[dict[str, Any], Delivery, Rest, contextvars.Context]
+"""A message whose rest is still to run, in the logging context its work ran in."""
 
 
 class WorkDeferred(Exception):
@@ -107,8 +124,11 @@ class WorkConsumer:
         protection: ScaleInProtection | None = None,
         prefetch: int = 0,
         overlap: bool = False,
+        batch: BatchPolicy | None = None,
+        batch_handlers: dict[str, BatchHandler] | None = None,
     ) -> None:
-        """`protection` is shared by all the consumers of one task (none: unprotected)."""
+        """`protection` is shared by all the consumers of one task (none: unprotected);
+        `batch` (with `batch_handlers`) lets works of those kinds be taken together."""
         self._sqs = sqs
         self._queue_urls = queue_urls
         self._handlers = handlers
@@ -117,6 +137,8 @@ class WorkConsumer:
         self._protection = protection or ScaleInProtection(None)
         self._prefetch = max(0, min(prefetch, 9))  # ReceiveMessage takes at most 10
         self._lane = Lane() if overlap else None
+        self._batch = batch if batch_handlers else None
+        self._batch_handlers = (batch_handlers or {}) if self._batch else {}
         self.processed = 0
 
     @property
@@ -135,25 +157,71 @@ class WorkConsumer:
                 self._lane.close()
 
     def _take(self, url: str, stop: threading.Event) -> None:
-        """One receive from `url`, and each message it brought settled (or handed back)."""
+        """One receive from `url` (or, batching, a bounded wait for a batch), and each
+        message it brought settled (or handed back)."""
         try:
-            messages = self._sqs.receive_message(
-                QueueUrl=url,
-                MaxNumberOfMessages=1 + self._prefetch,
-                WaitTimeSeconds=self._wait_seconds,
-                VisibilityTimeout=self._lease_seconds,
-                AttributeNames=["ApproximateReceiveCount"],
-            ).get("Messages", [])
+            messages = self._receive_batch(url) if self._batch else self._receive(url, 1 + self._prefetch)
         except Exception:
             logger.exception("receiving work failed; retrying", extra={"queue": url})
             stop.wait(RECEIVE_RETRY_SECONDS)
             return
         received = monotonic()
-        for message in messages:
+        batches, singles = self._group(messages)
+        for kind, batch in batches.items():
+            if stop.is_set():
+                for message in batch:
+                    self._hand_back(url, message)
+            else:
+                self.settle_batch(url, kind, [m for m in batch if self._still_ours(url, m, received)])
+        for message in singles:
             if stop.is_set():
                 self._hand_back(url, message)
             elif self._still_ours(url, message, received):
                 self.settle(url, message)
+
+    def _receive(self, url: str, count: int, wait_seconds: int | None = None) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = self._sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=count,
+            WaitTimeSeconds=self._wait_seconds if wait_seconds is None else wait_seconds,
+            VisibilityTimeout=self._lease_seconds,
+            AttributeNames=["ApproximateReceiveCount"],
+        ).get("Messages", [])
+        return messages
+
+    def _receive_batch(self, url: str) -> list[dict[str, Any]]:
+        """Messages until a batch is due: full, or its first message waited the policy's
+        bound (SQS waits in whole seconds: a shorter wait polls without waiting)."""
+        assert self._batch is not None
+        former: BatchFormer[dict[str, Any]] = BatchFormer(self._batch)
+
+        def receive(timeout: float) -> list[dict[str, Any]]:
+            return self._receive(url, self._batch_room(former), min(self._wait_seconds, int(timeout)))
+
+        return gather(receive, former, idle_wait_seconds=self._wait_seconds)
+
+    def _batch_room(self, former: BatchFormer[dict[str, Any]]) -> int:
+        assert self._batch is not None
+        return max(1, min(10, self._batch.max_batch_size) - len(former))
+
+    def _group(self, messages: list[dict[str, Any]]) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+        """Messages holding one work of a batched kind, by kind (two or more of a kind),
+        and the rest in order of arrival."""
+        by_kind: dict[str, list[dict[str, Any]]] = {}
+        for message in messages:
+            kind = self._batch_kind(message)
+            if kind is not None:
+                by_kind.setdefault(kind, []).append(message)
+        batches = {kind: batch for kind, batch in by_kind.items() if len(batch) > 1}
+        batched = {id(message) for batch in batches.values() for message in batch}
+        return batches, [message for message in messages if id(message) not in batched]
+
+    def _batch_kind(self, message: dict[str, Any]) -> str | None:
+        try:
+            works = parse_work(message["Body"])
+        except ValueError:
+            return None  # settled alone, which deletes it
+        return works[0].kind if len(works) == 1 and works[0].kind in self._batch_handlers else None
 
     def _still_ours(self, queue_url: str, message: dict[str, Any], received: float) -> bool:
         """A held message about to start: one held past half its lease gets a fresh lease
@@ -176,27 +244,71 @@ class WorkConsumer:
             logger.error("invalid work message deleted", extra={"error": str(error)[:500]})
             self._delete(queue_url, message)
             return
-        receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
-        delivery = Delivery(self._sqs, queue_url, message["ReceiptHandle"], receives)
+        delivery = self._delivery(queue_url, message)
         try:
             with ExitStack() as held:
                 held.enter_context(self._protection.held())
                 rest = self._attempt(queue_url, message, delivery, lambda: self._handle(works, delivery))
-                if rest is None:
-                    return
-                if self._lane is None:
-                    self._attempt(queue_url, message, delivery, rest)
-                    return
-                protection = held.pop_all()  # held until the rest has run
-                context = contextvars.copy_context()  # with this work's log keys
+                if rest is not None:
+                    self._finish(queue_url, [(message, delivery, rest, contextvars.copy_context())], held)
         finally:
             logger.thread_safe_clear_keys()  # this thread's work ids (the worker id is for every thread)
 
+    def settle_batch(self, queue_url: str, kind: str, messages: list[dict[str, Any]]) -> None:
+        """Messages of one work each, of `kind`, through its batch handler together; each
+        settled by its own step, in its own logging context (its work's ids)."""
+        if not messages:
+            return
+        deliveries = [self._delivery(queue_url, message) for message in messages]
+        works = [parse_work(message["Body"])[0] for message in messages]
+        try:
+            with ExitStack() as held:
+                held.enter_context(self._protection.held())
+                steps = self._batch_steps(kind, works, deliveries)
+                rests: list[Finishing] = []
+                for message, delivery, step, work in zip(messages, deliveries, steps, works, strict=True):
+                    context = contextvars.copy_context()
+                    context.run(logger.thread_safe_append_keys, work_id=work.id, work_kind=work.kind)
+                    rest = context.run(self._attempt, queue_url, message, delivery, step)
+                    if rest is not None:
+                        rests.append((message, delivery, rest, context))
+                if rests:
+                    self._finish(queue_url, rests, held)
+        finally:
+            logger.thread_safe_clear_keys()
+
+    def _batch_steps(self, kind: str, works: list[WorkMessage], deliveries: list[Delivery]) -> list[Step]:
+        """The batch handler's steps; should it fail as a whole, each step raises that error
+        (so every message returns after a backoff, as a failed message alone would)."""
+        try:
+            return self._batch_handlers[kind](list(zip(works, deliveries, strict=True)))
+        except Exception as error:
+            failure = error
+
+            def fail() -> Rest | None:
+                raise failure
+
+            return [fail] * len(works)
+
+    def _finish(self, queue_url: str, rests: list[Finishing], held: ExitStack) -> None:
+        """Run the rests in order and settle each one's message: on the lane (protection held
+        until they have run) or here."""
+        if self._lane is None:
+            for message, delivery, rest, context in rests:
+                context.run(self._attempt, queue_url, message, delivery, rest)
+            return
+        protection = held.pop_all()
+
         def finish() -> None:
             with protection:
-                self._attempt(queue_url, message, delivery, rest)
+                for message, delivery, rest, context in rests:
+                    context.run(self._attempt, queue_url, message, delivery, rest)
 
-        self._lane.run(finish, context)
+        self._lane.run(finish, contextvars.copy_context())
+
+    def _delivery(self, queue_url: str, message: dict[str, Any]) -> Delivery:
+        receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
+        return Delivery(self._sqs, queue_url, message["ReceiptHandle"], receives)
 
     def _attempt(
         self, queue_url: str, message: dict[str, Any], delivery: Delivery, step: Callable[[], Rest | None]

@@ -19,14 +19,14 @@ from voxify.storage import AudioStore
 from voxify_worker.audio.watermark import Watermarker
 from voxify_worker.embeddings.encoder import SpeakerEncoder
 from voxify_worker.embeddings.index import VoiceIndex
-from voxify_worker.engines.base import Engine
-from voxify_worker.runtime.consumer import WorkHandler
+from voxify_worker.engines.base import BatchingEngine, Engine
+from voxify_worker.runtime.consumer import BatchHandler, WorkHandler
 from voxify_worker.work.clones import process_clone
 from voxify_worker.work.forget import forget_voice
 from voxify_worker.work.references import ReferenceCache
 from voxify_worker.work.samples import process_sample
 from voxify_worker.work.searches import answer_search
-from voxify_worker.work.synthesis import SynthesisContext, synthesize_job
+from voxify_worker.work.synthesis import SynthesisContext, synthesize_job, synthesize_jobs
 from voxify_worker.work.verification import VerificationContext, verify_voice
 from voxify_worker.work.voice_context import VoiceContext
 from voxify_worker.work.watermarks import WatermarkContext, check_watermark
@@ -37,6 +37,9 @@ class Wiring:
     synthesis: SynthesisContext
     voices: VoiceContext
     handlers: dict[str, WorkHandler]
+    # kinds whose works received together are handled together (synthesis, with an engine
+    # that speaks many jobs in one pass)
+    batch_handlers: dict[str, BatchHandler]
 
 
 def wire(engine: Engine, worker_id: str) -> Wiring:
@@ -71,4 +74,7 @@ def wire(engine: Engine, worker_id: str) -> Wiring:
         "watermark": partial(check_watermark, ctx=WatermarkContext(DetectionRepository(), store, watermarker)),
         "verify": partial(verify_voice, ctx=VerificationContext(VerificationRepository(), voices, watermarker)),
     }
-    return Wiring(synthesis, voices, handlers)
+    batch_handlers: dict[str, BatchHandler] = {}
+    if isinstance(engine, BatchingEngine):
+        batch_handlers["synthesis"] = partial(synthesize_jobs, ctx=synthesis)
+    return Wiring(synthesis, voices, handlers, batch_handlers)

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -35,14 +36,16 @@ from voxify.storage import CONTENT_TYPES, AudioStore, attempt_prefix, block_key,
 from voxify_worker.audio import check_output, concatenate, encode, postprocess, resample, silence
 from voxify_worker.audio.watermark import Watermarker
 from voxify_worker.engines.base import (
+    BatchingEngine,
     Engine,
     EngineError,
+    ReferenceVoice,
     SynthesisCancelled,
     SynthesisRequest,
     SynthesisResult,
     WordTiming,
 )
-from voxify_worker.runtime.consumer import Delivery, Rest, WorkDeferred
+from voxify_worker.runtime.consumer import Delivery, Rest, Step, WorkDeferred
 from voxify_worker.runtime.lease import Lease
 from voxify_worker.work.alignment import align_words
 from voxify_worker.work.references import ReferenceCache
@@ -121,6 +124,7 @@ class EngineRun(BaseModel):
     engine_seconds: float = 0.0
     rtf: float = 0.0
     wall_seconds: float = 0.0
+    batched_with: int = 1  # jobs spoken in the same engine pass (its engine_seconds are the pass's)
 
 
 @dataclass(frozen=True)
@@ -148,39 +152,137 @@ class JobOutcome(BaseModel):
     watermark: OutputWatermark | None
 
 
+@dataclass(frozen=True)
+class _Started:
+    """A claimed job: its progress reporter (the cancellation check), its lease, and when
+    its work began."""
+
+    job: JobRecord
+    report: ProgressReporter
+    lease: Lease
+    started: float
+
+
 def synthesize_job(work: WorkMessage, delivery: Delivery, ctx: SynthesisContext) -> Rest | None:
     """Run one job through the engine; returns the rest of it (post-processing, the files,
     the completion), which the consumer runs at once or while the next job's engine runs.
     The message can be deleted once both returned normally. The job's lease is renewed
     until the rest has run."""
+    return _alone(_start(work, delivery, ctx), ctx)
+
+
+def synthesize_jobs(items: Sequence[tuple[WorkMessage, Delivery]], ctx: SynthesisContext) -> list[Step]:
+    """Jobs received together. With an engine that speaks many requests in one pass (F5 on
+    a GPU), those of one block and no stream share one `synthesize_many` call; the others
+    speak alone when their step runs. Each job answers by its own step: its rest, or its
+    own error, exactly as `synthesize_job` would have."""
+    steps: list[Step] = []
+    together: dict[int, _Started] = {}
+    for index, (work, delivery) in enumerate(items):
+        try:
+            started = _start(work, delivery, ctx)
+        except Exception as error:  # deferred, or the claim failed: this message's own outcome
+            steps.append(partial(_raise, error))
+            continue
+        if started is not None and _speaks_together(started.job, ctx):
+            together[index] = started
+        steps.append(partial(_alone, started, ctx))
+    for index, spoken in _speak_together(together, ctx).items():
+        steps[index] = partial(_then_rest, together[index], ctx, spoken)
+    return steps
+
+
+def _start(work: WorkMessage, delivery: Delivery, ctx: SynthesisContext) -> _Started | None:
+    """The job claimed, with its lease running; None when there is nothing to do (a
+    duplicate, late or finished delivery); WorkDeferred while another worker holds it."""
     logger.thread_safe_append_keys(job_id=work.id)
     job = ctx.jobs.claim(work.id, ctx.worker_id, get_settings().worker_lease_seconds)
     if job is None:
         _not_claimed(work.id, ctx)
         return None
-    started = time.monotonic()
-    report = ProgressReporter(ctx, job.job_id)
     lease = Lease(delivery, ctx.jobs, job.job_id, ctx.worker_id).__enter__()
+    return _Started(job, ProgressReporter(ctx, job.job_id), lease, time.monotonic())
+
+
+def _then_rest(started: _Started, ctx: SynthesisContext, speak: Callable[[], Spoken]) -> Rest | None:
+    """The job spoken (`speak`), and the rest that renders and completes it; None when it
+    ended early (failed, cancelled), after saying so on the job."""
+    job = started.job
+    logger.thread_safe_append_keys(job_id=job.job_id)
     try:
         check_output(job.output_format, job.sample_rate)
-        spoken = _speak(job, ctx, report)
+        spoken = speak()
     except Exception as error:
-        lease.__exit__()
+        started.lease.__exit__()
         _ended_early(job, ctx, error)
         return None
 
     def rest() -> None:
         try:
-            outcome = _render(job, spoken, ctx, report)
+            outcome = _render(job, spoken, ctx, started.report)
         except Exception as error:
             _ended_early(job, ctx, error)
             return
         finally:
-            lease.__exit__()
-        outcome.engine.wall_seconds = round(time.monotonic() - started, 3)
+            started.lease.__exit__()
+        outcome.engine.wall_seconds = round(time.monotonic() - started.started, 3)
         _complete(job, outcome, ctx)
 
     return rest
+
+
+def _alone(started: _Started | None, ctx: SynthesisContext) -> Rest | None:
+    """A claimed job (if any) spoken on its own: a job received alone, or one of a batch
+    with several blocks or a stream, or whose shared call failed as a whole."""
+    if started is None:
+        return None
+    return _then_rest(started, ctx, lambda: _speak(started.job, ctx, started.report))
+
+
+def _raise(error: Exception) -> Rest | None:
+    raise error
+
+
+def _speaks_together(job: JobRecord, ctx: SynthesisContext) -> bool:
+    return isinstance(ctx.engine, BatchingEngine) and len(job.blocks) == 1 and not job.config.stream
+
+
+def _speak_together(jobs: dict[int, _Started], ctx: SynthesisContext) -> dict[int, Callable[[], Spoken]]:
+    """Jobs of one block each through one `synthesize_many` call: by the key in `jobs`,
+    what each job's step speaks (its audio, or raises its own error). Empty when the call
+    failed as a whole (out of memory, say): each job then speaks alone."""
+    engine = ctx.engine
+    if len(jobs) < 2 or not isinstance(engine, BatchingEngine):
+        return {}
+    marker = _watermarker(ctx)
+    outcomes: dict[int, Callable[[], Spoken]] = {}
+    asked: list[tuple[int, str, ReferenceVoice, SynthesisRequest]] = []
+    for index, started in jobs.items():
+        try:
+            check_output(started.job.output_format, started.job.sample_rate)
+            voice_id, request = _block_request(started.job, 0)
+            if started.report.cancelled():
+                raise SynthesisCancelled("cancelled before its batch")
+            asked.append((index, voice_id, ctx.references.get(voice_id, started.job.user_id), request))
+        except Exception as error:
+            outcomes[index] = partial(_raise_spoken, error)
+    tick = time.monotonic()
+    try:
+        results = engine.synthesize_many([(reference, request) for _, _, reference, request in asked])
+    except Exception:
+        logger.exception("a batch of jobs failed as a whole; each speaks alone")
+        return {}
+    seconds = time.monotonic() - tick
+    for (index, voice_id, _, _), result in zip(asked, results, strict=True):
+        if isinstance(result, EngineError):
+            outcomes[index] = partial(_raise_spoken, result)
+        else:
+            outcomes[index] = partial(Spoken, [SpokenBlock(result, voice_id, seconds)], marker)
+    return outcomes
+
+
+def _raise_spoken(error: Exception) -> Spoken:
+    raise error
 
 
 def _ended_early(job: JobRecord, ctx: SynthesisContext, error: Exception) -> None:
@@ -321,10 +423,8 @@ def _speak_block(
     job: JobRecord, index: int, ctx: SynthesisContext, report: ProgressReporter, stream: ChunkWriter | None
 ) -> SpokenBlock:
     """One block through the engine (a streaming job's chunks go out as it makes them)."""
-    block, count = job.blocks[index], len(job.blocks)
-    voice_id = block.voice_model_id or job.voice_model_id
-    if voice_id is None or block.text is None:  # resolved and present in every stored job
-        raise EngineError(ErrorCode.VOICE_NOT_FOUND, "the job names no voice or no text")
+    count = len(job.blocks)
+    voice_id, request = _block_request(job, index)
     base, share = _block_share(index, count)
 
     def engine_progress(fraction: float, message: str) -> None:
@@ -334,12 +434,21 @@ def _speak_block(
     tick = time.monotonic()
     result = ctx.engine.synthesize(
         reference,
-        SynthesisRequest(text=block.text, language=job.text_language, speed=job.speed),
+        request,
         progress=engine_progress,
         should_cancel=report.cancelled,
         on_chunk=stream.speech if stream else None,
     )
     return SpokenBlock(result, voice_id, time.monotonic() - tick)
+
+
+def _block_request(job: JobRecord, index: int) -> tuple[str, SynthesisRequest]:
+    """A block's voice and what its engine is asked to say."""
+    block = job.blocks[index]
+    voice_id = block.voice_model_id or job.voice_model_id
+    if voice_id is None or block.text is None:  # resolved and present in every stored job
+        raise EngineError(ErrorCode.VOICE_NOT_FOUND, "the job names no voice or no text")
+    return voice_id, SynthesisRequest(text=block.text, language=job.text_language, speed=job.speed)
 
 
 def _render_block(
@@ -363,11 +472,18 @@ def _render_block(
     ctx.store.put(
         key, encode(audio, job.sample_rate, job.output_format, job.sample_rate), CONTENT_TYPES[job.output_format]
     )
-    engine = EngineRun(name=result.engine, model=result.model, version=result.version)
+    engine = EngineRun(
+        name=result.engine, model=result.model, version=result.version, batched_with=_batched_with(result)
+    )
     words = result.words
     if job.config.include_timestamps:  # measured where the engine only estimated
         words = align_words(result.audio, result.sample_rate, words, job.text_language)
     return RenderedBlock(audio, key, list(words), spoken.voice_id == job.voice_model_id, spoken.engine_seconds, engine)
+
+
+def _batched_with(result: SynthesisResult) -> int:
+    batched_with = result.extra.get("batched_with", 1)
+    return batched_with if isinstance(batched_with, int) else 1
 
 
 def _speaker_similarity(

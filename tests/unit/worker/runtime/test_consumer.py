@@ -1,12 +1,14 @@
 """The consumer keeps the engine busy without bending the settling rules: it holds the next
 message (handing it back on stop), and runs a handler's rest on a lane while the next
-message starts, settling each message only when its rest has ended. The queue is a real
+message starts, settling each message only when its rest has ended; works received together
+go to a batch handler and are still settled one by one. The queue is a real
 one in the emulator; the consumer's calls to it are read from botocore's events."""
 
 from __future__ import annotations
 
 import threading
 import uuid
+from functools import partial
 from typing import Any
 
 import boto3
@@ -14,6 +16,7 @@ import pytest
 
 from voxify.observability import logger
 from voxify.queue import WorkMessage
+from voxify_worker.runtime.batch_former import BatchPolicy
 from voxify_worker.runtime.consumer import RETRY_BACKOFF_SECONDS, WorkConsumer
 
 
@@ -179,3 +182,73 @@ def test_without_a_lane_settle_runs_the_rest_before_it_returns(queue_of):
     (message,) = queue.sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=1)["Messages"]
     consumer.settle(queue.url, message)
     assert ran == ["a"] and queue.deleted == ["a"] and consumer.processed == 1
+
+
+def test_works_received_together_go_to_the_batch_handler_and_settle_each_by_its_own_step(queue_of):
+    queue = queue_of("a", "b", "c")
+    batches: list[list[str]] = []
+    rests: list[tuple[str, Any]] = []
+
+    def together(items):
+        batches.append([work.id for work, _ in items])
+
+        def step(job_id):
+            logger.thread_safe_append_keys(job_id=job_id)  # as each job's step does
+            if job_id == "b":
+                raise RuntimeError("b's engine output was unusable")
+            return lambda: rests.append((job_id, logger.thread_safe_get_current_keys().get("job_id")))
+
+        return [partial(step, work.id) for work, _ in items]
+
+    def alone(work, delivery):
+        raise AssertionError("a work received with others of its kind went to the single handler")
+
+    consumer = WorkConsumer(
+        queue.sqs,
+        [queue.url],
+        {"synthesis": alone},
+        wait_seconds=0,
+        overlap=True,
+        batch=BatchPolicy(max_batch_size=8, max_wait_ms=0),
+        batch_handlers={"synthesis": together},
+    )
+    consumer.run(StopWhenSettled(queue))
+    assert batches == [["a", "b", "c"]] and queue.received[0] == 3
+    assert rests == [("a", "a"), ("c", "c")]  # on the lane, in order, each logging as its own job
+    assert sorted(queue.deleted) == ["a", "c"]
+    assert queue.visibility == [("b", RETRY_BACKOFF_SECONDS)]  # only b's message comes back
+    assert consumer.processed == 2
+
+
+def test_a_batch_waits_its_bound_for_more_work_and_a_lone_work_goes_to_the_single_handler(queue_of):
+    queue = queue_of("a")
+    batches: list[list[str]] = []
+    alone: list[str] = []
+
+    def late_arrival() -> None:
+        queue.sqs.send_message(QueueUrl=queue.url, MessageBody=WorkMessage(kind="synthesis", id="b").model_dump_json())
+        queue.total += 1
+
+    def together(items):
+        batches.append([work.id for work, _ in items])
+        return [lambda: None for _ in items]
+
+    def run_on(queue: RecordedQueue, wait_ms: float) -> None:
+        WorkConsumer(
+            queue.sqs,
+            [queue.url],
+            {"synthesis": lambda work, delivery: alone.append(work.id)},
+            wait_seconds=0,
+            batch=BatchPolicy(max_batch_size=4, max_wait_ms=wait_ms),
+            batch_handlers={"synthesis": together},
+        ).run(StopWhenSettled(queue))
+
+    timer = threading.Timer(0.3, late_arrival)
+    timer.start()
+    run_on(queue, 1500)
+    timer.join()
+    assert batches == [["a", "b"]] and alone == []  # b arrived within a's wait and joined it
+
+    queue_alone = queue_of("c")
+    run_on(queue_alone, 0)
+    assert alone == ["c"] and queue_alone.deleted == ["c"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from voxify_worker.engines.batch_scheduler import BatchFormer, BatchPolicy, gather
+from voxify_worker.runtime.batch_former import BatchFormer, BatchPolicy, gather
 
 
 class Clock:
