@@ -5,9 +5,13 @@ whole text's synthesis time.
 Runs the whole local stack (as `make up` does) in a temporary data folder, creates a voice,
 then streams the text as WAV RUNS times (after one warm-up that also prepares the voice) and
 times the first byte after the 44-byte header. The engine's first-sentence time, and what the
-worker adds to each chunk (post-processing and the watermark), are measured in this process
-with the same engine and reference speech; the whole-text time is the engine seconds the job
-records, and the stream's end is when its last byte arrived.
+worker does to that sentence before its first piece can be stored (post-processing, the mark
+of the head: work/streaming.py), are measured in this process with the same engine and
+reference speech, beside what marking the whole sentence would cost (the first piece before
+heads were split off). What remains of the first byte (storing the piece, recording it in the
+job item, the API's poll and read) is the rest of the time from claim to first byte. The
+whole-text time is the engine seconds the job records, and the stream's end is when its last
+byte arrived.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from voxify_worker.audio import postprocess, resample
 from voxify_worker.audio.watermark import Watermarker
 from voxify_worker.engines.base import ReferenceVoice, SynthesisRequest
 from voxify_worker.engines.registry import load_engine
+from voxify_worker.work.streaming import StreamAudio
 
 RUNS = 5
 RATE = 22_050
@@ -77,9 +82,16 @@ def stream_once(api: httpx.Client, voice: str) -> Run:
     return Run(first, last, claimed, job["engine"]["engine_seconds"])
 
 
+@dataclass(frozen=True)
+class FirstSentenceTimes:
+    engine: float  # seconds the engine takes for the first sentence
+    first_piece: float  # the worker's work on it before its first piece is ready to store
+    whole_mark: float  # post-processing and marking the whole sentence as one piece
+
+
 class FirstSentence:
     """The engine the stack runs, with the same reference speech, in this process: its time
-    for the first sentence, and what the worker adds to a chunk (post-processing, watermark)."""
+    for the first sentence, and what the worker does to it before the first piece goes out."""
 
     def __init__(self) -> None:
         samples, rate = sf.read(io.BytesIO(reference_speech()), dtype="float32")
@@ -89,14 +101,16 @@ class FirstSentence:
         self.marker.load()
         self.engine.synthesize(self.reference, SynthesisRequest(SENTENCES[0]))  # learns the voice once
 
-    def seconds(self) -> tuple[float, float]:
-        """(engine seconds, chunk post-processing + watermark seconds) of one first sentence."""
+    def seconds(self) -> FirstSentenceTimes:
         tick = time.monotonic()
         result = self.engine.synthesize(self.reference, SynthesisRequest(SENTENCES[0]))
         engine = time.monotonic() - tick
         tick = time.monotonic()
+        next(StreamAudio("wav", RATE, self.marker).speech(result.audio, result.sample_rate))
+        first_piece = time.monotonic() - tick
+        tick = time.monotonic()
         self.marker.mark(resample(postprocess(result.audio, result.sample_rate), result.sample_rate, RATE), RATE)
-        return engine, time.monotonic() - tick
+        return FirstSentenceTimes(engine, first_piece, time.monotonic() - tick)
 
 
 def main() -> None:
@@ -106,29 +120,36 @@ def main() -> None:
         try:
             api, voice = voice_over_http(stack, "bench@example.com")
             stream_once(api, voice)  # the first stream also prepares the voice in the worker
-            runs, engine_firsts, chunk_work = [], [], []
+            runs, firsts = [], []
             for _ in range(RUNS):  # in turn, so that both see the same load on the machine
-                engine, chunk = first_sentence.seconds()
-                engine_firsts.append(engine)
-                chunk_work.append(chunk)
+                firsts.append(first_sentence.seconds())
                 runs.append(stream_once(api, voice))
         finally:
             stack.stop()
+    report(runs, firsts)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def report(runs: list[Run], firsts: list[FirstSentenceTimes]) -> None:
     ttfb = statistics.median(r.first_byte for r in runs)
-    engine_first = statistics.median(engine_firsts)
+    engine = statistics.median(f.engine for f in firsts)
     claimed = statistics.median(r.claimed for r in runs)
+    piece = statistics.median(f.first_piece for f in firsts)
+    whole = statistics.median(f.whole_mark for f in firsts)
     print(
-        f"streaming, 5 sentences as WAV at {RATE} Hz, {RUNS} runs (median): "
-        f"time to first audio byte {ttfb * 1000:.0f} ms "
-        f"(min {min(r.first_byte for r in runs) * 1000:.0f}, max {max(r.first_byte for r in runs) * 1000:.0f}); "
-        f"engine, first sentence {engine_first * 1000:.0f} ms: "
-        f"target first byte <= {(engine_first + 0.15) * 1000:.0f} ms, "
-        f"{'met' if ttfb <= engine_first + 0.15 else 'not met'}\n"
-        f"  of the first byte: request to the worker's claim {claimed * 1000:.0f} ms; "
-        f"claim to first byte {(ttfb - claimed) * 1000:.0f} ms, of which the engine's first sentence "
-        f"and the chunk's post-processing + watermark ({statistics.median(chunk_work) * 1000:.0f} ms)\n"
-        f"  whole text: engine {statistics.median(r.engine_seconds for r in runs) * 1000:.0f} ms, "
-        f"last byte {statistics.median(r.last_byte for r in runs) * 1000:.0f} ms"
+        f"streaming, 5 sentences as WAV at {RATE} Hz, {RUNS} runs (median): time to first audio byte {ms(ttfb)} "
+        f"(min {ms(min(r.first_byte for r in runs))}, max {ms(max(r.first_byte for r in runs))}); "
+        f"engine, first sentence {ms(engine)}: target first byte <= {ms(engine + 0.15)}, "
+        f"{'met' if ttfb <= engine + 0.15 else 'not met'}; first byte - engine: {ms(ttfb - engine)}\n"
+        f"  of the first byte: request to the worker's claim {ms(claimed)}; claim to first byte {ms(ttfb - claimed)}: "
+        f"the engine's first sentence, the first piece's post-processing + head mark {ms(piece)} "
+        f"(the whole sentence's would be {ms(whole)}, {whole / max(piece, 1e-9):.1f}x), and the rest "
+        f"(store, record, the API's poll and read) {ms(ttfb - claimed - engine - piece)}\n"
+        f"  whole text: engine {ms(statistics.median(r.engine_seconds for r in runs))}, "
+        f"last byte {ms(statistics.median(r.last_byte for r in runs))}"
     )
 
 

@@ -69,11 +69,26 @@ def assemble(target: Path) -> dict[str, int]:
     return sizes
 
 
+def is_unused(relative: str, unused: tuple[str, ...]) -> bool:
+    """Whether the file at `relative` is an unused path, lies under one, or is the bytecode of
+    an unused module (the build removes a module's `__pycache__` files with it)."""
+    return any(path == u or path.startswith(f"{u}/") for path in (relative, _source_of(relative)) for u in unused)
+
+
+def _source_of(relative: str) -> str:
+    """The module whose bytecode `relative` is (`a/__pycache__/b.cpython-311.pyc`: `a/b.py`),
+    or `relative` itself."""
+    folder, cache, name = f"/{relative}".rpartition("/__pycache__/")
+    if not cache or not name.endswith(".pyc"):
+        return relative
+    return f"{folder}/{name.split('.')[0]}.py".lstrip("/")
+
+
 def _copy_distribution(dist: metadata.Distribution, python: Path, unused: tuple[str, ...]) -> int:
     copied = 0
     for file in dist.files or []:
         relative = file.as_posix()
-        if relative.startswith("..") or any(relative == u or relative.startswith(f"{u}/") for u in unused):
+        if relative.startswith("..") or is_unused(relative, unused):
             continue  # scripts installed outside site-packages, and the parts no function imports
         source = Path(str(dist.locate_file(file)))
         if source.is_file():

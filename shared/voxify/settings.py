@@ -8,13 +8,19 @@ Only the local stage (the default) falls back to local resource names. In any ot
 resource variable that the template sets for every process (`REQUIRED_RESOURCES`) must be
 set, or settings fail to load, naming it; the ones only the functions get
 (`FUNCTION_RESOURCES`) have no fallback there and are checked where used, with `require`.
+
+Each setting comes from `VOXIFY_<NAME>`, or from the variables its `validation_alias` names;
+names match whatever their case and lists are written as JSON. Reading them here rather than
+through a settings library keeps that library out of every function's cold start and layer.
 """
 
+import json
+import os
 from functools import lru_cache
-from typing import Literal, Self
+from typing import Any, Literal, Self, get_origin
 
-from pydantic import AliasChoices, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+from pydantic.fields import FieldInfo
 
 ENV_PREFIX = "VOXIFY_"
 LOCAL_STAGE = "local"
@@ -35,8 +41,37 @@ def env_name(field: str) -> str:
     return f"{ENV_PREFIX}{field.upper()}"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+def _from_environment(fields: dict[str, FieldInfo]) -> dict[str, Any]:
+    """The values the environment sets for `fields`, by field name."""
+    environment = {name.lower(): value for name, value in os.environ.items()}
+    values: dict[str, Any] = {}
+    for field, info in fields.items():
+        variable = next((name for name in _variables(field, info) if name.lower() in environment), None)
+        if variable is not None:
+            values[field] = _parse(variable, environment[variable.lower()], info)
+    return values
+
+
+def _variables(field: str, info: FieldInfo) -> list[str]:
+    """The environment variables `field` is read from; the first one set wins."""
+    alias = info.validation_alias
+    if isinstance(alias, AliasChoices):
+        return [choice for choice in alias.choices if isinstance(choice, str)]
+    return [alias] if isinstance(alias, str) else [env_name(field)]
+
+
+def _parse(variable: str, value: str, info: FieldInfo) -> Any:
+    """A list arrives as JSON text; pydantic validates every other value from its string."""
+    if get_origin(info.annotation) is not list:
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as error:
+        raise ConfigurationError(f"{variable} is not valid JSON: {error}") from None
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", validate_by_name=True)
 
     stage: str = LOCAL_STAGE
     region: str = Field(default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
@@ -155,6 +190,10 @@ class Settings(BaseSettings):
     # Set by the ECS agent in a task's containers; the worker protects its task from
     # scale-in through it while it holds work.
     ecs_agent_uri: str | None = Field(default=None, validation_alias="ECS_AGENT_URI")
+
+    def __init__(self, **values: Any) -> None:
+        """Read from the environment; values given here (by field name) take precedence."""
+        super().__init__(**{**_from_environment(type(self).model_fields), **values})
 
     @model_validator(mode="after")
     def _resources_outside_local(self) -> Self:

@@ -1,6 +1,6 @@
 """Audio streams through the whole local stack (`make up`): the first sentence's audio arrives
-while later sentences are still being made, the stream is the whole text, and a client that
-goes away cancels its job."""
+while later sentences are still being made, the stream is the whole text, as loud as the
+job's file and marked from its first piece on, and a client that goes away cancels its job."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pytest
 import soundfile as sf
 
 from tests.fixtures.local_stack import LocalStackProcess, aws, poll, voice_over_http
+from voxify_worker.audio import loudness
 from voxify_worker.audio.watermark import Watermarker
 
 pytestmark = pytest.mark.e2e
@@ -77,6 +78,10 @@ def _expiry_days(stack: LocalStackProcess, key: str) -> int | None:
     return min(days, default=None)
 
 
+def _pcm(body: bytes) -> np.ndarray:
+    return np.frombuffer(body, dtype="<i2").astype(np.float32) / 32768
+
+
 def _envelope(samples: np.ndarray, rate: int) -> np.ndarray:
     frame = rate // 50
     usable = samples[: len(samples) // frame * frame].reshape(-1, frame)
@@ -104,19 +109,24 @@ def test_the_first_sentence_streams_before_the_last_is_made_and_the_stream_is_th
     assert header[:4] == b"RIFF" and header[8:16] == b"WAVEfmt " and header[36:40] == b"data"
     assert struct.unpack("<I", header[40:44])[0] == 0xFFFFFFFF  # a streaming header: length unknown
     assert struct.unpack("<I", header[24:28])[0] == 22050
-    streamed = np.frombuffer(bytes(received[WAV_HEADER_BYTES:]), dtype="<i2").astype(np.float32) / 32768
+    streamed = _pcm(bytes(received[WAV_HEADER_BYTES:]))
 
     done = poll(lambda: _job(api, job_id), lambda j: j["status"] == "completed", timeout=60)
     whole, rate = sf.read(io.BytesIO(api.get(f"/api/v1/file/synthesis/{job_id}").content), dtype="float32")
     assert rate == 22050
     assert abs(len(streamed) / rate - done["duration_seconds"]) < 0.05  # every sentence, no more
-    # the same speech as the job's whole file (levels are set per sentence in the stream)
+    # the same speech as the job's whole file, as loud (the stream follows the file's level)
     assert np.corrcoef(_envelope(streamed, rate), _envelope(whole, rate))[0, 1] > 0.9
-    marker = Watermarker()
-    assert marker.detect(streamed[: 2 * rate], rate).marked  # the first sentence carries the mark
-    assert marker.detect(streamed, rate).marked
-    # the pieces outlive the stream by a day at most (the bucket's lifecycle); the file stays
+    assert abs(loudness(streamed, rate) - loudness(whole, rate)) < 0.5  # LU
+    # every byte carries the mark: the first piece (a short head of the first sentence) on its
+    # own, and the stream as a whole
     chunks = _chunk_keys(stack, done)
+    first = _pcm(aws(stack, "s3").get_object(Bucket=BUCKET, Key=chunks[0])["Body"].read())
+    assert len(first) / rate < 1.0
+    marker = Watermarker()
+    assert marker.detect(first, rate).confidence >= 0.95
+    assert marker.detect(streamed, rate).confidence >= 0.95
+    # the pieces outlive the stream by a day at most (the bucket's lifecycle); the file stays
     assert chunks and all(_expiry_days(stack, key) == 1 for key in chunks)
     assert _expiry_days(stack, done["output_key"]) is None
 

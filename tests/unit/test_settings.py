@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from pydantic import ValidationError
 
 from voxify.settings import (
     FUNCTION_RESOURCES,
@@ -111,3 +112,39 @@ def test_deployed_worker_loads_without_the_function_only_variables(monkeypatch):
         assert getattr(settings, name) == ""
         with pytest.raises(ConfigurationError, match=rf"^{env_name(name)} is not set \(stage prod\)$"):
             settings.require(name)
+
+
+def test_lists_are_read_as_json(monkeypatch):
+    monkeypatch.setenv("VOXIFY_CORS_ALLOW_ORIGINS", '["https://a.example", "https://b.example"]')
+    monkeypatch.setenv("VOXIFY_TRUSTED_EVENT_SOURCES", '["back.office"]')
+    settings = Settings()
+    assert settings.cors_allow_origins == ["https://a.example", "https://b.example"]
+    assert settings.trusted_event_sources == ["back.office"]
+
+
+def test_a_list_that_is_not_json_names_its_variable(monkeypatch):
+    monkeypatch.setenv("VOXIFY_CORS_ALLOW_ORIGINS", "https://a.example")
+    with pytest.raises(ConfigurationError, match="^VOXIFY_CORS_ALLOW_ORIGINS is not valid JSON"):
+        Settings()
+
+
+def test_values_are_validated(monkeypatch):
+    monkeypatch.setenv("VOXIFY_WORKER_CONCURRENCY", "0")
+    with pytest.raises(ValidationError, match="worker_concurrency"):
+        Settings()
+
+
+def test_names_match_whatever_their_case(monkeypatch):
+    monkeypatch.setenv("voxify_table_name", "t2")
+    assert Settings().table_name == "t2"
+
+
+def test_region_falls_back_to_the_default_region_variable(monkeypatch):
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-south-1")
+    assert Settings().region == "ap-south-1"
+
+
+def test_given_values_win_over_the_environment(monkeypatch):
+    monkeypatch.setenv("VOXIFY_TABLE_NAME", "from-environment")
+    assert Settings(table_name="given").table_name == "given"

@@ -8,7 +8,7 @@ peaks are caught too ("true-peak-ish").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyloudnorm
@@ -22,6 +22,8 @@ DEFAULT_LUFS = -16.0  # spoken-word streaming level (podcasts, voice assistants)
 DEFAULT_CEILING_DB = -1.0
 _BS1770_BLOCK_S = 0.4
 _LIMITER_HOLD_S = 0.010
+# how `postprocess` sets loudness: (samples, rate) -> the samples at their level
+Leveller = Callable[[np.ndarray, int], np.ndarray]
 
 
 def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
@@ -43,12 +45,19 @@ def loudness(samples: np.ndarray, rate: int) -> float:
     return float(pyloudnorm.Meter(rate).integrated_loudness(samples.astype(np.float64)))
 
 
-def normalize_loudness(samples: np.ndarray, rate: int, target_lufs: float = DEFAULT_LUFS) -> np.ndarray:
-    """Scale to `target_lufs`; silence is returned as is. Peaks may exceed 0 dBFS: limit after."""
+def loudness_gain(samples: np.ndarray, rate: int, target_lufs: float = DEFAULT_LUFS) -> float | None:
+    """The linear gain that brings `samples` to `target_lufs`; None for silence (no level to set)."""
     measured = loudness(samples, rate)
     if not np.isfinite(measured):
+        return None
+    return float(10.0 ** ((target_lufs - measured) / 20.0))
+
+
+def normalize_loudness(samples: np.ndarray, rate: int, target_lufs: float = DEFAULT_LUFS) -> np.ndarray:
+    """Scale to `target_lufs`; silence is returned as is. Peaks may exceed 0 dBFS: limit after."""
+    gain = loudness_gain(samples, rate, target_lufs)
+    if gain is None:
         return samples.astype(np.float32, copy=False)
-    gain: float = 10.0 ** ((target_lufs - measured) / 20.0)
     return (samples * gain).astype(np.float32)
 
 
@@ -101,11 +110,14 @@ def postprocess(
     volume: float = 1.0,
     target_lufs: float = DEFAULT_LUFS,
     ceiling_db: float = DEFAULT_CEILING_DB,
+    level: Leveller | None = None,
 ) -> np.ndarray:
     """An engine's output made ready to encode, in the one order that makes sense:
     pitch (changes the signal), loudness (sets the level), volume (the user's offset from
-    that level), limiter (last, so nothing the steps before did can clip)."""
+    that level), limiter (last, so nothing the steps before did can clip). The level is
+    `target_lufs` for these samples alone unless `level` sets it (a stream, whose pieces
+    take their level from the block heard so far: work/streaming.py)."""
     samples = shift_pitch(samples, rate, pitch_semitones)
-    samples = normalize_loudness(samples, rate, target_lufs)
+    samples = level(samples, rate) if level else normalize_loudness(samples, rate, target_lufs)
     samples = apply_volume(samples, volume)
     return limit(samples, rate, ceiling_db)

@@ -40,6 +40,8 @@ SPEEDS = (1.0, 0.95, 1.05)
 # PerTh-Net frames with a 2048-point STFT at 32 kHz: shorter clips are padded with silence
 _MIN_SECONDS = 0.1
 _PACKAGE = "perth.perth_net"
+_WARM_UP_RATE = 22_050
+_WARM_UP_SAMPLES = _WARM_UP_RATE // 5
 _load_lock = threading.Lock()
 
 
@@ -53,8 +55,11 @@ class Watermarker:
     """Marks audio and looks for the mark; the network loads once per process, on first use."""
 
     def load(self) -> None:
-        """Load now (at worker start) rather than inside the first job."""
+        """Load now (at worker start) rather than inside the first job, and mark a moment of
+        noise once: the network's first run in a process costs about half a second more than
+        any later one, which would otherwise delay the first job's (the first stream's) audio."""
         _network()
+        self.mark(np.random.default_rng(0).normal(0.0, 0.01, _WARM_UP_SAMPLES).astype(np.float32), _WARM_UP_RATE)
 
     @property
     def watermark(self) -> OutputWatermark:

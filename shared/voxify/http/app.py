@@ -18,9 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voxify import __version__
 from voxify.errors import ErrorCode, VoxifyError
-from voxify.http import studio_site
 from voxify.http.envelope import Answer, Envelope, error_envelope, ok
-from voxify.http.routes import ROUTERS
+from voxify.http.routes import MountRouters, OnDemandRouters
 from voxify.observability import logger
 from voxify.settings import get_settings
 
@@ -96,10 +95,22 @@ def create_app() -> FastAPI:
             "service": "voxify",
         }
 
-    for router in ROUTERS:
-        app.include_router(router)
-    app.include_router(studio_site.router)  # the browser app at /studio
+    _mount_routers_on_demand(app)
     return app
+
+
+def _mount_routers_on_demand(app: FastAPI) -> None:
+    """The API's routers (and the browser app at /studio) are mounted as requests reach them
+    (see voxify.http.routes); the OpenAPI document (/openapi.json, /docs) mounts them all."""
+    routers = OnDemandRouters(app)
+    app.add_middleware(MountRouters, routers=routers)
+    make_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        routers.mount_all()
+        return make_openapi()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def request_context(request: Request, call_next: Any) -> Any:
